@@ -1,0 +1,33 @@
+# Every target sets itself up: a fresh clone needs only Python 3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test lint typecheck unit demo generate clean
+
+test: lint typecheck unit
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/unasync.py --check
+
+typecheck: $(STAMP)
+	$(BIN)/mypy pytest_spectron
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+# Regenerate the derived sources: the sync client from the async one.
+generate: $(STAMP)
+	$(BIN)/python scripts/unasync.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist

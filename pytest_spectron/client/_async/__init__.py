@@ -1,0 +1,1 @@
+"""The asynchronous client: the source the sync client is generated from."""

@@ -1,0 +1,44 @@
+"""The base classes of every Spectron model: wire names, strict requests, lenient responses.
+
+``models.py`` is generated from Spectron's OpenAPI document; its classes derive from these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["RequestModel", "ResponseModel", "SpectronModel"]
+
+
+class SpectronModel(BaseModel):
+    """Base of every Spectron model: snake_case attributes, the document's names on the wire.
+
+    A model is built from either spelling (``session_id=`` or ``sessionId=``) and always
+    serialises with the wire names.
+    """
+
+    model_config = ConfigDict(
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=False,
+        use_attribute_docstrings=True,
+    )
+
+
+class RequestModel(SpectronModel):
+    """A request body: an unknown field is an error at once, before anything is sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON body to send: wire names, no ``None`` (absent means the server default)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class ResponseModel(SpectronModel):
+    """A response body: fields a newer server adds are kept in ``model_extra``, never an error."""
+
+    model_config = ConfigDict(extra="allow")

@@ -1,0 +1,61 @@
+"""Scope selectors: the forms Spectron accepts for a DNF scope set, and their one normal form.
+
+Spectron's ``ScopeSets`` is an OR of AND-clauses, each clause a list of scope paths. Callers may
+write it three ways, and :func:`normalize_scope_selector` turns each into the list of lists the
+server is sent:
+
+- one path, ``"team/a"``: ``[["team/a"]]``;
+- a flat list of paths, any of which will do, ``["team/a", "team/b"]``:
+  ``[["team/a"], ["team/b"]]``;
+- a list of clauses, ``[["team/a"], ["team/b", "clearance/secret"]]``: as given (a bare path
+  among the clauses is a one-path clause).
+
+An empty list means unscoped: the caller's default region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeAlias, TypeGuard
+
+__all__ = ["ScopeSelector", "normalize_scope_selector"]
+
+ScopeSelector: TypeAlias = str | Sequence[str | Sequence[str]]
+"""What a client method accepts for a scope selector: any of the three official forms."""
+
+_ACCEPTED_FORMS = (
+    "a scope selector is a path ('team/a'), a list of paths any of which will do "
+    "(['team/a', 'team/b']), or a list of clauses whose paths must all hold "
+    "([['team/a'], ['team/b', 'clearance/secret']])"
+)
+
+
+def normalize_scope_selector(value: object) -> list[list[str]]:
+    """The DNF clauses ``value`` stands for; a ValueError, naming the accepted forms, if none."""
+    if isinstance(value, str):
+        return [[_path(value, value)]]
+    if not _is_sequence(value):
+        raise ValueError(f"{_ACCEPTED_FORMS}; got {value!r}")
+    clauses: list[list[str]] = []
+    for clause in value:
+        if isinstance(clause, str):
+            clauses.append([_path(clause, value)])
+        elif _is_sequence(clause):
+            clauses.append([_path(path, value) for path in clause])
+        else:
+            raise ValueError(f"{_ACCEPTED_FORMS}; got {value!r}")
+    return clauses
+
+
+def _is_sequence(value: object) -> TypeGuard[Sequence[object]]:
+    """A list or tuple-like sequence, but not a string or bytes (which are sequences too)."""
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray)
+
+
+def _path(path: object, selector: object) -> str:
+    """``path`` if it is a non-empty string; otherwise a ValueError showing the whole selector."""
+    if not isinstance(path, str):
+        raise ValueError(f"{_ACCEPTED_FORMS}; got {selector!r}")
+    if not path.strip():
+        raise ValueError(f"a scope path must not be empty; got {selector!r}")
+    return path
