@@ -24,9 +24,16 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest
+	cd examples && ../$(BIN)/pytest -q
 
-# Regenerate the derived sources: the sync client from the async one.
+# The example application's test suite against the embedded fake, verbosely.
+demo: $(STAMP)
+	cd examples && ../$(BIN)/pytest -v
+
+# Regenerate the derived sources: the models from Spectron's OpenAPI document, the sync client
+# from the async one.
 generate: $(STAMP)
+	$(BIN)/python scripts/generate_models.py
 	$(BIN)/python scripts/unasync.py
 
 clean:

@@ -26,7 +26,7 @@ ScopeSelector: TypeAlias = str | Sequence[str | Sequence[str]]
 _ACCEPTED_FORMS = (
     "a scope selector is a path ('team/a'), a list of paths any of which will do "
     "(['team/a', 'team/b']), or a list of clauses whose paths must all hold "
-    "([['team/a'], ['team/b', 'clearance/secret']])"
+    "([['team/a'], ['team/b', 'clearance/secret']]), each path a non-empty string"
 )
 
 
@@ -54,8 +54,6 @@ def _is_sequence(value: object) -> TypeGuard[Sequence[object]]:
 
 def _path(path: object, selector: object) -> str:
     """``path`` if it is a non-empty string; otherwise a ValueError showing the whole selector."""
-    if not isinstance(path, str):
+    if not isinstance(path, str) or not path.strip():
         raise ValueError(f"{_ACCEPTED_FORMS}; got {selector!r}")
-    if not path.strip():
-        raise ValueError(f"a scope path must not be empty; got {selector!r}")
     return path

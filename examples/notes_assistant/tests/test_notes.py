@@ -1,0 +1,106 @@
+"""The notes assistant's test suite: every pytest-spectron fixture, marker and assertion at work."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from notes_assistant import NotesAssistant
+
+from pytest_spectron import Spectron, SpectronMock
+
+
+@pytest.fixture
+def assistant(spectron_mock: SpectronMock) -> NotesAssistant:
+    """The application, wired the way production wires it: its own client, our endpoint."""
+    client = Spectron(
+        context=spectron_mock.context,
+        endpoint=spectron_mock.endpoint,
+        api_key=spectron_mock.api_key,
+    )
+    return NotesAssistant(client)
+
+
+def test_notes_are_saved_and_found(assistant: NotesAssistant) -> None:
+    """The happy path runs against the embedded fake: no server needed."""
+    assert assistant.add_note("The wifi password is on the fridge") == "Saved."
+    assert assistant.find("wifi password") == ["The wifi password is on the fridge"]
+
+
+@pytest.mark.spectron_fault("state", status=503, times=2)
+def test_a_flaky_spectron_is_retried_without_waiting(assistant, spectron_mock, spectron_clock):
+    """Two 503s are absorbed by the client's retries; the backoff runs on the virtual clock."""
+    assert assistant.is_available()
+    spectron_mock.assert_attempts("state", 3)
+    assert spectron_clock.sleeps == [0.25, 0.5]
+
+
+@pytest.mark.spectron_fault("state", status=503)
+def test_a_spectron_that_stays_down_is_reported(assistant, spectron_mock, spectron_clock):
+    """Four attempts, three waits, then the app says Spectron is unavailable."""
+    assert not assistant.is_available()
+    spectron_mock.assert_attempts("state", 4)
+    spectron_clock.assert_backoff([0.25, 0.5, 1.0])
+
+
+@pytest.mark.spectron_fault("remember", error="connect", times=1)
+def test_a_dropped_connection_does_not_duplicate_a_note(assistant, spectron_mock):
+    """``remember`` is retried under one Idempotency-Key, and the fake stores the note once."""
+    assert assistant.add_note("Buy oat milk") == "Saved."
+    spectron_mock.assert_idempotent_retries("remember")
+    assert assistant.find("oat milk") == ["Buy oat milk"]
+
+
+@pytest.mark.spectron_fault("remember", status=429, retry_after=30)
+def test_rate_limits_are_explained_not_retried(assistant, spectron_mock):
+    """A 429 is never retried; the user is told when to try again."""
+    assert assistant.add_note("too fast") == "Spectron is busy: try again in 30 s."
+    spectron_mock.assert_not_retried("remember")
+
+
+@pytest.mark.spectron_fault("*", status=401)
+def test_a_bad_key_gets_a_useful_message(assistant):
+    """Every call fails with 401; the message says what to fix."""
+    assert "check SPECTRON_API_KEY" in assistant.add_note("anything")
+
+
+def test_chat_falls_back_to_the_last_good_answer(assistant, spectron_mock):
+    """A chat outage (sent once: chat is a write) repeats the cached answer."""
+    assistant.add_note("Standup is at 9:30")
+    first = assistant.ask("When is standup?")
+    assert first.source == "spectron"
+
+    spectron_mock.fail("chat", 502)
+    again = assistant.ask("When is standup?")
+
+    assert again == type(first)(first.text, "cache")
+    spectron_mock.assert_attempts("chat", 2)
+
+
+@pytest.mark.spectron_fault("chat", error="stream_cut", after=1)
+def test_a_cut_stream_keeps_what_arrived(assistant):
+    """A stream cut after one frame keeps the partial answer and says it was cut."""
+    assistant.add_note("The office closes at 6pm")
+    assert assistant.ask_streaming("When does the office close?").endswith(
+        "[…the answer was cut off]"
+    )
+
+
+@pytest.mark.spectron_matrix("chat")
+def test_asking_never_crashes(assistant, spectron_case):
+    """Whatever way ``chat`` fails, the assistant answers something and never raises."""
+    answer = assistant.ask("Anything?")
+    assert answer.source == "unavailable"
+    assert answer.text
+
+
+def test_the_loopback_server_serves_other_languages(spectron_server, spectron_mock):
+    """A client that is not httpx (here urllib) sees the same fake, over a real socket."""
+    request = urllib.request.Request(
+        f"{spectron_server.url}/api/v1/notes/state",
+        headers={"Authorization": f"Bearer {spectron_mock.api_key}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        assert "knowledge" in json.loads(answer.read())
+    spectron_mock.assert_attempts("state", 1)

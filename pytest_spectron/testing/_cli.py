@@ -1,0 +1,197 @@
+"""``python -m pytest_spectron serve``: the fake on a loopback port, for clients in any language.
+
+Only the standard library is imported up front; the fake, the service and the server are
+imported when ``serve`` runs, so ``--help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_spectron.testing._faults import Fault
+
+__all__ = ["main"]
+
+PROG = "python -m pytest_spectron"
+
+SERVE_DESCRIPTION = """\
+Serve the stateful Spectron fake over HTTP/1.1 until interrupted (Ctrl-C or SIGTERM, exit 0).
+
+The first line of stdout is the base URL, e.g. http://127.0.0.1:8765; point any Spectron client
+at it. Every context id is served; any non-empty bearer key is accepted unless --api-key says
+otherwise. Admin endpoints, for test code in any language:
+
+  GET    /__spectron/journal   every attempt: operation, method, path, outcome, fault applied
+  GET    /__spectron/faults    the active faults
+  POST   /__spectron/faults    add faults: {"spec": "state=503x2"} or a list of them
+  DELETE /__spectron/faults    remove every fault
+  POST   /__spectron/reset     forget state, faults and journal"""
+
+SERVE_EXAMPLES = """\
+examples:
+  python -m pytest_spectron serve
+  python -m pytest_spectron serve --port 8765 --context notes --api-key sk-test
+  python -m pytest_spectron serve --port 0 --fault state=503x2 --fault remember=connect,ok"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    if arguments.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    return _serve(arguments, parser)
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser whose closing help text is built only when help is asked for."""
+
+    closing_help: Callable[[], str] | None = None
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        return text if self.closing_help is None else f"{text}\n{self.closing_help()}\n"
+
+
+def _serve_closing_help() -> str:
+    from pytest_spectron.testing._faults import SPEC_GRAMMAR
+
+    return f"{SPEC_GRAMMAR}\n\n{SERVE_EXAMPLES}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="pytest-spectron's command line. Run a command with --help for its options.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands", parser_class=_CommandParser
+    )
+    serve = commands.add_parser(
+        "serve",
+        help="serve the Spectron fake on a loopback port and print its URL",
+        description=SERVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    assert isinstance(serve, _CommandParser)
+    serve.closing_help = _serve_closing_help
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: %(default)s); anything beyond loopback warns",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--context",
+        metavar="CONTEXT",
+        help="context id the startup line's example uses (default: the pytest plugin's "
+        "default context); the fake serves every context",
+    )
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        dest="api_keys",
+        help="accept only this bearer key, with every grant (repeatable); by default any "
+        "non-empty key is accepted",
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        type=_fault,
+        metavar="OP=SPEC",
+        dest="faults",
+        help="inject a fault, e.g. state=503x2 fails the first two state attempts with 503 "
+        "(repeatable; grammar below)",
+    )
+    return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
+
+
+def _fault(text: str) -> Fault:
+    from pytest_spectron.testing._faults import FaultError, parse_fault_spec
+
+    try:
+        return parse_fault_spec(text)
+    except FaultError as error:  # its message ends with the grammar
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pytest_spectron.testing._clock import VirtualClock
+    from pytest_spectron.testing._fake import FakeSpectron
+    from pytest_spectron.testing._faults import FaultEngine
+    from pytest_spectron.testing._mock import DEFAULT_API_KEY, DEFAULT_CONTEXT
+    from pytest_spectron.testing._server import LoopbackServer
+    from pytest_spectron.testing._service import SpectronService
+
+    faults = FaultEngine()
+    for fault in arguments.faults:
+        faults.add_fault(fault)
+    clock = VirtualClock()
+    fake = FakeSpectron(clock=lambda: clock.now)
+    if arguments.api_keys:
+        fake.set_api_keys(dict.fromkeys(arguments.api_keys))
+    service = SpectronService(fake, faults=faults, clock=clock)
+    server = LoopbackServer(service, host=arguments.host, port=arguments.port)
+
+    stop = threading.Event()
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {
+        number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        try:
+            server.start()
+        except OSError as error:
+            where = f"{arguments.host}:{arguments.port}"
+            parser.exit(1, f"{PROG} serve: error: cannot listen on {where}: {error}\n")
+        try:
+            print(server.url, flush=True)
+            context = arguments.context or DEFAULT_CONTEXT
+            key = "<your key>" if arguments.api_keys else DEFAULT_API_KEY
+            print(
+                f"pytest-spectron: Spectron fake at {server.url} "
+                f"({len(arguments.faults)} fault(s)); try: curl -H 'Authorization: Bearer {key}' "
+                f"{server.url}/api/v1/{context}/state  (Ctrl-C to stop)",
+                file=sys.stderr,
+                flush=True,
+            )
+            # POSIX interrupts the wait for a signal; Windows runs handlers only between waits.
+            timeout = None if os.name == "posix" else 0.5
+            while not stop.wait(timeout):
+                pass
+        finally:
+            server.stop()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    return 0

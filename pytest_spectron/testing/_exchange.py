@@ -1,0 +1,77 @@
+"""What passes between a transport (in-process or socket) and the service behind it.
+
+A transport turns whatever it received into a ``ServiceRequest``, hands it to the service, and
+renders what comes back: a ``ServiceResponse`` as an HTTP answer, a ``NetworkFailure`` as the
+network misbehaving (an httpx exception in-process, real socket behaviour on the loopback server).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+__all__ = [
+    "NETWORK_FAILURE_KINDS",
+    "NetworkFailure",
+    "NetworkFailureKind",
+    "Service",
+    "ServiceRequest",
+    "ServiceResponse",
+]
+
+NetworkFailureKind = Literal["connect", "connect_timeout", "read_timeout", "reset"]
+NETWORK_FAILURE_KINDS: tuple[NetworkFailureKind, ...] = (
+    "connect",
+    "connect_timeout",
+    "read_timeout",
+    "reset",
+)
+
+
+@dataclass(frozen=True)
+class ServiceRequest:
+    """One HTTP request as the service sees it, whichever way it arrived."""
+
+    method: str
+    path: str
+    """The raw (still percent-encoded) path, without the query string."""
+    query: tuple[tuple[str, str], ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Header names in lower case."""
+    body: bytes = b""
+    timeout: float | None = None
+    """Seconds the client will wait for the answer, where the transport knows it (in-process)."""
+
+    def header(self, name: str) -> str | None:
+        """The value of a header, by case-insensitive name."""
+        return self.headers.get(name.lower())
+
+
+@dataclass(frozen=True)
+class ServiceResponse:
+    """An HTTP answer; an SSE answer carries its frames in ``events`` instead of ``body``."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    events: tuple[bytes, ...] | None = None
+    """Complete SSE frames (``b"data: …\\n\\n"``), sent one by one."""
+    cut_after: int | None = None
+    """Drop the connection after this many frames, before the stream's end."""
+
+
+@dataclass(frozen=True)
+class NetworkFailure:
+    """No HTTP answer: the connection is refused, times out or is reset."""
+
+    kind: NetworkFailureKind
+    detail: str = ""
+
+
+class Service(Protocol):
+    """Anything a transport can serve: the fake behind its fault engine and journal."""
+
+    def dispatch(self, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
+        """Answer one attempt."""
+        ...

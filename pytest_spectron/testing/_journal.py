@@ -1,0 +1,228 @@
+"""The attempt journal: every request the service saw, what it answered, and the fault applied."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_spectron.client._catalogue import RetryClass
+from pytest_spectron.testing._exchange import ServiceRequest
+
+__all__ = ["REDACTED_AUTHORIZATION", "Attempt", "Journal", "describe_body", "redact_headers"]
+
+REDACTED_AUTHORIZATION = "Bearer ***"
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt as the service saw it; the API key is never kept."""
+
+    number: int
+    """1-based, in the order attempts reached the service."""
+    operation: str | None
+    """The catalogue name, or None for a request no operation answers."""
+    retry_class: RetryClass | None
+    """The class the client's policy puts the call in (``stream`` for a streamed chat)."""
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    headers: dict[str, str]
+    """Lower-case names; ``authorization`` redacted to ``Bearer ***``."""
+    body: Any
+    """Decoded JSON, text, bytes, a short description of a multipart upload, or None if empty."""
+    idempotency_key: str | None
+    outcome: str
+    """What the client saw: a status (``"503"``) or ``connect``, ``connect_timeout``,
+    ``read_timeout``, ``reset``, ``stream_cut``."""
+    status: int | None
+    """The HTTP status sent, or None when no answer was (a network failure)."""
+    fault: str | None
+    """The fault applied, in words, or None when the fake answered untouched."""
+    time: float
+    """Virtual time when the attempt arrived."""
+
+    def to_json(self) -> dict[str, Any]:
+        """This attempt as a JSON-ready object; a binary body goes as base64."""
+        data: dict[str, Any] = {
+            "number": self.number,
+            "operation": self.operation,
+            "retry_class": self.retry_class,
+            "method": self.method,
+            "path": self.path,
+            "query": [list(pair) for pair in self.query],
+            "headers": dict(self.headers),
+            "body": self.body,
+            "idempotency_key": self.idempotency_key,
+            "outcome": self.outcome,
+            "status": self.status,
+            "fault": self.fault,
+            "time": self.time,
+        }
+        if isinstance(self.body, bytes):
+            data["body"] = base64.b64encode(self.body).decode("ascii")
+            data["body_encoding"] = "base64"
+        return data
+
+
+class Journal:
+    """Every attempt, in order; safe to append to from many threads."""
+
+    def __init__(self) -> None:
+        self._attempts: list[Attempt] = []
+        self._lock = threading.Lock()
+
+    def record(
+        self,
+        request: ServiceRequest,
+        *,
+        operation: str | None,
+        retry_class: RetryClass | None,
+        outcome: str,
+        status: int | None,
+        fault: str | None,
+        time: float,
+    ) -> Attempt:
+        """Append the next attempt, numbered in arrival order, its secrets redacted."""
+        with self._lock:
+            attempt = Attempt(
+                number=len(self._attempts) + 1,
+                operation=operation,
+                retry_class=retry_class,
+                method=request.method.upper(),
+                path=request.path,
+                query=tuple(request.query),
+                headers=redact_headers(request.headers),
+                body=describe_body(request.headers, request.body),
+                idempotency_key=request.header("idempotency-key"),
+                outcome=outcome,
+                status=status,
+                fault=fault,
+                time=time,
+            )
+            self._attempts.append(attempt)
+            return attempt
+
+    def attempts(self, operation: str | None = None) -> list[Attempt]:
+        """Every attempt so far, or only those of one operation, in order."""
+        with self._lock:
+            if operation is None:
+                return list(self._attempts)
+            return [attempt for attempt in self._attempts if attempt.operation == operation]
+
+    def clear(self) -> None:
+        """Forget every attempt; numbering starts again at 1."""
+        with self._lock:
+            self._attempts.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._attempts)
+
+    def ledger(self, attempts: Sequence[Attempt] | None = None) -> str:
+        """A readable table of the attempts (all of them by default)."""
+        rows = self.attempts() if attempts is None else list(attempts)
+        if not rows:
+            return "(no attempts)"
+        table = [
+            ("#", "operation", "request", "outcome", "fault", "t (s)", "idempotency key"),
+            *(
+                (
+                    str(attempt.number),
+                    attempt.operation or "(unroutable)",
+                    _shorten(f"{attempt.method} {attempt.path}{_query(attempt.query)}", 60),
+                    attempt.outcome,
+                    _shorten(attempt.fault or "-", 48),
+                    f"{attempt.time:.2f}",
+                    _short_key(attempt.idempotency_key),
+                )
+                for attempt in rows
+            ),
+        ]
+        widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
+        return "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in table
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The journal as a JSON-ready object: ``{"attempts": [...]}``."""
+        return {"attempts": [attempt.to_json() for attempt in self.attempts()]}
+
+    def __repr__(self) -> str:
+        return f"<Journal attempts={len(self)}>"
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Lower-case header names, with credentials replaced by ``Bearer ***``."""
+    return {
+        name.lower(): (REDACTED_AUTHORIZATION if name.lower() in _SECRET_HEADERS else value)
+        for name, value in headers.items()
+    }
+
+
+def describe_body(headers: Mapping[str, str], body: bytes) -> Any:
+    """A request body for the journal: JSON decoded, text as text, multipart described."""
+    if not body:
+        return None
+    content_type = next(
+        (value for name, value in headers.items() if name.lower() == "content-type"), ""
+    ).lower()
+    if content_type.startswith("multipart/"):
+        return _describe_multipart(content_type, body)
+    if "json" in content_type:
+        try:
+            return json.loads(body)
+        except ValueError:
+            pass
+    if content_type.startswith("text/") or "json" in content_type or "form" in content_type:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return body
+
+
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
+_DISPOSITION_PARAMETER = re.compile(r'(\w+)="([^"]*)"')
+
+
+def _describe_multipart(content_type: str, body: bytes) -> str:
+    match = _BOUNDARY.search(content_type)
+    if match is None:
+        return f"<multipart, {len(body)} bytes, no boundary>"
+    parts = []
+    for chunk in body.split(b"--" + match[1].encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, content = chunk.removeprefix(b"\r\n").removesuffix(b"\r\n").partition(b"\r\n\r\n")
+        fields = {}
+        for line in head.decode("utf-8", errors="replace").split("\r\n"):
+            name, _, value = line.partition(":")
+            fields[name.strip().lower()] = value.strip()
+        disposition = dict(_DISPOSITION_PARAMETER.findall(fields.get("content-disposition", "")))
+        label = disposition.get("name", "?")
+        if "filename" in disposition:
+            label += f" {disposition['filename']!r}"
+        kind = fields.get("content-type", "text/plain")
+        parts.append(f"{label} ({kind}, {len(content)} bytes)")
+    return f"<multipart: {', '.join(parts)}>"
+
+
+def _query(query: tuple[tuple[str, str], ...]) -> str:
+    return "?" + "&".join(f"{name}={value}" for name, value in query) if query else ""
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short_key(key: str | None) -> str:
+    if key is None:
+        return "-"
+    return key if len(key) <= 12 else key[:8] + "…"

@@ -1,0 +1,134 @@
+"""The status matrix: what the documented policy does with each failure, for each retry class.
+
+Every row is derived from the client's own policy (its status→error map, its retry classes and its
+backoff schedule), so the matrix can never disagree with the client it describes. Use it to
+parametrize a test of your own application over every way Spectron can fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from pytest_spectron.client._catalogue import RETRY_CLASSES, RetryClass
+from pytest_spectron.client._exceptions import (
+    SpectronConnectionError,
+    SpectronError,
+    SpectronTimeoutError,
+    error_class_for_status,
+)
+from pytest_spectron.client._retry import (
+    DEFAULT_MAX_RETRIES,
+    backoff,
+    is_retryable_status,
+    retries_allowed,
+)
+
+__all__ = [
+    "MATRIX_OUTCOMES",
+    "REPRESENTATIVE_OPERATIONS",
+    "STATUS_MATRIX",
+    "MatrixCase",
+    "MatrixOutcome",
+    "status_matrix",
+]
+
+MatrixOutcome = int | str
+MATRIX_OUTCOMES: Final[tuple[MatrixOutcome, ...]] = (
+    400,
+    401,
+    403,
+    404,
+    409,
+    422,
+    429,
+    500,
+    502,
+    503,
+    504,
+    "connect",
+    "read_timeout",
+)
+"""Every failure the policy names: the statuses, a connection error and a timeout."""
+
+REPRESENTATIVE_OPERATIONS: Final[dict[RetryClass, str]] = {
+    "read": "state",
+    "idempotent_write": "remember",
+    "write": "forget",
+    "stream": "chat",
+}
+"""One operation of each retry class, for tests that need a concrete call."""
+
+_NETWORK_ERRORS: Final[dict[str, type[SpectronConnectionError]]] = {
+    "connect": SpectronConnectionError,
+    "read_timeout": SpectronTimeoutError,
+}
+
+
+@dataclass(frozen=True)
+class MatrixCase:
+    """One cell: a failure on every attempt of a call of one retry class, and what follows."""
+
+    outcome: MatrixOutcome
+    """The injected failure: an HTTP status, ``"connect"`` or ``"read_timeout"``."""
+    retry_class: RetryClass
+    error: type[SpectronError]
+    """The exception the client raises once it gives up."""
+    attempts: int
+    """How many requests reach the server."""
+    sleeps: tuple[float, ...]
+    """The waits requested between them."""
+
+    @property
+    def operation(self) -> str:
+        """A representative operation of the retry class (``state`` for reads…)."""
+        return REPRESENTATIVE_OPERATIONS[self.retry_class]
+
+    @property
+    def retried(self) -> bool:
+        """Whether the client retries this failure at all."""
+        return self.attempts > 1
+
+    @property
+    def id(self) -> str:
+        """A short test id such as ``read-503`` or ``write-connect``."""
+        return f"{self.retry_class}-{self.outcome}"
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def status_matrix(
+    *,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    retry_classes: Iterable[RetryClass] = RETRY_CLASSES,
+    outcomes: Iterable[MatrixOutcome] = MATRIX_OUTCOMES,
+) -> list[MatrixCase]:
+    """The matrix for a client with ``max_retries``, restricted to some classes or outcomes."""
+    cases = []
+    for retry_class in retry_classes:
+        for outcome in outcomes:
+            error = _error_for(outcome)
+            retryable = isinstance(outcome, str) or is_retryable_status(outcome)
+            retries = retries_allowed(retry_class, max_retries) if retryable else 0
+            sleeps = tuple(backoff(number) for number in range(1, retries + 1))
+            cases.append(MatrixCase(outcome, retry_class, error, retries + 1, sleeps))
+    return cases
+
+
+def _error_for(outcome: MatrixOutcome) -> type[SpectronError]:
+    if isinstance(outcome, str):
+        try:
+            return _NETWORK_ERRORS[outcome]
+        except KeyError:
+            accepted = ", ".join(map(repr, _NETWORK_ERRORS))
+            message = f"unknown outcome {outcome!r}: a status or one of {accepted}"
+            raise ValueError(message) from None
+    if not 400 <= outcome <= 599:
+        raise ValueError(f"the matrix covers failures: statuses 400-599, got {outcome}")
+    return error_class_for_status(outcome)
+
+
+STATUS_MATRIX: Final[tuple[MatrixCase, ...]] = tuple(status_matrix())
+"""The whole matrix for the default client (``max_retries=3``)."""

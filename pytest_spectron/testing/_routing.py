@@ -1,0 +1,76 @@
+"""Match a request's method and path to a catalogue operation, as Spectron's router would."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import get_close_matches
+from urllib.parse import unquote
+
+from pytest_spectron.client._catalogue import CATALOGUE, Operation
+
+__all__ = ["NoRoute", "Route", "route"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A matched request: the operation and its decoded path parameters."""
+
+    operation: Operation
+    parameters: dict[str, str]
+
+
+class NoRoute(LookupError):
+    """No operation answers this method and path."""
+
+    def __init__(self, method: str, path: str, *, allowed: tuple[str, ...]) -> None:
+        self.method = method
+        self.path = path
+        self.allowed = allowed
+        """Methods the path does answer: non-empty means 405 rather than 404."""
+        self.nearest = nearest_operations(method, path)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """What was asked, and what the catalogue has nearby."""
+        if self.allowed:
+            return f"{self.method} {self.path}: this path only answers {', '.join(self.allowed)}"
+        hint = ", ".join(f"{op.name} ({op.method} {op.path})" for op in self.nearest)
+        return f"{self.method} {self.path} matches no Spectron operation" + (
+            f"; nearest: {hint}" if hint else ""
+        )
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template))
+    return re.compile(f"^{pattern}/?$")
+
+
+# Literal segments must win over parameters (``/documents/keywords`` is not document
+# ``keywords``): try templates with more literal characters first.
+_TABLE: list[tuple[re.Pattern[str], Operation]] = sorted(
+    ((_compile(op.path), op) for op in CATALOGUE.values()),
+    key=lambda entry: -len(re.sub(r"{\w+}", "", entry[1].path)),
+)
+
+
+def route(method: str, path: str) -> Route:
+    """The operation answering ``method`` on ``path``; raises ``NoRoute`` otherwise."""
+    allowed: list[str] = []
+    for pattern, operation in _TABLE:
+        match = pattern.match(path)
+        if match is None:
+            continue
+        if operation.method != method.upper():
+            allowed.append(operation.method)
+            continue
+        return Route(operation, {name: unquote(value) for name, value in match.groupdict().items()})
+    raise NoRoute(method.upper(), path, allowed=tuple(sorted(set(allowed))))
+
+
+def nearest_operations(method: str, path: str, limit: int = 3) -> list[Operation]:
+    """The catalogue operations whose method and path look most like these."""
+    generic = re.sub(r"^/api/v1/[^/]+", "/api/v1/{context_id}", path.rstrip("/"))
+    candidates = {f"{op.method} {op.path}": op for op in CATALOGUE.values()}
+    names = get_close_matches(f"{method.upper()} {generic}", candidates, n=limit, cutoff=0.4)
+    return [candidates[name] for name in names]

@@ -1,0 +1,379 @@
+"""The service every transport serves: admin endpoints, routing, faults, the fake and the journal.
+
+For each attempt it routes the request to an operation, asks the fault engine for an outcome,
+lets the fake answer unless the outcome replaces the answer, records the attempt exactly once
+(with what the client will see) and hands back an answer or a network failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from http import HTTPStatus
+from typing import Any, Literal, Protocol, cast
+
+from pytest_spectron.client._catalogue import Operation, RetryClass
+from pytest_spectron.testing._clock import VirtualClock
+from pytest_spectron.testing._exchange import (
+    NetworkFailure,
+    NetworkFailureKind,
+    ServiceRequest,
+    ServiceResponse,
+)
+from pytest_spectron.testing._fake import not_routed_response
+from pytest_spectron.testing._faults import (
+    PASS,
+    Fault,
+    FaultEngine,
+    FaultError,
+    Injection,
+    Latency,
+    Malformed,
+    Network,
+    Status,
+    StreamCut,
+)
+from pytest_spectron.testing._journal import Journal
+from pytest_spectron.testing._problems import (
+    PROBLEM_CONTENT_TYPE,
+    TRACE_ID_HEADER,
+    new_trace_id,
+    problem_response,
+)
+from pytest_spectron.testing._routing import NoRoute, Route, route
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "FakeBackend",
+    "OnUnroutable",
+    "SpectronService",
+    "UnroutableRequest",
+    "malformed_response",
+    "retry_class_of",
+    "status_response",
+]
+
+ADMIN_PREFIX = "/__spectron"
+OnUnroutable = Literal["answer", "raise"]
+_BODILESS = frozenset({204, 304})
+
+
+class FakeBackend(Protocol):
+    """What the service needs of the fake: answer a routed request, and forget everything."""
+
+    def handle(self, route: Route, request: ServiceRequest) -> ServiceResponse:
+        """The fake's answer to one routed request."""
+        ...
+
+    def reset(self) -> None:
+        """Back to an empty state."""
+        ...
+
+
+class UnroutableRequest(AssertionError):
+    """A request to the fake matches no Spectron operation: a test bug, never retried away."""
+
+    def __init__(self, error: NoRoute) -> None:
+        self.method = error.method
+        self.path = error.path
+        self.nearest = [operation.name for operation in error.nearest]
+        """Names of the catalogue operations closest to the request."""
+        super().__init__(
+            f"{error.describe()}. The Spectron fake answers only the operations of "
+            "pytest_spectron.CATALOGUE; check the method and path your code sends."
+        )
+
+
+class SpectronService:
+    """The fake behind its fault engine and attempt journal, as every transport serves it.
+
+    ``on_unroutable="raise"`` makes a request no operation answers raise ``UnroutableRequest``
+    (after journaling it) instead of answering the fake's 404/405 problem.
+    """
+
+    def __init__(
+        self,
+        fake: FakeBackend,
+        *,
+        faults: FaultEngine | None = None,
+        journal: Journal | None = None,
+        clock: VirtualClock | None = None,
+        on_unroutable: OnUnroutable = "answer",
+    ) -> None:
+        if on_unroutable not in ("answer", "raise"):
+            raise ValueError(f"on_unroutable must be 'answer' or 'raise', got {on_unroutable!r}")
+        self.fake = fake
+        self.faults = FaultEngine() if faults is None else faults
+        self.journal = Journal() if journal is None else journal
+        self.clock = VirtualClock() if clock is None else clock
+        self.on_unroutable: OnUnroutable = on_unroutable
+        # One attempt at a time: the fault picked, the fake's state and the journal's order
+        # stay consistent when the loopback server dispatches from many threads. Nothing in
+        # here waits for real, so serialising costs nothing.
+        self._lock = threading.RLock()
+
+    def dispatch(self, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
+        """Answer one attempt (admin requests are answered and not journaled)."""
+        with self._lock:
+            if request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/"):
+                return self._admin(request)
+            return self._attempt(request)
+
+    def reset(self) -> None:
+        """Forget the fake's state, every fault, the journal, and rewind the clock."""
+        with self._lock:
+            self.fake.reset()
+            self.faults.clear()
+            self.journal.clear()
+            self.clock.reset()
+
+    # -- Attempts ------------------------------------------------------------------------------
+
+    def _attempt(self, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
+        started = self.clock.now
+        try:
+            matched = route(request.method, request.path)
+        except NoRoute as error:
+            not_routed = not_routed_response(error)
+            self.journal.record(
+                request,
+                operation=None,
+                retry_class=None,
+                outcome=str(not_routed.status),
+                status=not_routed.status,
+                fault=None,
+                time=started,
+            )
+            if self.on_unroutable == "raise":
+                raise UnroutableRequest(error) from None
+            return not_routed
+        operation = matched.operation
+        retry_class = retry_class_of(operation, request)
+        injection = self.faults.pick(operation.name, retry_class, request)
+        answer, fault = self._answer(injection, matched, request)
+        outcome: str
+        status: int | None
+        if isinstance(answer, NetworkFailure):
+            outcome, status = answer.kind, None
+        elif answer.cut_after is not None:
+            outcome, status = "stream_cut", answer.status
+        else:
+            outcome, status = str(answer.status), answer.status
+        self.journal.record(
+            request,
+            operation=operation.name,
+            retry_class=retry_class,
+            outcome=outcome,
+            status=status,
+            fault=fault,
+            time=started,
+        )
+        return answer
+
+    def _answer(
+        self, injection: Injection | None, matched: Route, request: ServiceRequest
+    ) -> tuple[ServiceResponse | NetworkFailure, str | None]:
+        """The answer to one routed attempt, and the fault applied in words."""
+        if injection is None or injection.outcome is PASS:
+            return self.fake.handle(matched, request), None
+        outcome = injection.outcome
+        described = injection.describe()
+        if isinstance(outcome, Status):
+            return status_response(outcome, operation=matched.operation.name, request=request), (
+                described
+            )
+        if isinstance(outcome, Malformed):
+            return malformed_response(outcome), described
+        if isinstance(outcome, Network):
+            kind = cast(NetworkFailureKind, outcome.kind)
+            return NetworkFailure(kind, f"pytest-spectron fault: {described}"), described
+        if isinstance(outcome, Latency):
+            timeout = request.timeout
+            if timeout is not None and outcome.seconds > timeout:
+                # The server is slow, not down: it does the work, the client stops waiting.
+                self.clock.advance(timeout)
+                self.fake.handle(matched, request)
+                described += f", beyond the {timeout:g} s read timeout"
+                detail = f"pytest-spectron fault: {described}"
+                return NetworkFailure("read_timeout", detail), described
+            self.clock.advance(outcome.seconds)
+            return self.fake.handle(matched, request), described
+        assert isinstance(outcome, StreamCut)
+        answer = self.fake.handle(matched, request)
+        if answer.events is None:
+            return answer, f"{described}: not applied, the answer was not a stream"
+        if outcome.after >= len(answer.events):
+            return answer, f"{described}: not applied, the stream had {len(answer.events)} frames"
+        return dataclasses.replace(answer, cut_after=outcome.after), described
+
+    # -- Admin endpoints -----------------------------------------------------------------------
+
+    def _admin(self, request: ServiceRequest) -> ServiceResponse:
+        endpoints = {
+            f"{ADMIN_PREFIX}/journal": {"GET": self._get_journal},
+            f"{ADMIN_PREFIX}/faults": {
+                "GET": self._get_faults,
+                "POST": self._post_faults,
+                "DELETE": self._delete_faults,
+            },
+            f"{ADMIN_PREFIX}/reset": {"POST": self._post_reset},
+        }
+        path = request.path.rstrip("/")
+        handlers = endpoints.get(path)
+        if handlers is None:
+            listing = ", ".join(
+                f"{method} {name}" for name, methods in endpoints.items() for method in methods
+            )
+            return problem_response(
+                404, f"no admin endpoint {path}; the admin endpoints are {listing}", instance=path
+            )
+        handler = handlers.get(request.method.upper())
+        if handler is None:
+            allowed = ", ".join(handlers)
+            return problem_response(
+                405,
+                f"{path} answers {allowed}, not {request.method.upper()}",
+                instance=path,
+                headers=(("allow", allowed),),
+            )
+        return handler(request)
+
+    def _get_journal(self, request: ServiceRequest) -> ServiceResponse:
+        return _json_response(200, self.journal.to_json())
+
+    def _get_faults(self, request: ServiceRequest) -> ServiceResponse:
+        return _json_response(200, self.faults.to_json())
+
+    def _post_faults(self, request: ServiceRequest) -> ServiceResponse:
+        try:
+            data = json.loads(request.body)
+        except ValueError as error:
+            return _bad_faults(request, f"the body is not JSON ({error})")
+        items = data if isinstance(data, list) else [data]
+        try:
+            # All or nothing: one bad fault in a list adds none of them.
+            faults = [Fault.from_json(item) for item in items]
+        except FaultError as error:
+            return _bad_faults(request, str(error))
+        for fault in faults:
+            self.faults.add_fault(fault)
+        added = [fault.to_json() for fault in faults]
+        return _json_response(201, {"added": added, **self.faults.to_json()})
+
+    def _delete_faults(self, request: ServiceRequest) -> ServiceResponse:
+        self.faults.clear()
+        return _json_response(200, self.faults.to_json())
+
+    def _post_reset(self, request: ServiceRequest) -> ServiceResponse:
+        self.reset()
+        return _json_response(200, {"reset": ["state", "faults", "journal", "clock"]})
+
+
+def retry_class_of(operation: Operation, request: ServiceRequest) -> RetryClass:
+    """The retry class the client's policy gives this request (``stream`` for a streamed chat)."""
+    if operation.streams:
+        try:
+            body = json.loads(request.body) if request.body else None
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and body.get("stream") is True:
+            return "stream"
+    return operation.retry_class
+
+
+def status_response(outcome: Status, *, operation: str, request: ServiceRequest) -> ServiceResponse:
+    """The answer a ``Status`` outcome gives: a problem body unless the outcome brings its own."""
+    extra: list[tuple[str, str]] = []
+    if outcome.retry_after_header is not None:
+        extra.append(("retry-after", outcome.retry_after_header))
+    code = outcome.code
+    if outcome.body is None:
+        answer = problem_response(
+            code,
+            f"{operation} failed with HTTP {code} (a fault injected by pytest-spectron)",
+            instance=request.path,
+            headers=tuple(extra),
+        )
+    else:
+        content_type, body = _encode_body(outcome.body, code)
+        answer = ServiceResponse(
+            code,
+            headers=(("content-type", content_type), (TRACE_ID_HEADER, new_trace_id()), *extra),
+            body=body,
+        )
+    if code < 200 or code in _BODILESS:
+        answer = ServiceResponse(
+            code, headers=tuple((n, v) for n, v in answer.headers if n != "content-type")
+        )
+    if outcome.headers:
+        overridden = {name.lower() for name in outcome.headers}
+        answer = dataclasses.replace(
+            answer,
+            headers=(
+                *((n, v) for n, v in answer.headers if n.lower() not in overridden),
+                *((name.lower(), value) for name, value in outcome.headers.items()),
+            ),
+        )
+    return answer
+
+
+def malformed_response(outcome: Malformed) -> ServiceResponse:
+    """The answer a ``Malformed`` outcome gives: a cut JSON document, an HTML page or nothing."""
+    code = outcome.effective_status
+    phrase = _phrase(code)
+    if outcome.kind == "html":
+        page = (
+            f"<!DOCTYPE html>\n<html><head><title>{code} {phrase}</title></head>\n"
+            f"<body><center><h1>{code} {phrase}</h1></center><hr>"
+            "<center>nginx (pytest-spectron fault)</center></body></html>\n"
+        )
+        return ServiceResponse(
+            code, headers=(("content-type", "text/html; charset=utf-8"),), body=page.encode()
+        )
+    content_type = "application/json" if code < 400 else PROBLEM_CONTENT_TYPE
+    if outcome.kind == "empty":
+        return ServiceResponse(code, headers=(("content-type", content_type),), body=b"")
+    whole = json.dumps(
+        {
+            "status": code,
+            "title": phrase,
+            "detail": "this answer was cut in transit by a pytest-spectron fault",
+        }
+    ).encode()
+    return ServiceResponse(
+        code,
+        headers=(("content-type", content_type), (TRACE_ID_HEADER, new_trace_id())),
+        body=whole[: len(whole) // 2],
+    )
+
+
+def _encode_body(body: dict[str, Any] | str | bytes, code: int) -> tuple[str, bytes]:
+    if isinstance(body, dict):
+        kind = PROBLEM_CONTENT_TYPE if code >= 400 else "application/json"
+        return kind, json.dumps(body).encode()
+    if isinstance(body, str):
+        return "text/plain; charset=utf-8", body.encode()
+    return "application/octet-stream", body
+
+
+def _json_response(status: int, data: object) -> ServiceResponse:
+    return ServiceResponse(
+        status, headers=(("content-type", "application/json"),), body=json.dumps(data).encode()
+    )
+
+
+def _bad_faults(request: ServiceRequest, detail: str) -> ServiceResponse:
+    return problem_response(
+        422,
+        f'{detail}. Send a JSON object such as {{"spec": "state=503x2"}} or '
+        '{"target": "state", "outcomes": [503, "connect"], "times": 2}, or a list of them.',
+        instance=request.path,
+    )
+
+
+def _phrase(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,142 @@
+"""The plugin's settings: command-line options over ini values over defaults, validated once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
+
+from pytest_spectron.testing._mock import DEFAULT_API_KEY, DEFAULT_CONTEXT, DEFAULT_ENDPOINT
+
+__all__ = ["OPTIONS", "Option", "Settings", "SettingsError"]
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """A setting has a value it cannot take; the message names the option and what it accepts."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting, spelled ``--spectron-NAME`` on the command line and ``spectron_NAME`` in ini."""
+
+    name: str
+    help: str
+    default: str
+    accepts: str
+
+    @property
+    def flag(self) -> str:
+        """The command-line spelling."""
+        return "--spectron-" + self.name.replace("_", "-")
+
+    @property
+    def ini(self) -> str:
+        """The ini-file spelling."""
+        return "spectron_" + self.name
+
+
+OPTIONS = (
+    Option(
+        "endpoint",
+        "base URL the spectron_mock fixture answers",
+        DEFAULT_ENDPOINT,
+        "an absolute http(s) URL such as http://spectron.test",
+    ),
+    Option(
+        "context",
+        "context id of the clients the fixtures build",
+        DEFAULT_CONTEXT,
+        "a non-empty context id",
+    ),
+    Option(
+        "api_key",
+        "API key the fixtures' clients send, and the fake accepts",
+        DEFAULT_API_KEY,
+        "a non-empty key without spaces",
+    ),
+    Option(
+        "strict",
+        "fail a test whose request to the endpoint matches no Spectron operation",
+        "true",
+        "true or false",
+    ),
+    Option(
+        "report",
+        "print each test's attempt ledger in the terminal summary",
+        "false",
+        "true or false",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated settings the fixtures use."""
+
+    endpoint: str
+    context: str
+    api_key: str
+    strict: bool
+    report: bool
+
+    @classmethod
+    def resolve(cls, lookup: Callable[[Option], str | None]) -> Settings:
+        """Validate each option's value (``lookup`` gives the command line's, else the ini's)."""
+        values = {option.name: _value(option, lookup) for option in OPTIONS}
+        return cls(
+            endpoint=_check(OPTIONS[0], values["endpoint"], _endpoint),
+            context=_check(OPTIONS[1], values["context"], _non_empty),
+            api_key=_check(OPTIONS[2], values["api_key"], _api_key),
+            strict=_check(OPTIONS[3], values["strict"], _boolean),
+            report=_check(OPTIONS[4], values["report"], _boolean),
+        )
+
+
+def _value(option: Option, lookup: Callable[[Option], str | None]) -> str:
+    value = lookup(option)
+    return option.default if value is None or value == "" else value
+
+
+def _check(option: Option, value: str, parse: Callable[[str], T]) -> T:
+    try:
+        return parse(value)
+    except ValueError:
+        shown = "***" if option.name == "api_key" else repr(value)
+        raise SettingsError(
+            f"{option.flag} / {option.ini}: got {shown}; expected {option.accepts}"
+        ) from None
+
+
+def _endpoint(value: str) -> str:
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL:
+        raise ValueError(value) from None
+    if url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
+        raise ValueError(value)
+    return value.rstrip("/")
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError(value)
+    return value
+
+
+def _api_key(value: str) -> str:
+    if not value.strip() or any(character.isspace() for character in value):
+        raise ValueError(value)
+    return value
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "yes", "1", "on"):
+        return True
+    if lowered in ("false", "no", "0", "off"):
+        return False
+    raise ValueError(value)

@@ -1,0 +1,133 @@
+"""Serve a service to httpx in-process: as a transport, or as a respx side effect.
+
+A ``ServiceResponse`` becomes an ``httpx.Response`` (an SSE answer streamed frame by frame, cut
+with ``httpx.RemoteProtocolError`` where the fault says); a ``NetworkFailure`` becomes the httpx
+exception a real network would raise, so the client's own error handling runs unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import httpx
+
+from pytest_spectron.testing._exchange import (
+    NetworkFailure,
+    Service,
+    ServiceRequest,
+    ServiceResponse,
+)
+
+__all__ = [
+    "STREAM_CUT_MESSAGE",
+    "EventStream",
+    "ServiceTransport",
+    "network_error",
+    "respx_side_effect",
+    "to_httpx_response",
+    "to_service_request",
+]
+
+STREAM_CUT_MESSAGE = "peer closed connection without sending complete message body"
+"""What httpx says when a server drops a streamed answer midway; the stream cut raises it."""
+
+_NETWORK_ERRORS: dict[str, tuple[type[httpx.TransportError], str]] = {
+    "connect": (httpx.ConnectError, "connection refused"),
+    "connect_timeout": (httpx.ConnectTimeout, "timed out while connecting"),
+    "read_timeout": (httpx.ReadTimeout, "timed out waiting for the answer"),
+    "reset": (httpx.ReadError, "connection reset by peer"),
+}
+
+
+class ServiceTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """An httpx transport, sync and async, that answers every request from ``service``."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request from a sync ``httpx.Client``."""
+        request.read()
+        return _render(self.service.dispatch(to_service_request(request)), request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request from an ``httpx.AsyncClient``."""
+        await request.aread()
+        return _render(self.service.dispatch(to_service_request(request)), request)
+
+
+def respx_side_effect(service: Service) -> Callable[..., httpx.Response]:
+    """A respx side effect answering from ``service``: ``route.mock(side_effect=…)``.
+
+    respx passes streamed bodies through untouched (it pre-reads only plain byte streams), so
+    SSE answers stream frame by frame and stream cuts surface while the client reads.
+    """
+
+    def side_effect(request: httpx.Request, **_: object) -> httpx.Response:
+        request.read()  # respx has read the body already: this returns it.
+        return _render(service.dispatch(to_service_request(request)), request)
+
+    return side_effect
+
+
+def to_service_request(request: httpx.Request) -> ServiceRequest:
+    """The service's view of a (read) httpx request, with the read timeout it will wait."""
+    raw_path = request.url.raw_path.decode("ascii").partition("?")[0]
+    timeout = request.extensions.get("timeout", {}).get("read")
+    return ServiceRequest(
+        method=request.method,
+        path=raw_path,
+        query=tuple(request.url.params.multi_items()),
+        headers={name.lower(): value for name, value in request.headers.items()},
+        body=request.content,
+        timeout=None if timeout is None else float(timeout),
+    )
+
+
+def to_httpx_response(answer: ServiceResponse, request: httpx.Request) -> httpx.Response:
+    """The httpx response for a service answer; SSE frames become a streamed body."""
+    if answer.events is None:
+        return httpx.Response(
+            answer.status, headers=list(answer.headers), content=answer.body, request=request
+        )
+    stream = EventStream(answer.events, cut_after=answer.cut_after, request=request)
+    return httpx.Response(
+        answer.status, headers=list(answer.headers), stream=stream, request=request
+    )
+
+
+def network_error(failure: NetworkFailure, request: httpx.Request) -> httpx.TransportError:
+    """The httpx exception a real network failure of this kind raises."""
+    error_type, words = _NETWORK_ERRORS[failure.kind]
+    detail = f" ({failure.detail})" if failure.detail else ""
+    return error_type(f"{words}{detail}", request=request)
+
+
+def _render(answer: ServiceResponse | NetworkFailure, request: httpx.Request) -> httpx.Response:
+    if isinstance(answer, NetworkFailure):
+        raise network_error(answer, request)
+    return to_httpx_response(answer, request)
+
+
+class EventStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """SSE frames sent one by one; with ``cut_after``, the connection drops after that many."""
+
+    def __init__(
+        self, events: tuple[bytes, ...], *, cut_after: int | None, request: httpx.Request
+    ) -> None:
+        self.events = events
+        self.cut_after = cut_after
+        self._request = request
+
+    def _frames(self) -> Iterator[bytes]:
+        sent = self.events if self.cut_after is None else self.events[: self.cut_after]
+        yield from sent
+        if self.cut_after is not None:
+            raise httpx.RemoteProtocolError(STREAM_CUT_MESSAGE, request=self._request)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._frames()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for frame in self._frames():
+            yield frame

@@ -1,0 +1,89 @@
+"""ini and command-line options: the command line wins, and bad values are usage errors."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_ini_options_configure_the_fixtures(pytester: pytest.Pytester) -> None:
+    """Endpoint, context and key from the ini file reach ``spectron_mock``."""
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_default_fixture_loop_scope = function
+        spectron_endpoint = https://memory.internal:8443
+        spectron_context = ini-context
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_settings(spectron_mock, spectron):
+            assert spectron_mock.endpoint == "https://memory.internal:8443"
+            assert spectron.context == "ini-context"
+            spectron.state()
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_command_line_wins_over_ini(pytester: pytest.Pytester) -> None:
+    """``--spectron-context`` overrides ``spectron_context``."""
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\nspectron_context = from-ini\n"
+    )
+    pytester.makepyfile(
+        """
+        def test_settings(spectron):
+            assert spectron.context == "from-cli"
+        """
+    )
+    pytester.runpytest("--spectron-context=from-cli").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--spectron-endpoint=spectron.test", "*--spectron-endpoint / spectron_endpoint*URL*"),
+        ("--spectron-strict=maybe", "*--spectron-strict / spectron_strict: got 'maybe'*"),
+        ("--spectron-report=2", "*--spectron-report / spectron_report*true or false*"),
+        ("--spectron-api-key=has space", "*--spectron-api-key / spectron_api_key: got ***"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(
+    pytester: pytest.Pytester, option: str, message: str
+) -> None:
+    """A bad value stops the run with a message naming the option and what it accepts."""
+    result = pytester.runpytest(option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_lenient_mode_answers_unroutable_requests_with_404(pytester: pytest.Pytester) -> None:
+    """With ``--spectron-strict=false`` an unknown path gets the fake's 404 problem."""
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_lenient(spectron_mock):
+            answer = httpx.get(spectron_mock.endpoint + "/api/v1/ctx/nothing")
+            assert answer.status_code == 404
+            assert answer.headers["content-type"] == "application/problem+json"
+        """
+    )
+    pytester.runpytest("--spectron-strict=false").assert_outcomes(passed=1)
+
+
+def test_fixtures_and_options_are_documented(pytester: pytest.Pytester) -> None:
+    """``--fixtures`` and ``--help`` describe what the plugin adds."""
+    fixtures = pytester.runpytest("--fixtures")
+    listed = fixtures.stdout.str()
+    for name in (
+        "spectron_mock",
+        "spectron",
+        "async_spectron",
+        "spectron_clock",
+        "spectron_server",
+    ):
+        assert f"{name} -- " in listed
+    help_text = pytester.runpytest("--help")
+    help_text.stdout.fnmatch_lines(["*--spectron-endpoint=ENDPOINT*", "*--spectron-report=REPORT*"])
