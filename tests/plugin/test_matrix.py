@@ -1,0 +1,77 @@
+"""The public status matrix agrees with the client, case by case, sync and async."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from pytest_spectron import STATUS_MATRIX, MatrixCase, SpectronMock, status_matrix
+from pytest_spectron.testing._matrix import MATRIX_OUTCOMES
+
+CALLS = {
+    "state": lambda client: client.state(),
+    "remember": lambda client: client.remember("a fact"),
+    "forget": lambda client: client.forget("a fact"),
+    "chat": lambda client: client.chat("hello", stream=True),
+}
+
+
+def run_case(mock: SpectronMock, case: MatrixCase, flavour: str) -> BaseException:
+    """Make the case's call with every attempt failing; return what the client raised."""
+    mock.fail(case.retry_class, case.outcome)
+    call = CALLS[case.operation]
+    try:
+        if flavour == "sync":
+            with mock.client() as client:
+                call(client)
+        else:
+
+            async def main() -> None:
+                async with mock.async_client() as client:
+                    await call(client)
+
+            asyncio.run(main())
+    except Exception as error:
+        return error
+    raise AssertionError(f"{case} did not raise")
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+@pytest.mark.parametrize("case", STATUS_MATRIX, ids=str)
+def test_matrix_case_holds_for_the_client(case: MatrixCase, flavour: str) -> None:
+    """The client raises the case's error after exactly its attempts and waits."""
+    with SpectronMock() as mock:
+        error = run_case(mock, case, flavour)
+        assert type(error) is case.error
+        mock.assert_attempts(case.operation, case.attempts)
+        assert mock.clock.sleeps == list(case.sleeps)
+
+
+def test_matrix_covers_every_outcome_and_retry_class() -> None:
+    """Thirteen failures for each of the four retry classes, each once."""
+    assert len(STATUS_MATRIX) == 13 * 4
+    assert {(case.outcome, case.retry_class) for case in STATUS_MATRIX} == {
+        (outcome, retry_class)
+        for outcome in MATRIX_OUTCOMES
+        for retry_class in ("read", "idempotent_write", "write", "stream")
+    }
+
+
+@pytest.mark.parametrize(
+    ("max_retries", "expected"),
+    [(0, ()), (1, (0.25,)), (5, (0.25, 0.5, 1.0, 1.0, 1.0))],
+)
+def test_matrix_follows_max_retries(max_retries: int, expected: tuple[float, ...]) -> None:
+    """A retried read's waits follow the backoff schedule for the given ``max_retries``."""
+    (case,) = status_matrix(max_retries=max_retries, retry_classes=["read"], outcomes=[503])
+    assert case.sleeps == expected
+    assert case.attempts == max_retries + 1
+
+
+@pytest.mark.parametrize("outcome", [200, 302, "reset", True])
+def test_matrix_rejects_outcomes_that_are_not_failures(outcome: Any) -> None:
+    """Only failure statuses and the two network failures have a row."""
+    with pytest.raises(ValueError, match=r"outcome|statuses 400-599"):
+        status_matrix(outcomes=[outcome])
