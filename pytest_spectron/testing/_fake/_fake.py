@@ -18,7 +18,7 @@ import pydantic
 from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.client._wire import IDEMPOTENCY_HEADER
 from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
-from pytest_spectron.testing._fake._handlers import HANDLERS, Answer, Call, Problem
+from pytest_spectron.testing._fake._handlers import HANDLERS, PRINCIPAL_ID, Answer, Call, Problem
 from pytest_spectron.testing._fake._state import (
     Context,
     StoredDocument,
@@ -340,7 +340,7 @@ class FakeSpectron:
             "rowsTouched": 0,
             "latencyMs": 1,
             "createdAt": self.now(),
-            "model": operation.name,
+            "principal": PRINCIPAL_ID,
         }
 
     def _render(self, operation: Operation, answer: Answer, trace_id: str) -> ServiceResponse:

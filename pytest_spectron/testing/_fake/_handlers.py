@@ -27,6 +27,9 @@ from pytest_spectron.testing._fake._state import (
 if TYPE_CHECKING:
     from pytest_spectron.testing._fake._fake import FakeSpectron
 
+PRINCIPAL_ID = "user-1"
+"""The principal every accepted key acts as."""
+
 __all__ = ["HANDLERS", "Answer", "Call", "Problem"]
 
 CHUNK_SIZE = 200
@@ -56,7 +59,7 @@ class Call:
     """The request model instance (JSON bodies and upload metadata), or None."""
     upload: tuple[str, bytes, str] | None = None
     """(filename, bytes, MIME type) of an uploaded file."""
-    principal: str = "user-1"
+    principal: str = PRINCIPAL_ID
     headers: dict[str, str] = field(default_factory=dict)
 
     def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
