@@ -12,13 +12,14 @@ import mimetypes
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
 import httpx
 import pydantic
 
+from pytest_spectron.client import models as m
 from pytest_spectron.client._catalogue import Operation, RetryClass
 from pytest_spectron.client._exceptions import (
     SpectronAPIError,
@@ -28,7 +29,6 @@ from pytest_spectron.client._exceptions import (
     error_class_for_status,
 )
 from pytest_spectron.client._options import ClientOptions
-from pytest_spectron.client.models import RequestModel
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
@@ -43,6 +43,7 @@ __all__ = [
     "decode_result",
     "idempotency_key",
     "request_body",
+    "upload_metadata",
     "upload_part",
 ]
 
@@ -55,7 +56,7 @@ IDEMPOTENCY_WINDOW_SECONDS = 30
 FileContent = bytes | IO[bytes]
 UploadSource = str | os.PathLike[str] | bytes | IO[bytes]
 """What ``documents.upload`` takes: a path, the bytes themselves, or a binary file object."""
-RequestModelT = TypeVar("RequestModelT", bound=RequestModel)
+RequestModelT = TypeVar("RequestModelT", bound=m.RequestModel)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def build_call(
     *,
     path: Mapping[str, str] | None = None,
     query: Mapping[str, object] | None = None,
-    body: RequestModel | None = None,
+    body: m.RequestModel | None = None,
     upload: tuple[str, FileContent, str | None] | None = None,
     on_behalf_of: str | None = None,
     idempotency_key: str | None = None,
@@ -283,3 +284,23 @@ def upload_part(
         )
     filename = filename or "upload"
     return filename, content, mime_type or mimetypes.guess_type(filename)[0]
+
+
+def upload_metadata(
+    upload: tuple[str, FileContent, str | None],
+    title: str | None,
+    source: str | None,
+    labels: Sequence[str] | None,
+    scopes: object,
+    observed_at: str | None,
+) -> m.UploadMetadata:
+    """The metadata part of an upload; its MIME type is the file part's."""
+    return request_body(
+        m.UploadMetadata,
+        title=title,
+        mime_type=upload[2],
+        source=source,
+        labels=labels,
+        scopes=scopes,
+        observed_at=observed_at,
+    )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pytest_spectron.client import models as m
 from pytest_spectron.client._scopes import ScopeSelector
-from pytest_spectron.client._wire import UploadSource, request_body, upload_part
+from pytest_spectron.client._wire import UploadSource, request_body, upload_metadata, upload_part
 
 if TYPE_CHECKING:
     from pytest_spectron.client._sync._client import Spectron
@@ -53,15 +53,7 @@ class AsyncDocuments(_AsyncNamespace):
     ) -> m.UploadResponse:
         """Upload a document from a path, bytes or a binary file object (sent once)."""
         upload = upload_part(file, filename=filename, mime_type=mime_type)
-        body = request_body(
-            m.UploadMetadata,
-            title=title,
-            mime_type=upload[2],
-            source=source,
-            labels=labels,
-            scopes=scopes,
-            observed_at=observed_at,
-        )
+        body = upload_metadata(upload, title, source, labels, scopes, observed_at)
         return cast(
             m.UploadResponse,
             self._client._call(
@@ -110,15 +102,7 @@ class AsyncDocuments(_AsyncNamespace):
     ) -> m.UploadResponse:
         """Replace a document's content and process it again (sent once)."""
         upload = upload_part(file, filename=filename, mime_type=mime_type)
-        body = request_body(
-            m.UploadMetadata,
-            title=title,
-            mime_type=upload[2],
-            source=source,
-            labels=labels,
-            scopes=scopes,
-            observed_at=observed_at,
-        )
+        body = upload_metadata(upload, title, source, labels, scopes, observed_at)
         return cast(
             m.UploadResponse,
             self._client._call(
