@@ -166,6 +166,24 @@ def test_coexists_with_respx_mock(pytester: pytest.Pytester) -> None:
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_coexists_with_pytest_httpx(pytester: pytest.Pytester) -> None:
+    """pytest-httpx mocks its hosts; requests it lets through to Spectron reach the fake."""
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+
+        @pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "spectron.test")
+        def test_both(spectron, httpx_mock):
+            httpx_mock.add_response(url="https://weather.test/today", json={"sky": "blue"})
+            spectron.remember("pytest-httpx and spectron together")
+            assert httpx.get("https://weather.test/today").json() == {"sky": "blue"}
+            assert spectron.recall("together").hits
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_unroutable_request_fails_the_test_loudly(pytester: pytest.Pytester) -> None:
     """A request matching no operation is an AssertionError naming the nearest ones."""
     pytester.makepyfile(
