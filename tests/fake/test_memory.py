@@ -38,6 +38,22 @@ def test_recall_honours_k_and_labels(client: Spectron) -> None:
     ]
 
 
+def test_recall_honours_a_scope_lens(client: Spectron) -> None:
+    """A lens shows the facts under its scopes (OR of clauses) and hides the rest."""
+    client.remember("team a roadmap", scopes="team/a/")
+    client.remember("team b roadmap", scopes="team/b/")
+    client.remember("secret team b roadmap", scopes=[["team/b/", "clearance/secret/"]])
+
+    def seen(lens: object) -> list[str]:
+        return sorted(hit.text for hit in client.recall("roadmap", lens=lens).hits)  # type: ignore[arg-type]
+
+    assert seen("team/a/") == ["team a roadmap"]
+    assert seen([["team/b/", "clearance/secret/"]]) == ["secret team b roadmap"]
+    assert seen(["team/a/", "team/b/"]) == sorted(
+        ["team a roadmap", "team b roadmap", "secret team b roadmap"]
+    )
+
+
 def test_remember_answers_with_session_and_turn(client: Spectron, fake: FakeSpectron) -> None:
     """A new fact opens a session and a turn, as the document's response carries them."""
     answer = client.remember("first fact")

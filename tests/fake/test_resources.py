@@ -159,6 +159,15 @@ def test_key_without_the_grant_is_a_403(client: Spectron, fake: FakeSpectron) ->
         client.forget("anything")
 
 
+def test_grants_are_checked_per_scope(client: Spectron, fake: FakeSpectron) -> None:
+    """A key may write under the scopes its grant covers, and only there."""
+    fake.set_api_keys({"key": {"memory:write": ["team/a/*"], "memory:read": ["*"]}})
+    client.remember("allowed", scopes="team/a/notes/")
+    with pytest.raises(SpectronScopeError, match="does not cover scope 'team/b/'"):
+        client.remember("denied", scopes="team/b/")
+    assert [fact.text for fact in fake.facts("ctx")] == ["allowed"]
+
+
 def test_bad_body_is_a_422_listing_fields(service: SpectronService) -> None:
     """A body that fails the request model gets 422 naming each failing field."""
     with httpx.Client(transport=ServiceTransport(service)) as http:

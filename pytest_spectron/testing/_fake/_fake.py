@@ -304,12 +304,27 @@ class FakeSpectron:
             headers=dict(request.headers),
         )
         self._parse_body(operation, request, call)
+        self._check_scopes(operation, authorization, call.body)
         answer = HANDLERS[operation.name](call)
         context.audit.append(self._audit_row(operation, trace_id))
         response = self._render(operation, answer, trace_id)
         if replay_key is not None:
             context.replays[replay_key] = (response.status, response.body)
         return response
+
+    def _check_scopes(self, operation: Operation, authorization: str, body: Any) -> None:
+        """403 unless the key's grant for the operation covers every scope the body names."""
+        needed = OPERATION_GRANTS[operation.name]
+        if needed is None or body is None:
+            return
+        patterns = self.grants_of(authorization).get(needed, [])
+        for field in ("scopes", "lens"):
+            for clause in getattr(body, field, None) or ():
+                for path in clause:
+                    if not any(_covers(pattern, path) for pattern in patterns):
+                        raise Problem(
+                            403, f"this key's {needed!r} grant does not cover scope {path!r}"
+                        )
 
     def _replay_key(self, operation: Operation, request: ServiceRequest) -> tuple[str, str] | None:
         key = request.header(IDEMPOTENCY_HEADER)
@@ -410,6 +425,13 @@ def _parse_multipart(request: ServiceRequest) -> tuple[Any, tuple[str, bytes, st
         elif name == "file":
             upload = (part.get_filename() or "upload", content, part.get_content_type())
     return metadata, upload
+
+
+def _covers(pattern: str, path: str) -> bool:
+    """Whether a grant's scope pattern (``*``, ``team/*``, ``team/a/``) covers a scope path."""
+    if pattern.endswith("*"):
+        return path.startswith(pattern[:-1])
+    return (path.rstrip("/") + "/").startswith(pattern.rstrip("/") + "/")
 
 
 def _json_response(status: int, body: bytes, trace_id: str) -> ServiceResponse:

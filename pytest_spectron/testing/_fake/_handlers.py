@@ -251,8 +251,21 @@ def _page(items: list[Any], call: Call) -> tuple[list[Any], dict[str, int]]:
     return items[start : start + size], {"total": len(items), "page": page, "pageSize": size}
 
 
-def _hits(call: Call, query: str, k: int, labels: list[str]) -> list[tuple[float, StoredFact]]:
-    return call.context.ranked(query, call.context.live_facts(), labels)[:k]
+def _hits(
+    call: Call, query: str, k: int, labels: list[str], lens: Any = None
+) -> list[tuple[float, StoredFact]]:
+    facts = [fact for fact in call.context.live_facts() if _in_lens(fact, lens)]
+    return call.context.ranked(query, facts, labels)[:k]
+
+
+def _in_lens(fact: StoredFact, lens: list[list[str]] | None) -> bool:
+    """Whether a fact is visible through a scope lens: some clause whose paths all hold it."""
+    if not lens:
+        return True
+    paths = {path for clause in fact.scopes for path in clause}
+    return any(
+        all(any(held.startswith(path) for held in paths) for path in clause) for clause in lens
+    )
 
 
 # -- Memory verbs ------------------------------------------------------------------------------
@@ -315,7 +328,8 @@ def remember_many(call: Call) -> Answer:
 @handles("recall")
 def recall(call: Call) -> Answer:
     body: m.QueryMemoryRequest = call.body
-    hits = _hits(call, body.query, 10 if body.k is None else body.k, list(body.labels or ()))
+    k = 10 if body.k is None else body.k
+    hits = _hits(call, body.query, k, list(body.labels or ()), body.lens)
     trace = _trace(call, body.query, len(hits))
     return ok(
         {
@@ -454,7 +468,8 @@ def elaborate(call: Call) -> Answer:
 @handles("query_context")
 def query_context(call: Call) -> Answer:
     body: m.ContextQueryRequest = call.body
-    hits = _hits(call, body.query, 10 if body.k is None else body.k, list(body.labels or ()))
+    k = 10 if body.k is None else body.k
+    hits = _hits(call, body.query, k, list(body.labels or ()), body.lens)
     _trace(call, body.query, len(hits))
     context = "\n".join(f"- {fact.text}" for _, fact in hits)
     return ok({"context": context, "tier": "hybrid", "queryMs": 1})
