@@ -249,7 +249,10 @@ class LoopbackServer:
                 # Out of descriptors, say: back off briefly rather than spin, unless stopping.
                 select.select([wake], [], [], 0.1)
                 continue
-            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            # Each SSE frame leaves at once instead of waiting to be merged with the next (an
+            # OSError means the client has reset already; its thread will find out).
+            with contextlib.suppress(OSError):
+                connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             thread = threading.Thread(
                 target=self._serve_connection,
                 args=(connection, wake),
@@ -339,8 +342,8 @@ class _Connection:
             raise _Malformed(505, f"HTTP/{major}.{minor} is not served; use HTTP/1.1")
         http10 = minor == 0
         headers = self._read_headers()
-        tokens = _tokens(headers.get("connection", ""))
-        keep = "keep-alive" in tokens if http10 else "close" not in tokens
+        # HTTP/1.0 clients get one answer per connection; 1.1 ones keep it unless they say not.
+        keep = not http10 and "close" not in _tokens(headers.get("connection", ""))
         if not http10 and "100-continue" in _tokens(headers.get("expect", "")):
             self.connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = self._read_body(headers)
@@ -447,7 +450,7 @@ class _Connection:
         head_only = request.method.upper() == "HEAD"
         if answer.events is None or head_only:
             return self._send_whole(answer, head_only=head_only, keep=keep)
-        return self._send_stream(answer, keep=keep and not http10, chunked=not http10)
+        return self._send_stream(answer, keep=keep, chunked=not http10)
 
     def _send_whole(self, answer: ServiceResponse, *, head_only: bool, keep: bool) -> _Next:
         bodiless = answer.status < 200 or answer.status in _BODILESS_STATUSES

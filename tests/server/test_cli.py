@@ -1,0 +1,146 @@
+"""``python -m pytest_spectron serve``, run as a user runs it: a subprocess on a loopback port."""
+
+from __future__ import annotations
+
+import re
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+WAIT = 30.0
+"""Seconds a test waits at most for the command (a cold interpreter start included)."""
+COMMAND = (sys.executable, "-m", "pytest_spectron")
+
+
+@dataclass
+class Served:
+    """A running ``serve`` command and the URL it printed first."""
+
+    process: subprocess.Popen[str]
+    url: str
+
+    def finish(self, number: int = signal.SIGTERM) -> tuple[int, str]:
+        """Send a signal, wait for the exit; the exit status and what went to stderr."""
+        self.process.send_signal(number)
+        _, errors = self.process.communicate(timeout=WAIT)
+        return self.process.returncode, errors
+
+
+Serve = Callable[..., Served]
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    """Start ``serve`` with extra arguments and read its URL; killed after the test if alive."""
+    processes: list[subprocess.Popen[str]] = []
+
+    def start(*arguments: str) -> Served:
+        process = subprocess.Popen(
+            [*COMMAND, "serve", "--port", "0", *arguments],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        processes.append(process)
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], WAIT)
+        assert ready, f"serve printed nothing within {WAIT:g} s"
+        return Served(process, process.stdout.readline().rstrip("\n"))
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=WAIT)
+
+
+def state(url: str, *, key: str = "sk-any", context: str = "ctx") -> int:
+    """The status of one ``GET /api/v1/{context}/state``."""
+    headers = {"Authorization": f"Bearer {key}"}
+    return httpx.get(f"{url}/api/v1/{context}/state", headers=headers, timeout=WAIT).status_code
+
+
+def test_help_lists_the_serve_command() -> None:
+    """``python -m pytest_spectron --help`` lists ``serve``."""
+    done = subprocess.run([*COMMAND, "--help"], capture_output=True, text=True, timeout=WAIT)
+    assert done.returncode == 0
+    assert re.search(r"^\s+serve\s+serve the Spectron fake", done.stdout, re.MULTILINE)
+
+
+def test_serve_help_shows_the_fault_grammar() -> None:
+    """``serve --help`` documents every option and ends with the fault spec grammar."""
+    done = subprocess.run(
+        [*COMMAND, "serve", "--help"], capture_output=True, text=True, timeout=WAIT
+    )
+    assert done.returncode == 0
+    for option in ("--host", "--port", "--context", "--api-key", "--fault"):
+        assert option in done.stdout
+    assert "fault spec grammar:" in done.stdout
+
+
+def test_first_stdout_line_is_the_url(serve: Serve) -> None:
+    """The first line of stdout is ``http://127.0.0.1:PORT`` and the fake answers there."""
+    served = serve()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", served.url)
+    assert state(served.url) == 200
+
+
+def test_fault_fails_the_first_two_attempts(serve: Serve) -> None:
+    """``--fault state=503x2``: two 503s, then the fake's 200, as the journal records."""
+    served = serve("--fault", "state=503x2")
+    statuses = [state(served.url) for _ in range(3)]
+    journal = httpx.get(f"{served.url}/__spectron/journal", timeout=WAIT).json()
+    assert statuses == [503, 503, 200]
+    assert [(entry["operation"], entry["outcome"]) for entry in journal["attempts"]] == [
+        ("state", "503"),
+        ("state", "503"),
+        ("state", "200"),
+    ]
+
+
+def test_api_key_restricts_the_accepted_keys(serve: Serve) -> None:
+    """With ``--api-key``, only that key is accepted."""
+    served = serve("--api-key", "sk-right")
+    assert (state(served.url, key="sk-wrong"), state(served.url, key="sk-right")) == (401, 200)
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_with_exit_status_zero(serve: Serve, number: signal.Signals) -> None:
+    """SIGTERM and SIGINT (Ctrl-C) stop the server cleanly: exit status 0, no traceback."""
+    served = serve()
+    status, errors = served.finish(number)
+    assert status == 0
+    assert "Traceback" not in errors
+
+
+def test_banner_on_stderr_suggests_the_context(serve: Serve) -> None:
+    """The human line on stderr names the URL and the ``--context`` given."""
+    served = serve("--context", "notes")
+    _, errors = served.finish()
+    assert f"{served.url}/api/v1/notes/state" in errors
+
+
+def test_bad_fault_exits_2_showing_the_grammar() -> None:
+    """A malformed ``--fault`` is a usage error: exit 2, the spec and the grammar on stderr."""
+    done = subprocess.run(
+        [*COMMAND, "serve", "--fault", "state=bogus"], capture_output=True, text=True, timeout=WAIT
+    )
+    assert done.returncode == 2
+    assert "argument --fault: bad fault spec 'state=bogus'" in done.stderr
+    assert "fault spec grammar:" in done.stderr
+    assert done.stdout == ""
+
+
+def test_bad_port_exits_2() -> None:
+    """A port outside 0-65535 is a usage error naming the range."""
+    done = subprocess.run(
+        [*COMMAND, "serve", "--port", "70000"], capture_output=True, text=True, timeout=WAIT
+    )
+    assert done.returncode == 2
+    assert "70000 is not a port number (0-65535)" in done.stderr
