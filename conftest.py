@@ -10,6 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: a fast, derandomized profile for `make test`; `--hypothesis-profile=deep` for
+# thousands of examples.
+settings.register_profile(
+    "fast",
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("deep", max_examples=2000, deadline=None)
+settings.load_profile("fast")
 
 OPENAPI_DOCUMENT = Path(__file__).resolve().parent.parent / "shared" / "spectron" / "openapi.json"
 
