@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -144,3 +145,14 @@ def test_bad_port_exits_2() -> None:
     )
     assert done.returncode == 2
     assert "70000 is not a port number (0-65535)" in done.stderr
+
+
+def test_port_in_use_exits_1_naming_the_address() -> None:
+    """A port another socket holds ends the command with exit 1 and the address it wanted."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [*COMMAND, "serve", "--port", str(port)], capture_output=True, text=True, timeout=WAIT
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
