@@ -44,8 +44,11 @@ class SpectronMock(AttemptAssertions):
         clock: VirtualClock | None = None,
     ) -> None:
         url = httpx.URL(endpoint)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"endpoint must be an absolute http(s) URL, got {endpoint!r}")
+        if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/"):
+            raise ValueError(
+                f"endpoint must be an absolute http(s) URL without a path, such as "
+                f"{DEFAULT_ENDPOINT!r}; got {endpoint!r}"
+            )
         self.endpoint = str(url).rstrip("/")
         """The base URL the mock answers; pass it to your application's Spectron client."""
         self.context = context

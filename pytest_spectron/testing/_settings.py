@@ -44,7 +44,7 @@ OPTIONS = (
         "endpoint",
         "base URL the spectron_mock fixture answers",
         DEFAULT_ENDPOINT,
-        "an absolute http(s) URL such as http://spectron.test",
+        "an absolute http(s) URL without a path, such as http://spectron.test",
     ),
     Option(
         "context",
@@ -116,7 +116,12 @@ def _endpoint(value: str) -> str:
         url = httpx.URL(value)
     except httpx.InvalidURL:
         raise ValueError(value) from None
-    if url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
+    if (
+        url.scheme not in ("http", "https")
+        or not url.host
+        or url.path not in ("", "/")
+        or url.query
+    ):
         raise ValueError(value)
     return value.rstrip("/")
 

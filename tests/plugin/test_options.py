@@ -44,6 +44,7 @@ def test_command_line_wins_over_ini(pytester: pytest.Pytester) -> None:
     ("option", "message"),
     [
         ("--spectron-endpoint=spectron.test", "*--spectron-endpoint / spectron_endpoint*URL*"),
+        ("--spectron-endpoint=http://h.test/base", "*spectron_endpoint*without a path*"),
         ("--spectron-strict=maybe", "*--spectron-strict / spectron_strict: got 'maybe'*"),
         ("--spectron-report=2", "*--spectron-report / spectron_report*true or false*"),
         ("--spectron-api-key=has space", "*--spectron-api-key / spectron_api_key: got ***"),
