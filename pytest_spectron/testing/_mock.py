@@ -100,9 +100,14 @@ class SpectronMock(AttemptAssertions):
     def serve(self) -> LoopbackServer:
         """The same fake, faults and journal over a loopback socket, for clients that are not httpx.
 
-        Requests to the server's address are let through respx to the real socket.
+        Requests to the server's address are let through respx to the real socket. A request
+        no operation answers gets the fake's 404/405 problem there: a client in another process
+        or language could not see an exception raised here.
         """
-        server = self._running.enter_context(LoopbackServer(self.service))
+        service = SpectronService(
+            self.fake, faults=self.faults, journal=self.journal, clock=self.clock
+        )
+        server = self._running.enter_context(LoopbackServer(service))
         self._router.route(host=server.host, port=server.port).pass_through()
         return server
 

@@ -151,6 +151,26 @@ def test_loopback_server_serves_urllib(pytester: pytest.Pytester) -> None:
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_loopback_server_answers_unknown_paths_with_404(pytester: pytest.Pytester) -> None:
+    """Over the socket a typo gets the fake's 404 problem naming the nearest operations."""
+    pytester.makepyfile(
+        """
+        import json
+        import urllib.error
+        import urllib.request
+        import pytest
+
+        def test_typo(spectron_server):
+            with pytest.raises(urllib.error.HTTPError) as caught:
+                urllib.request.urlopen(f"{spectron_server.url}/api/v1/ctx/stat", timeout=5)
+            assert caught.value.code == 404
+            assert "state" in json.loads(caught.value.read())["nearest"]
+            caught.value.close()
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_coexists_with_respx_mock(pytester: pytest.Pytester) -> None:
     """respx_mock keeps answering other hosts while spectron_mock answers Spectron."""
     pytester.makepyfile(
