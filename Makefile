@@ -23,7 +23,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy pytest_spectron
 
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 	cd examples && ../$(BIN)/pytest -q
 
 # The example application's test suite against the embedded fake, verbosely.

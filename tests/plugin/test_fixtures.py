@@ -225,14 +225,24 @@ def test_failure_output_shows_the_ledger_without_the_key(pytester: pytest.Pytest
         """
         import pytest
 
+        import urllib.request
+
         @pytest.mark.spectron_fault("state", status=500)
-        def test_wrong_expectation(spectron, spectron_mock):
+        def test_wrong_expectation(spectron, spectron_mock, spectron_server):
             with pytest.raises(Exception):
                 spectron.state()
+            request = urllib.request.Request(
+                f"{spectron_server.url}/api/v1/ctx/me",
+                headers={"Authorization": f"Bearer {spectron_mock.api_key}"},
+            )
+            urllib.request.urlopen(request, timeout=5).close()
+            print(repr(spectron), repr(spectron_mock), spectron_mock.attempts())
             spectron_mock.assert_attempts("state", 2)
         """
     )
-    result = pytester.runpytest("--spectron-api-key=sk-top-secret-123")
+    result = pytester.runpytest(
+        "-v", "-s", "--spectron-report=true", "--spectron-api-key=sk-top-secret-123"
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*expected 2 attempt(s) of 'state', got 4*", "*ledger*"])
     assert "sk-top-secret-123" not in result.stdout.str() + result.stderr.str()

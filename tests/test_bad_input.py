@@ -1,0 +1,176 @@
+"""The bad-input inventory: every row of docs/bad-input.md, tried for real.
+
+Each row is an input a user or a server can give, and the typed error the user then sees; the
+documentation table lists the same rows (a test below keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pydantic
+import pytest
+import respx
+
+from pytest_spectron import (
+    Spectron,
+    SpectronAPIError,
+    SpectronDecodeError,
+    SpectronServerError,
+    SpectronStreamError,
+    SpectronValidationError,
+)
+from pytest_spectron.client._exceptions import parse_retry_after
+
+ENDPOINT = "https://spectron.test"
+INVENTORY = Path(__file__).resolve().parents[1] / "docs" / "bad-input.md"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One bad input: what to do, the error expected, and a fragment of its message."""
+
+    act: Callable[[respx.MockRouter], Any]
+    error: type[BaseException]
+    message: str
+
+
+def client(**options: Any) -> Spectron:
+    arguments = {"context": "ctx", "endpoint": ENDPOINT, "api_key": "key"} | options
+    return Spectron(**arguments)
+
+
+def state_answer(response: httpx.Response) -> Callable[[respx.MockRouter], Any]:
+    """Call ``state`` once against a server that answers ``response``."""
+
+    def act(router: respx.MockRouter) -> Any:
+        router.get("/api/v1/ctx/state").mock(return_value=response)
+        return client(max_retries=0).state()
+
+    return act
+
+
+def chat_stream(body: bytes) -> Callable[[respx.MockRouter], Any]:
+    """Read a streamed chat whose server sends ``body``."""
+
+    def act(router: respx.MockRouter) -> Any:
+        headers = {"content-type": "text/event-stream"}
+        router.post("/api/v1/ctx/chat").respond(200, headers=headers, content=body)
+        return list(client().chat("hi", stream=True))
+
+    return act
+
+
+ROWS: dict[str, Row] = {
+    "client-empty-key": Row(lambda _: client(api_key=""), ValueError, "api_key must be"),
+    "client-bad-endpoint": Row(lambda _: client(endpoint="spectron"), ValueError, "absolute"),
+    "client-negative-timeout": Row(lambda _: client(timeout=-1), ValueError, "positive number"),
+    "client-negative-retries": Row(lambda _: client(max_retries=-1), ValueError, "max_retries"),
+    "client-retries-wrong-type": Row(
+        lambda _: client(max_retries="3"), TypeError, "max_retries must be an int"
+    ),
+    "client-field-fails-model": Row(
+        lambda _: client().recall("x", k=-1), pydantic.ValidationError, "greater than or equal"
+    ),
+    "client-bad-scope-selector": Row(
+        lambda _: client().remember("x", scopes=[[["deep"]]]), ValueError, "scope selector"
+    ),
+    "client-upload-not-a-file": Row(
+        lambda _: client().documents.upload(42), TypeError, "path, bytes or a binary file"
+    ),
+    "reply-html-page": Row(
+        state_answer(httpx.Response(502, html="<title>502 Bad Gateway</title>")),
+        SpectronServerError,
+        "502 Bad Gateway",
+    ),
+    "reply-empty-body": Row(state_answer(httpx.Response(503)), SpectronServerError, "empty body"),
+    "reply-truncated-json": Row(
+        state_answer(httpx.Response(500, content=b'{"detail": "tru')),
+        SpectronServerError,
+        '{"detail": "tru',
+    ),
+    "reply-json-wrong-shape": Row(
+        state_answer(httpx.Response(400, json=["not", "an", "object"])),
+        SpectronValidationError,
+        "not",
+    ),
+    "reply-2xx-missing-fields": Row(
+        state_answer(httpx.Response(200, json={"identity": {}})),
+        SpectronDecodeError,
+        "knowledge",
+    ),
+    "reply-2xx-wrong-content-type": Row(
+        state_answer(httpx.Response(200, text="all good")), SpectronDecodeError, "not JSON"
+    ),
+    "reply-huge-body": Row(
+        state_answer(httpx.Response(500, content=b"x" * 5_000_000)),
+        SpectronServerError,
+        "…",
+    ),
+    "reply-invalid-utf8": Row(
+        state_answer(httpx.Response(502, content=b"\xff\xfe\xfd bad")),
+        SpectronServerError,
+        "bad",
+    ),
+    "reply-redirect-loop": Row(
+        state_answer(httpx.Response(302, headers={"location": "/api/v1/ctx/state"})),
+        SpectronAPIError,
+        "HTTP 302",
+    ),
+    "reply-sse-garbage-frame": Row(
+        chat_stream(b"data: <<garbage>>\n\n"), SpectronStreamError, "not a chat chunk"
+    ),
+    "reply-sse-cut-mid-frame": Row(
+        chat_stream(b'data: {"delta": "Hel'), SpectronStreamError, "before its [DONE]"
+    ),
+}
+
+RETRY_AFTER = {
+    "reply-retry-after-negative": ("-5", 0.0),
+    "reply-retry-after-date": ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    "reply-retry-after-garbage": ("soon", None),
+}
+
+
+@pytest.fixture
+def router() -> Any:
+    with respx.mock(base_url=ENDPOINT, assert_all_called=False) as mock:
+        yield mock
+
+
+@pytest.mark.parametrize("row_id", list(ROWS))
+def test_bad_input_gives_a_typed_error(router: respx.MockRouter, row_id: str) -> None:
+    """The input raises the documented error, with a message that says what went wrong."""
+    row = ROWS[row_id]
+    with pytest.raises(row.error) as caught:
+        row.act(router)
+    assert row.message in str(caught.value)
+    if isinstance(caught.value, SpectronAPIError):
+        assert len(caught.value.message) < 300  # readable, however big the body
+
+
+def test_huge_error_body_is_kept_whole(router: respx.MockRouter) -> None:
+    """The message is short, but nothing is lost: the whole body stays on the error."""
+    with pytest.raises(SpectronServerError) as caught:
+        ROWS["reply-huge-body"].act(router)
+    assert caught.value.body == "x" * 5_000_000
+
+
+@pytest.mark.parametrize("row_id", list(RETRY_AFTER))
+def test_bad_retry_after_is_read_safely(row_id: str) -> None:
+    """A negative, past or garbage Retry-After never breaks: 0.0 or None seconds."""
+    value, seconds = RETRY_AFTER[row_id]
+    assert parse_retry_after(value) == seconds
+
+
+def test_inventory_documents_every_row() -> None:
+    """docs/bad-input.md lists exactly the rows tested here (plus the plugin's own rows)."""
+    documented = set(
+        re.findall(r"^\| `((?:client|reply)-[a-z0-9-]+)` \|", INVENTORY.read_text(), re.M)
+    )
+    assert documented == set(ROWS) | set(RETRY_AFTER)
