@@ -30,8 +30,9 @@ class AttemptAssertions:
     ) -> Fault:
         """Script faults for an operation, a retry class or ``"*"``: ``fail("state", 503, 503)``.
 
-        Outcomes run in order, one per attempt; once they run out the fake answers. ``times=N``
-        repeats a single outcome N times; ``rate`` and ``seed`` apply it at random, reproducibly.
+        A single outcome fails every matching attempt (``times=N``: the next N). Several
+        outcomes run in order, one per attempt, then the fake answers (``times=N`` runs the
+        script N times). ``rate`` and ``seed`` apply the fault at random, reproducibly.
         """
         return self.faults.add(target, *outcomes, times=times, rate=rate, seed=seed, when=when)
 
