@@ -5,36 +5,36 @@ production code); ``pytest_spectron.testing`` is the fake, its faults, journal a
 ``pytest_spectron.plugin`` is the pytest plugin. The names below are the ones most tests need.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
-from pytest_spectron.client import (
-    BACKOFF,
-    CATALOGUE,
-    RETRY_CLASSES,
-    AsyncChatStream,
-    AsyncSpectron,
-    ChatChunk,
-    ChatStream,
-    Operation,
-    RetryClass,
-    Spectron,
-    SpectronAPIError,
-    SpectronAuthError,
-    SpectronConflictError,
-    SpectronConnectionError,
-    SpectronDecodeError,
-    SpectronError,
-    SpectronNotFoundError,
-    SpectronRateLimitError,
-    SpectronScopeError,
-    SpectronServerError,
-    SpectronStreamError,
-    SpectronTimeoutError,
-    SpectronValidationError,
-    use_sleep,
-)
-
 if TYPE_CHECKING:
+    from pytest_spectron.client import (
+        BACKOFF,
+        CATALOGUE,
+        RETRY_CLASSES,
+        AsyncChatStream,
+        AsyncSpectron,
+        ChatChunk,
+        ChatStream,
+        Operation,
+        RetryClass,
+        Spectron,
+        SpectronAPIError,
+        SpectronAuthError,
+        SpectronConflictError,
+        SpectronConnectionError,
+        SpectronDecodeError,
+        SpectronError,
+        SpectronNotFoundError,
+        SpectronRateLimitError,
+        SpectronScopeError,
+        SpectronServerError,
+        SpectronStreamError,
+        SpectronTimeoutError,
+        SpectronValidationError,
+        use_sleep,
+    )
     from pytest_spectron.testing import (
         PASS,
         STATUS_MATRIX,
@@ -98,10 +98,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # The testing names load on first use, so importing the client (in production code) never
-    # loads respx or the fake: an exported name not defined yet is one of them.
+    # Every name loads on first use: the pytest plugin starts without paying for the client's
+    # models, and production code importing the client never loads respx or the fake.
     if name in __all__:
-        from pytest_spectron import testing
-
-        return getattr(testing, name)
+        for module in ("pytest_spectron.client", "pytest_spectron.testing"):
+            exported = import_module(module)
+            if name in exported.__all__:
+                value = getattr(exported, name)
+                globals()[name] = value
+                return value
     raise AttributeError(f"module 'pytest_spectron' has no attribute {name!r}")

@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_spectron.client import AsyncSpectron, Spectron
-from pytest_spectron.testing._clock import VirtualClock
-from pytest_spectron.testing._markers import (
+from pytest_spectron._settings import (
     FAULT_MARKER,
     FAULT_MARKER_DOC,
     MATRIX_MARKER,
     MATRIX_MARKER_DOC,
-    MarkerError,
-    MarkerFault,
-    matrix_cases,
-    parse_fault_marker,
+    OPTIONS,
+    Settings,
+    SettingsError,
 )
-from pytest_spectron.testing._matrix import MatrixCase
-from pytest_spectron.testing._mock import SpectronMock
-from pytest_spectron.testing._server import LoopbackServer
-from pytest_spectron.testing._settings import OPTIONS, Settings, SettingsError
+
+# The client, the fake and respx load when a test first uses a fixture or a marker, so a run
+# that never touches Spectron pays almost nothing for the plugin.
+if TYPE_CHECKING:
+    from pytest_spectron.client import AsyncSpectron, Spectron
+    from pytest_spectron.testing._clock import VirtualClock
+    from pytest_spectron.testing._markers import MarkerFault
+    from pytest_spectron.testing._matrix import MatrixCase
+    from pytest_spectron.testing._mock import SpectronMock
+    from pytest_spectron.testing._server import LoopbackServer
 
 SETTINGS = pytest.StashKey[Settings]()
-MARKER_FAULTS = pytest.StashKey[list[MarkerFault]]()
-MOCK = pytest.StashKey[SpectronMock]()
+MARKER_FAULTS: pytest.StashKey[list[MarkerFault]] = pytest.StashKey()
+MOCK: pytest.StashKey[SpectronMock] = pytest.StashKey()
 LEDGERS = pytest.StashKey[dict[str, str]]()
 
 
@@ -63,17 +67,24 @@ def pytest_pycollect_makeitem(
     result = yield
     items = result if isinstance(result, list) else [result]
     for item in items:
-        if isinstance(item, pytest.Function):
-            try:
-                faults = [parse_fault_marker(m) for m in item.iter_markers(FAULT_MARKER)]
-            except MarkerError as error:
-                raise collector.CollectError(f"{item.nodeid}: {error}") from None
-            item.stash[MARKER_FAULTS] = faults
+        if not isinstance(item, pytest.Function):
+            continue
+        markers = list(item.iter_markers(FAULT_MARKER))
+        if not markers:
+            continue
+        from pytest_spectron.testing._markers import MarkerError, parse_fault_marker
+
+        try:
+            item.stash[MARKER_FAULTS] = [parse_fault_marker(marker) for marker in markers]
+        except MarkerError as error:
+            raise collector.CollectError(f"{item.nodeid}: {error}") from None
     return result
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "spectron_case" in metafunc.fixturenames:
+        from pytest_spectron.testing._markers import MarkerError, matrix_cases
+
         marker = metafunc.definition.get_closest_marker(MATRIX_MARKER)
         try:
             cases = matrix_cases(marker)
@@ -89,6 +100,8 @@ def spectron_clock() -> Iterator[VirtualClock]:
     ``.sleeps`` lists the waits requested, ``.now`` is the virtual time, and
     ``.assert_backoff([0.25, 0.5])`` checks a backoff schedule.
     """
+    from pytest_spectron.testing._clock import VirtualClock
+
     clock = VirtualClock()
     with clock.install():
         yield clock
@@ -104,6 +117,8 @@ def spectron_mock(
     the attempt journal (``.attempts(op)``, ``.assert_attempts(op, n)``…) and the clock, fresh
     for every test. Other hosts are left to respx_mock, pytest-httpx or the network.
     """
+    from pytest_spectron.testing._mock import SpectronMock
+
     settings = request.config.stash[SETTINGS]
     mock = SpectronMock(
         endpoint=settings.endpoint,

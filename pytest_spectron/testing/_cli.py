@@ -143,10 +143,10 @@ def _fault(text: str) -> Fault:
 
 
 def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pytest_spectron._settings import DEFAULT_API_KEY, DEFAULT_CONTEXT
     from pytest_spectron.testing._clock import VirtualClock
     from pytest_spectron.testing._fake import FakeSpectron
     from pytest_spectron.testing._faults import FaultEngine
-    from pytest_spectron.testing._mock import DEFAULT_API_KEY, DEFAULT_CONTEXT
     from pytest_spectron.testing._server import LoopbackServer
     from pytest_spectron.testing._service import SpectronService
 

@@ -9,6 +9,12 @@ from typing import Any
 
 import pytest
 
+from pytest_spectron._settings import (
+    FAULT_MARKER,
+    FAULT_MARKER_DOC,
+    MATRIX_MARKER,
+    MATRIX_MARKER_DOC,
+)
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass, operation
 from pytest_spectron.testing._exchange import NETWORK_FAILURE_KINDS
 from pytest_spectron.testing._faults import (
@@ -26,32 +32,11 @@ from pytest_spectron.testing._matrix import MATRIX_OUTCOMES, MatrixCase, status_
 
 __all__ = [
     "ERROR_KINDS",
-    "FAULT_MARKER",
-    "FAULT_MARKER_DOC",
-    "MATRIX_MARKER",
-    "MATRIX_MARKER_DOC",
     "MarkerError",
     "MarkerFault",
     "matrix_cases",
     "parse_fault_marker",
 ]
-
-FAULT_MARKER = "spectron_fault"
-MATRIX_MARKER = "spectron_matrix"
-FAULT_MARKER_DOC = (
-    "spectron_fault(op, *, status=None, error=None, latency=None, times=None, retry_after=None, "
-    "body=None, headers=None, after=None, rate=None, seed=None): make the Spectron fake fail "
-    "`op` (an operation such as 'state' or 'documents.upload', a retry class such as 'read', or "
-    "'*') with an HTTP `status`, a network `error` (connect, connect_timeout, read_timeout, "
-    "reset), a malformed body (truncated_json, html, empty), a cut stream (stream_cut with "
-    "after=N frames) or `latency` seconds of virtual delay; `times=N` limits it to N attempts, "
-    "`rate`/`seed` apply it at random, reproducibly. Markers stack: the closest applies first."
-)
-MATRIX_MARKER_DOC = (
-    "spectron_matrix(op=None, *, retry_class=None, outcomes=None, max_retries=3): narrow the "
-    "status matrix the `spectron_case` fixture parametrizes a test over, and name the operation "
-    "its failure is injected into."
-)
 
 ERROR_KINDS = (*NETWORK_FAILURE_KINDS, "timeout", *MALFORMED_KINDS, "stream_cut")
 """What ``error=`` accepts: network failures, malformed bodies and a cut stream."""

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import respx
 
+from pytest_spectron._settings import DEFAULT_API_KEY, DEFAULT_CONTEXT, DEFAULT_ENDPOINT
 from pytest_spectron.client import AsyncSpectron, Spectron
 from pytest_spectron.testing._assertions import AttemptAssertions
 from pytest_spectron.testing._clock import VirtualClock
@@ -24,11 +25,7 @@ from pytest_spectron.testing._server import LoopbackServer
 from pytest_spectron.testing._service import SpectronService
 from pytest_spectron.testing._transport import respx_side_effect
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_CONTEXT", "DEFAULT_ENDPOINT", "SpectronMock"]
-
-DEFAULT_ENDPOINT = "http://spectron.test"
-DEFAULT_CONTEXT = "test-context"
-DEFAULT_API_KEY = "sk-spectron-test-key"
+__all__ = ["SpectronMock"]
 
 
 class SpectronMock(AttemptAssertions):

@@ -1,16 +1,50 @@
-"""The plugin's settings: command-line options over ini values over defaults, validated once."""
+"""The plugin's settings and markers: what pytest registers at start-up, kept import-light.
+
+Command-line options win over ini values, which win over the defaults; each is validated once.
+Nothing here imports the client or the fake, so loading the plugin costs next to nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-import httpx
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_CONTEXT",
+    "DEFAULT_ENDPOINT",
+    "FAULT_MARKER",
+    "FAULT_MARKER_DOC",
+    "MATRIX_MARKER",
+    "MATRIX_MARKER_DOC",
+    "OPTIONS",
+    "Option",
+    "Settings",
+    "SettingsError",
+]
 
-from pytest_spectron.testing._mock import DEFAULT_API_KEY, DEFAULT_CONTEXT, DEFAULT_ENDPOINT
+DEFAULT_ENDPOINT = "http://spectron.test"
+DEFAULT_CONTEXT = "test-context"
+DEFAULT_API_KEY = "sk-spectron-test-key"
 
-__all__ = ["OPTIONS", "Option", "Settings", "SettingsError"]
+FAULT_MARKER = "spectron_fault"
+MATRIX_MARKER = "spectron_matrix"
+FAULT_MARKER_DOC = (
+    "spectron_fault(op, *, status=None, error=None, latency=None, times=None, retry_after=None, "
+    "body=None, headers=None, after=None, rate=None, seed=None): make the Spectron fake fail "
+    "`op` (an operation such as 'state' or 'documents.upload', a retry class such as 'read', or "
+    "'*') with an HTTP `status`, a network `error` (connect, connect_timeout, read_timeout, "
+    "reset), a malformed body (truncated_json, html, empty), a cut stream (stream_cut with "
+    "after=N frames) or `latency` seconds of virtual delay; `times=N` limits it to N attempts, "
+    "`rate`/`seed` apply it at random, reproducibly. Markers stack: the closest applies first."
+)
+MATRIX_MARKER_DOC = (
+    "spectron_matrix(op=None, *, retry_class=None, outcomes=None, max_retries=3): narrow the "
+    "status matrix the `spectron_case` fixture parametrizes a test over, and name the operation "
+    "its failure is injected into."
+)
 
 T = TypeVar("T")
 
@@ -113,15 +147,13 @@ def _check(option: Option, value: str, parse: Callable[[str], T]) -> T:
 
 def _endpoint(value: str) -> str:
     try:
-        url = httpx.URL(value)
-    except httpx.InvalidURL:
+        url = urlsplit(value)
+        url.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
         raise ValueError(value) from None
-    if (
-        url.scheme not in ("http", "https")
-        or not url.host
-        or url.path not in ("", "/")
-        or url.query
-    ):
+    if url.scheme not in ("http", "https") or not url.hostname or url.path not in ("", "/"):
+        raise ValueError(value)
+    if url.query or url.fragment:
         raise ValueError(value)
     return value.rstrip("/")
 
