@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit demo generate clean
+.PHONY: test lint typecheck unit demo bench generate clean
 
 test: lint typecheck unit
 
@@ -29,6 +29,13 @@ unit: $(STAMP)
 # The example application's test suite against the embedded fake, verbosely.
 demo: $(STAMP)
 	cd examples && ../$(BIN)/pytest -v
+
+# Side-by-side timings against the alternatives (see benchmarks/README.md); not part of `test`.
+bench: $(STAMP)
+	cd benchmarks && ../$(BIN)/python suite_cost.py
+	cd benchmarks && ../$(BIN)/python client_overhead.py
+	cd benchmarks && ../$(BIN)/python startup.py
+	cd benchmarks && ../$(BIN)/python server_throughput.py
 
 # Regenerate the derived sources: the models from Spectron's OpenAPI document, the sync client
 # from the async one.

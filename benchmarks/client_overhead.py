@@ -23,9 +23,18 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     arguments = parser.parse_args()
-    transport = ServiceTransport(SpectronService(FakeSpectron()))
-    client = Spectron("ctx", ENDPOINT, "key", transport=transport)
-    raw = httpx.Client(transport=transport, headers={"authorization": "Bearer key"})
+
+    def transport() -> ServiceTransport:
+        """A fresh fake per contender, so each does the same work against the same state."""
+        return ServiceTransport(SpectronService(FakeSpectron()))
+
+    def ours() -> Spectron:
+        return Spectron("ctx", ENDPOINT, "key", transport=transport())
+
+    def raw() -> httpx.Client:
+        return httpx.Client(transport=transport(), headers={"authorization": "Bearer key"})
+
+    state_client, state_raw, remember_client, remember_raw = ours(), raw(), ours(), raw()
     state_url = f"{ENDPOINT}/api/v1/ctx/state"
     facts_url = f"{ENDPOINT}/api/v1/ctx/facts"
 
@@ -37,16 +46,16 @@ def main() -> None:
 
     counter = iter(range(10**9))
     contenders = {
-        "state: pytest-spectron client": lambda: timed(client.state),
+        "state: pytest-spectron client": lambda: timed(state_client.state),
         "state: raw httpx + json.loads": lambda: timed(
-            lambda: json.loads(raw.get(state_url).content)
+            lambda: json.loads(state_raw.get(state_url).content)
         ),
         "remember: pytest-spectron client": lambda: timed(
-            lambda: client.remember(f"fact {next(counter)}")
+            lambda: remember_client.remember(f"fact {next(counter)}")
         ),
         "remember: raw httpx + json.loads": lambda: timed(
             lambda: json.loads(
-                raw.post(
+                remember_raw.post(
                     facts_url,
                     json={"text": f"fact {next(counter)}"},
                     headers={"idempotency-key": f"k{next(counter)}"},
