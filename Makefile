@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint typecheck unit demo bench generate clean
+.PHONY: test lint typecheck unit docs demo bench generate clean
 
-test: lint typecheck unit
+test: lint typecheck unit docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ unit: $(STAMP)
 	$(BIN)/pytest -n 2
 	cd examples && ../$(BIN)/pytest -q
 
+# The documentation site, built strictly: a broken link or reference fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
 # The example application's test suite against the embedded fake, verbosely.
 demo: $(STAMP)
 	cd examples && ../$(BIN)/pytest -v
@@ -44,4 +48,4 @@ generate: $(STAMP)
 	$(BIN)/python scripts/unasync.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist site
