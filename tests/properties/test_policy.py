@@ -15,13 +15,19 @@ from hypothesis import strategies as st
 from pytest_spectron import (
     SpectronAPIError,
     SpectronConnectionError,
+    SpectronDecodeError,
     SpectronError,
     SpectronMock,
+    SpectronStreamError,
     SpectronTimeoutError,
 )
 from pytest_spectron.client._exceptions import error_class_for_status
 from pytest_spectron.testing import PASS, Latency, Network, Outcome, Status
-from pytest_spectron.testing.strategies import fault_scripts
+from pytest_spectron.testing.strategies import fault_outcomes
+
+# The public outcomes, plus injected 2xx answers whose body is a problem, not the operation's.
+OUTCOMES = st.one_of(fault_outcomes(), st.integers(min_value=200, max_value=299).map(Status))
+SCRIPTS = st.lists(OUTCOMES, max_size=8)
 
 TIMEOUT = 30.0
 BACKOFF = [0.25, 0.5, 1.0]
@@ -49,7 +55,7 @@ def expected(script: list[Outcome], retry_class: str, max_retries: int) -> Expec
         error = failure(outcome, retry_class)
         if error is None:
             return Expected(attempt + 1, None)
-        retryable = not issubclass(error, SpectronAPIError) or getattr(outcome, "code", 0) >= 500
+        retryable = isinstance(outcome, Network | Latency) or getattr(outcome, "code", 0) >= 500
         if not retryable or attempt >= allowed:
             return Expected(attempt + 1, error)
         attempt += 1
@@ -60,6 +66,9 @@ def failure(outcome: Outcome, retry_class: str) -> type[SpectronError] | None:
 
     A streamed chat has no read timeout, so no latency makes it time out.
     """
+    if isinstance(outcome, Status) and outcome.code < 300:
+        # A 2xx whose body is not the operation's answer: never retried, whatever the class.
+        return SpectronStreamError if retry_class == "stream" else SpectronDecodeError
     if isinstance(outcome, Status):
         return error_class_for_status(outcome.code)
     if isinstance(outcome, Network):
@@ -100,7 +109,7 @@ def run(
 
 @pytest.mark.parametrize("flavour", ["sync", "async"])
 @pytest.mark.parametrize("retry_class", list(CALLS))
-@given(script=fault_scripts(), max_retries=st.integers(min_value=0, max_value=6))
+@given(script=SCRIPTS, max_retries=st.integers(min_value=0, max_value=6))
 def test_policy_holds_for_any_script(
     retry_class: str, flavour: str, script: list[Outcome], max_retries: int
 ) -> None:
