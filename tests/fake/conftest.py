@@ -1,37 +1,107 @@
-"""The fake, driven as a user drives it: through the real client, in-process."""
+"""The fake driven as a user drives it: the real client, over an httpx transport to ``handle``.
+
+The transport here is deliberately tiny and independent of the service layer: it turns an
+``httpx.Request`` into a ``ServiceRequest``, routes it, asks the fake, and renders the answer.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
-from pytest_spectron import AsyncSpectron, FakeSpectron, Spectron
-from pytest_spectron.testing import ServiceTransport, SpectronService
+from pytest_spectron import AsyncSpectron, Spectron
+from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
+from pytest_spectron.testing._fake import FakeSpectron, not_routed_response
+from pytest_spectron.testing._routing import NoRoute, route
 
 ENDPOINT = "http://spectron.test"
+CONTEXT = "ctx"
+API_KEY = "key"
+
+
+def service_request(request: httpx.Request) -> ServiceRequest:
+    """What the fake sees of an httpx request."""
+    return ServiceRequest(
+        method=request.method,
+        path=request.url.raw_path.partition(b"?")[0].decode("ascii"),
+        query=tuple(request.url.params.multi_items()),
+        headers={name.lower(): value for name, value in request.headers.items()},
+        body=request.read(),
+    )
+
+
+def http_response(answer: ServiceResponse) -> httpx.Response:
+    """An httpx response for the fake's answer; SSE frames are joined into the body."""
+    body = b"".join(answer.events) if answer.events is not None else answer.body
+    return httpx.Response(answer.status, headers=list(answer.headers), content=body)
+
+
+def answerer(fake: FakeSpectron) -> Callable[[httpx.Request], httpx.Response]:
+    """An httpx ``MockTransport`` handler that routes each request to ``fake``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked = service_request(request)
+        try:
+            matched = route(asked.method, asked.path)
+        except NoRoute as error:
+            return http_response(not_routed_response(error))
+        return http_response(fake.handle(matched, asked))
+
+    return answer
 
 
 @pytest.fixture
 def fake() -> FakeSpectron:
-    """A fresh fake."""
+    """A fresh fake, on its default counting clock."""
     return FakeSpectron()
 
 
 @pytest.fixture
-def service(fake: FakeSpectron) -> SpectronService:
-    """The fake behind a service, with no faults."""
-    return SpectronService(fake)
+def transport(fake: FakeSpectron) -> httpx.MockTransport:
+    """An httpx transport answered by the fake."""
+    return httpx.MockTransport(answerer(fake))
 
 
 @pytest.fixture
-def client(service: SpectronService) -> Iterator[Spectron]:
-    """A sync client answered by the fake."""
-    with Spectron("ctx", ENDPOINT, "key", transport=ServiceTransport(service)) as client:
+def client(transport: httpx.MockTransport) -> Iterator[Spectron]:
+    """A sync client of context ``ctx`` answered by the fake."""
+    with Spectron(CONTEXT, ENDPOINT, API_KEY, transport=transport) as client:
         yield client
 
 
 @pytest.fixture
-def async_client(service: SpectronService) -> AsyncSpectron:
-    """An async client answered by the fake."""
-    return AsyncSpectron("ctx", ENDPOINT, "key", transport=ServiceTransport(service))
+def async_client(transport: httpx.MockTransport) -> AsyncSpectron:
+    """An async client of context ``ctx`` answered by the fake (enter it in the test)."""
+    return AsyncSpectron(CONTEXT, ENDPOINT, API_KEY, transport=transport)
+
+
+@pytest.fixture
+def http(transport: httpx.MockTransport) -> Iterator[httpx.Client]:
+    """A bare httpx client, for requests the typed client would never send."""
+    with httpx.Client(transport=transport, base_url=ENDPOINT) as http:
+        yield http
+
+
+ClientFactory = Callable[..., Spectron]
+
+
+@pytest.fixture
+def client_with(transport: httpx.MockTransport) -> Iterator[ClientFactory]:
+    """Make more sync clients on the same fake: ``client_with(api_key, context="ctx")``."""
+    made: list[Spectron] = []
+
+    def make(api_key: str, context: str = CONTEXT) -> Spectron:
+        made.append(Spectron(context, ENDPOINT, api_key, transport=transport, max_retries=0))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def transport_for() -> Callable[[FakeSpectron], httpx.MockTransport]:
+    """Make an httpx transport for any fake, e.g. a second one to compare answers with."""
+    return lambda fake: httpx.MockTransport(answerer(fake))

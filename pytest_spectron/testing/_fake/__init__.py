@@ -1,25 +1,30 @@
-"""The stateful in-memory fake of Spectron."""
+"""The stateful in-memory fake of Spectron: ``FakeSpectron`` and the records it keeps."""
 
-from pytest_spectron.testing._fake._fake import (
-    ALL_GRANTS,
-    OPERATION_GRANTS,
-    FakeSpectron,
-    not_routed_response,
-)
-from pytest_spectron.testing._fake._state import (
+from pytest_spectron.testing._fake._auth import ALL_GRANTS, OPERATION_GRANTS, PRINCIPAL_ID
+from pytest_spectron.testing._fake._fake import FakeSpectron, not_routed_response
+from pytest_spectron.testing._fake._store import (
+    EPOCH,
     StoredDocument,
     StoredFact,
+    StoredKey,
+    StoredRelation,
     StoredSession,
+    StoredTrace,
     StoredTurn,
 )
 
 __all__ = [
     "ALL_GRANTS",
+    "EPOCH",
     "OPERATION_GRANTS",
+    "PRINCIPAL_ID",
     "FakeSpectron",
     "StoredDocument",
     "StoredFact",
+    "StoredKey",
+    "StoredRelation",
     "StoredSession",
+    "StoredTrace",
     "StoredTurn",
     "not_routed_response",
 ]

@@ -1,199 +1,235 @@
-"""``FakeSpectron``: a stateful, deterministic, in-memory Spectron behind the catalogue's routes."""
+"""``FakeSpectron``: a stateful, deterministic, in-memory Spectron behind the catalogue's routes.
+
+One request goes: authenticate (401), check the operation's verb (403), replay a known
+``Idempotency-Key``, validate the body (400/415/422), check the scopes it names (403), run the
+operation's handler, render its response model, and leave an audit row.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 
 import pydantic
 
+from pytest_spectron.client._base import RequestModel, ResponseModel
 from pytest_spectron.client._catalogue import Operation
-from pytest_spectron.client._wire import IDEMPOTENCY_HEADER
+from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
+from pytest_spectron.client._wire import IDEMPOTENCY_HEADER, ON_BEHALF_OF_HEADER
 from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
-from pytest_spectron.testing._fake._handlers import HANDLERS, PRINCIPAL_ID, Answer, Call, Problem
-from pytest_spectron.testing._fake._state import (
-    Context,
+
+# Importing the handler modules registers every operation's handler.
+from pytest_spectron.testing._fake import (  # noqa: F401
+    _access,
+    _documents,
+    _knowledge,
+    _memory,
+    _observability,
+    _sessions,
+)
+from pytest_spectron.testing._fake._auth import (
+    OPERATION_GRANTS,
+    PRINCIPAL_ID,
+    Caller,
+    all_grants,
+    bearer_key,
+    copy_grants,
+)
+from pytest_spectron.testing._fake._call import HANDLERS, Answer, Call, Problem
+from pytest_spectron.testing._fake._keyring import Keyring
+from pytest_spectron.testing._fake._multipart import MultipartError, Part, parse_multipart
+from pytest_spectron.testing._fake._scoping import covers, paths_of
+from pytest_spectron.testing._fake._store import (
+    ContextState,
+    Ids,
+    StoredAudit,
     StoredDocument,
     StoredFact,
+    StoredKey,
     StoredSession,
+    StoredTrace,
+    timestamp,
 )
-from pytest_spectron.testing._problems import TRACE_ID_HEADER, new_trace_id, problem_response
+from pytest_spectron.testing._problems import TRACE_ID_HEADER, problem_response
 from pytest_spectron.testing._routing import NoRoute, Route
 
-__all__ = ["ALL_GRANTS", "EPOCH", "OPERATION_GRANTS", "FakeSpectron", "not_routed_response"]
+__all__ = ["FakeSpectron", "not_routed_response"]
 
-EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
-"""Virtual time zero: the fake's timestamps are this plus the clock's seconds."""
-
-Grants = dict[str, list[str]]
-ALL_GRANTS: tuple[str, ...] = (
-    "memory:read",
-    "memory:write",
-    "memory:forget",
-    "scope:read",
-    "scope:create",
-    "scope:delete",
-    "grant:manage",
+_RETRIEVALS = frozenset(
+    {
+        "recall",
+        "query_context",
+        "reflect",
+        "documents.query",
+        "documents.search_keywords",
+        "sessions.context",
+    }
 )
+_PATH_IN_BODY = frozenset(
+    {"scopes.register", "scopes.forget", "principals.grant", "principals.revoke"}
+)
+_PATH_IN_QUERY = frozenset({"scopes.delete", "principals.effective"})
 
-_READ, _WRITE, _FORGET = "memory:read", "memory:write", "memory:forget"
-OPERATION_GRANTS: dict[str, str | None] = {
-    "remember": _WRITE,
-    "remember_many": _WRITE,
-    "recall": _READ,
-    "forget": _FORGET,
-    "chat": _WRITE,
-    "consolidate": _WRITE,
-    "reflect": _READ,
-    "elaborate": _WRITE,
-    "query_context": _READ,
-    "fsck": _READ,
-    "inspect": _READ,
-    "state": _READ,
-    "whoami": None,
-    "profile": _READ,
-    "audit": _READ,
-    "health": None,
-    "documents.upload": _WRITE,
-    "documents.list": _READ,
-    "documents.get": _READ,
-    "documents.reprocess": _WRITE,
-    "documents.delete": _FORGET,
-    "documents.fetch_raw": _READ,
-    "documents.chunks": _READ,
-    "documents.document_keywords": _READ,
-    "documents.query": _READ,
-    "documents.recompute_links": _WRITE,
-    "documents.keywords": _READ,
-    "documents.keyword": _READ,
-    "documents.search_keywords": _READ,
-    "sessions.create": _WRITE,
-    "sessions.delete": _FORGET,
-    "sessions.turns": _READ,
-    "sessions.context": _READ,
-    "entities.list": _READ,
-    "entities.get": _READ,
-    "entities.delete": _FORGET,
-    "entities.history": _READ,
-    "scopes.list": "scope:read",
-    "scopes.register": "scope:create",
-    "scopes.delete": "scope:delete",
-    "scopes.forget": _FORGET,
-    "scopes.grant": "grant:manage",
-    "principals.list": "scope:read",
-    "principals.get": "scope:read",
-    "principals.effective": "scope:read",
-    "principals.grant": "grant:manage",
-    "principals.revoke": "grant:manage",
-    "keys.list": None,
-    "keys.create": None,
-    "keys.delete": None,
-    "keys.rotate": None,
-    "traces.list": _READ,
-    "traces.get": _READ,
-    "traces.stats": _READ,
-    "lifecycle.decay": _WRITE,
-    "lifecycle.expire": _WRITE,
-}
-"""The grant verb each operation needs (None: any valid key will do)."""
+
+class _Ticks:
+    """The default clock: one virtual second more at every reading, starting at zero."""
+
+    def __init__(self) -> None:
+        self._ticks = itertools.count()
+
+    def __call__(self) -> float:
+        return float(next(self._ticks))
 
 
 class FakeSpectron:
     """Spectron's state and behaviour, in memory and deterministic; safe to share between threads.
 
-    By default any non-empty bearer key is accepted with every grant; ``set_api_keys`` restricts
-    that. Timestamps come from ``clock`` (virtual seconds), ids from counters, so two fakes fed
-    the same calls give the same answers.
+    Any non-empty bearer key is accepted with every grant until ``set_api_keys`` restricts it.
+    Timestamps are ``2026-01-01T00:00:00Z`` plus ``clock()`` seconds (by default a counter that
+    moves one second per request), ids come from per-instance counters (``fact-000001``), so two
+    fakes fed the same calls give the same answers.
     """
 
     def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
-        self._clock = clock or (lambda: 0.0)
+        self._given_clock = clock
         self._lock = threading.RLock()
         self.reset()
 
     def reset(self) -> None:
-        """Forget every context, key and count."""
+        """Forget every context, key, count and auth setting."""
         with self._lock:
-            self._contexts: dict[str, Context] = {}
-            self._ids = itertools.count(1)
-            self._api_keys: dict[str, Grants] | None = None
-            self._minted: dict[str, Grants] = {}
-
-    # -- Authentication ------------------------------------------------------------------------
+            self._clock: Callable[[], float] = self._given_clock or _Ticks()
+            self._contexts: dict[str, ContextState] = {}
+            self._ids = Ids()
+            self._keyring = Keyring()
 
     def set_api_keys(self, keys: Mapping[str, Mapping[str, Iterable[str]] | None] | None) -> None:
-        """Accept only these keys, each with its grants (verb → scope patterns; None: all).
+        """Accept only these keys, each with its grants (verb → scope patterns; None: every grant).
 
-        ``None`` goes back to accepting any non-empty key with every grant.
+        An unknown key then gets 401, a key without the verb an operation needs 403 (see
+        ``OPERATION_GRANTS``). ``None`` goes back to accepting any non-empty key. Keys minted
+        through ``keys.create`` (or ``add_key``) are accepted either way.
         """
         with self._lock:
-            if keys is None:
-                self._api_keys = None
-                return
-            self._api_keys = {
-                key: _all_grants() if grants is None else {v: list(p) for v, p in grants.items()}
-                for key, grants in keys.items()
-            }
+            self._keyring.restrict(keys)
 
-    def grants_of(self, authorization: str) -> Grants:
-        """The grants of the key in an ``Authorization`` header (empty if it is not accepted)."""
-        scheme, _, key = authorization.partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
-            return {}
-        if key in self._minted:
-            return self._minted[key]
-        if self._api_keys is None:
-            return _all_grants()
-        return self._api_keys.get(key, {})
+    # -- Answering -----------------------------------------------------------------------------
 
-    def _accepts(self, authorization: str) -> bool:
-        scheme, _, key = authorization.partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
-            return False
-        return self._api_keys is None or key in self._api_keys or key in self._minted
-
-    def mint_secret(self, grants: Mapping[str, list[str]] | None) -> str:
-        """A new key secret, accepted from now on with ``grants`` (None: every grant)."""
-        secret = f"sk-fake-{self.new_id('secret')}"
-        self._minted[secret] = _all_grants() if grants is None else dict(grants)
-        return secret
-
-    def revoke_secret(self, secret: str) -> None:
-        """Stop accepting a minted key."""
-        self._minted.pop(secret, None)
-
-    # -- Ids and time --------------------------------------------------------------------------
-
-    def new_id(self, prefix: str) -> str:
-        """A fresh id such as ``fact-000001``."""
-        return f"{prefix}-{next(self._ids):06d}"
-
-    def now(self, *, offset: float | None = None) -> str:
-        """The virtual time as RFC 3339, optionally ``offset`` seconds later."""
-        moment = EPOCH + timedelta(seconds=self._clock() + (offset or 0))
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-    # -- Seeding and inspection ----------------------------------------------------------------
-
-    def context(self, context_id: str) -> Context:
-        """The state of one context (created empty on first use)."""
+    def handle(self, route: Route, request: ServiceRequest) -> ServiceResponse:
+        """Answer one routed request, as Spectron would."""
         with self._lock:
-            return self._contexts.setdefault(context_id, Context())
+            seconds = self._clock()
+            trace_id = self._ids.next("trc")
+            audit: tuple[ContextState, Caller] | None = None
+            try:
+                if route.operation.name == "health":
+                    return self._run(route, request, ContextState(), _ANONYMOUS, trace_id, seconds)
+                caller = self._authenticate(request, route, seconds)
+                state = self._contexts.setdefault(route.parameters["context_id"], ContextState())
+                state.principals.setdefault(caller.principal, copy_grants(caller.grants))
+                audit = (state, caller)
+                response = self._run(route, request, state, caller, trace_id, seconds)
+            except Problem as problem:
+                response = problem.response(instance=request.path, trace_id=trace_id)
+            if audit is not None:
+                state, caller = audit
+                state.audit.append(
+                    StoredAudit(
+                        trace_id=trace_id,
+                        operation=route.operation.name,
+                        kind=_audit_kind(route.operation),
+                        status=response.status,
+                        principal=caller.principal,
+                        key_name=caller.key_name,
+                        created_at=timestamp(seconds),
+                        seconds=seconds,
+                    )
+                )
+            return response
 
-    def contexts(self) -> list[str]:
-        """The ids of every context that has state."""
-        with self._lock:
-            return list(self._contexts)
+    def _authenticate(self, request: ServiceRequest, route: Route, seconds: float) -> Caller:
+        """The caller behind the request's bearer key, allowed the operation; else 401/403."""
+        # Details never repeat the key: it must not reach a log or an error message.
+        key = bearer_key(request.header("authorization"))
+        if key is None:
+            raise Problem(401, "missing API key: send 'Authorization: Bearer <key>'")
+        delegated = request.header(ON_BEHALF_OF_HEADER)
+        if self._keyring.is_revoked(key):
+            raise Problem(401, "this API key was rotated or deleted: use its new secret")
+        minted = self._keyring.minted(key)
+        if minted is not None:
+            caller = self._minted_caller(minted, route, seconds, delegated)
+        elif self._keyring.configured is None:
+            caller = Caller(PRINCIPAL_ID, all_grants(), delegated_to=delegated)
+        elif key in self._keyring.configured:
+            caller = Caller(PRINCIPAL_ID, self._keyring.configured[key], delegated_to=delegated)
+        else:
+            raise Problem(401, "unknown API key: the fake accepts only the keys set_api_keys gave")
+        needed = OPERATION_GRANTS[route.operation.name]
+        if needed is not None and not caller.may(needed):
+            raise Problem(
+                403, f"this key lacks the {needed!r} grant that {route.operation.name} needs"
+            )
+        return caller
+
+    def _minted_caller(
+        self, minted: tuple[str, str], route: Route, seconds: float, delegated: str | None
+    ) -> Caller:
+        context_id, name = minted
+        if context_id != route.parameters["context_id"]:
+            raise Problem(401, "this API key belongs to another context")
+        state = self._contexts[context_id]
+        key = state.keys[name]
+        if key.expires_at_seconds is not None and seconds >= key.expires_at_seconds:
+            raise Problem(401, f"this API key expired at {key.valid_until}")
+        state.keys[name] = dataclasses.replace(key, last_used_at=timestamp(seconds))
+        return Caller(
+            PRINCIPAL_ID, key.holds, key_name=name, token_grants=key.grants, delegated_to=delegated
+        )
+
+    def _run(
+        self,
+        route: Route,
+        request: ServiceRequest,
+        state: ContextState,
+        caller: Caller,
+        trace_id: str,
+        seconds: float,
+    ) -> ServiceResponse:
+        operation = route.operation
+        idempotency_key = request.header(IDEMPOTENCY_HEADER) if operation.idempotent else None
+        replay = (operation.name, idempotency_key) if idempotency_key else None
+        if replay is not None and replay in state.replays:
+            return state.replays[replay]
+        body, parts = _parse_body(operation, request)
+        _check_scopes(operation, caller, body, request)
+        call = Call(
+            operation=operation,
+            state=state,
+            context_id=route.parameters.get("context_id", ""),
+            caller=caller,
+            trace_id=trace_id,
+            now=timestamp(seconds),
+            seconds=seconds,
+            ids=self._ids,
+            keyring=self._keyring,
+            path=route.parameters,
+            query=_first_values(request.query),
+            headers=request.headers,
+            body=body,
+            parts=parts,
+        )
+        response = _render(operation, HANDLERS[operation.name](call), trace_id)
+        if replay is not None:
+            state.replays[replay] = response
+        return response
+
+    # -- Seeding -------------------------------------------------------------------------------
 
     def add_fact(
         self,
@@ -201,23 +237,34 @@ class FakeSpectron:
         text: str,
         *,
         labels: Iterable[str] = (),
+        scopes: ScopeSelector = (),
+        session_id: str | None = None,
         memory_category: str = "knowledge",
+        role: str = "user",
     ) -> str:
-        """Store a fact directly, as if remembered; returns its id."""
+        """Store a free-text fact as if remembered (in a new session unless given); its id."""
         with self._lock:
-            context = self.context(context_id)
-            session = StoredSession(self.new_id("sess"), self.now())
-            context.sessions[session.id] = session
+            state = self._contexts.setdefault(context_id, ContextState())
+            now, seconds = self._now()
+            frozen = _frozen_scopes(scopes)
+            try:
+                session = _sessions.open_session(state, self._ids, now, session_id, scopes=frozen)
+            except Problem as problem:
+                raise KeyError(problem.detail) from None
+            turn = _sessions.append_turn(state, self._ids, now, session, role, text)
             fact = StoredFact(
-                id=self.new_id("fact"),
+                id=self._ids.next("fact"),
                 text=text,
                 session_id=session.id,
-                turn_id=self.new_id("turn"),
+                turn_id=turn.id,
+                created_at=now,
+                created_seconds=seconds,
+                role=role,
                 labels=tuple(labels),
+                scopes=frozen,
                 memory_category=memory_category,
-                created_at=self.now(),
             )
-            context.facts.append(fact)
+            state.facts.append(fact)
             return fact.id
 
     def add_document(
@@ -227,161 +274,109 @@ class FakeSpectron:
         *,
         title: str = "document",
         mime_type: str = "text/plain",
+        labels: Iterable[str] = (),
+        scopes: ScopeSelector = (),
     ) -> str:
-        """Store a document directly, as if uploaded; returns its id."""
-        import hashlib
-
+        """Store a document as if uploaded; its id (the existing one for identical bytes)."""
         with self._lock:
-            now = self.now()
-            document = StoredDocument(
-                id=self.new_id("doc"),
+            state = self._contexts.setdefault(context_id, ContextState())
+            now, _ = self._now()
+            document, _ = _documents.store_document(
+                state,
+                self._ids,
+                now,
+                bytes(content),
                 title=title,
                 mime_type=mime_type,
                 source=title,
-                content=content,
-                content_hash=hashlib.sha256(content).hexdigest(),
-                created_at=now,
-                updated_at=now,
+                labels=tuple(labels),
+                scopes=_frozen_scopes(scopes),
             )
-            self.context(context_id).documents[document.id] = document
             return document.id
 
-    def facts(self, context_id: str) -> list[StoredFact]:
-        """The facts a context remembers (not forgotten), oldest first."""
+    def add_key(
+        self,
+        context_id: str,
+        name: str,
+        grants: Mapping[str, Iterable[str]] | None = None,
+        *,
+        ttl_seconds: int | None = None,
+    ) -> str:
+        """Mint a key in a context, as ``keys.create`` would; returns its secret."""
         with self._lock:
-            return list(self.context(context_id).live_facts())
+            state = self._contexts.setdefault(context_id, ContextState())
+            now, seconds = self._now()
+            try:
+                key = _access.mint_key(
+                    state,
+                    self._ids,
+                    self._keyring,
+                    context_id,
+                    now=now,
+                    seconds=seconds,
+                    name=name,
+                    grants=None if grants is None else copy_grants(grants),
+                    holder=all_grants(),
+                    ttl_seconds=ttl_seconds,
+                )
+            except Problem as problem:
+                raise ValueError(problem.detail) from None
+            return key.secret
+
+    def add_principal(
+        self, context_id: str, principal_id: str, grants: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
+        """Register a principal in a context's directory, with its grants (None: no grants)."""
+        with self._lock:
+            state = self._contexts.setdefault(context_id, ContextState())
+            state.principals[principal_id] = {} if grants is None else copy_grants(grants)
+
+    # -- Inspection ----------------------------------------------------------------------------
+
+    def contexts(self) -> list[str]:
+        """The ids of every context that has state, in the order they were first used."""
+        with self._lock:
+            return list(self._contexts)
+
+    def facts(self, context_id: str, *, include_forgotten: bool = False) -> list[StoredFact]:
+        """The facts a context remembers, oldest first (soft-forgotten ones only if asked)."""
+        with self._lock:
+            state = self._contexts.get(context_id, ContextState())
+            return list(state.facts) if include_forgotten else state.live_facts()
 
     def documents(self, context_id: str) -> list[StoredDocument]:
-        """The documents a context holds."""
+        """The documents a context holds, oldest first."""
         with self._lock:
-            return list(self.context(context_id).documents.values())
+            return list(self._contexts.get(context_id, ContextState()).documents.values())
 
     def sessions(self, context_id: str) -> list[StoredSession]:
-        """The sessions of a context."""
+        """The sessions of a context, with their turns, oldest first."""
         with self._lock:
-            return list(self.context(context_id).sessions.values())
+            return list(self._contexts.get(context_id, ContextState()).sessions.values())
 
-    # -- Answering -----------------------------------------------------------------------------
+    def keys(self, context_id: str) -> list[StoredKey]:
+        """The keys minted in a context (secrets included, for a test to authenticate with)."""
+        with self._lock:
+            return list(self._contexts.get(context_id, ContextState()).keys.values())
 
-    def handle(self, route: Route, request: ServiceRequest) -> ServiceResponse:
-        """Answer one routed request: authenticate, validate, replay or run, and audit it."""
-        operation = route.operation
-        trace_id = new_trace_id()
-        try:
-            with self._lock:
-                return self._handle(operation, route, request, trace_id)
-        except Problem as problem:
-            return problem_response(
-                problem.status,
-                problem.detail,
-                instance=request.path,
-                trace_id=trace_id,
-                **problem.extensions,
-            )
+    def traces(self, context_id: str) -> list[StoredTrace]:
+        """The traces recall, chat and the other traced verbs left in a context, oldest first."""
+        with self._lock:
+            return list(self._contexts.get(context_id, ContextState()).traces)
 
-    def _handle(
-        self, operation: Operation, route: Route, request: ServiceRequest, trace_id: str
-    ) -> ServiceResponse:
-        authorization = request.header("authorization") or ""
-        if operation.name != "health":
-            if not self._accepts(authorization):
-                raise Problem(401, "missing or invalid API key: send 'Authorization: Bearer <key>'")
-            needed = OPERATION_GRANTS[operation.name]
-            if needed is not None and needed not in self.grants_of(authorization):
-                raise Problem(403, f"this key lacks the {needed!r} grant {operation.name} needs")
-        context_id = route.parameters.get("context_id", "")
-        context = self.context(context_id)
-        replay_key = self._replay_key(operation, request)
-        if replay_key is not None and replay_key in context.replays:
-            status, body = context.replays[replay_key]
-            return _json_response(status, body, trace_id)
-        call = Call(
-            fake=self,
-            context=context,
-            context_id=context_id,
-            path=route.parameters,
-            query=dict(request.query),
-            headers=dict(request.headers),
-        )
-        self._parse_body(operation, request, call)
-        self._check_scopes(operation, authorization, call.body)
-        answer = HANDLERS[operation.name](call)
-        context.audit.append(self._audit_row(operation, trace_id))
-        response = self._render(operation, answer, trace_id)
-        if replay_key is not None:
-            context.replays[replay_key] = (response.status, response.body)
-        return response
-
-    def _check_scopes(self, operation: Operation, authorization: str, body: Any) -> None:
-        """403 unless the key's grant for the operation covers every scope the body names."""
-        needed = OPERATION_GRANTS[operation.name]
-        if needed is None or body is None:
-            return
-        patterns = self.grants_of(authorization).get(needed, [])
-        for field in ("scopes", "lens"):
-            for clause in getattr(body, field, None) or ():
-                for path in clause:
-                    if not any(_covers(pattern, path) for pattern in patterns):
-                        raise Problem(
-                            403, f"this key's {needed!r} grant does not cover scope {path!r}"
-                        )
-
-    def _replay_key(self, operation: Operation, request: ServiceRequest) -> tuple[str, str] | None:
-        key = request.header(IDEMPOTENCY_HEADER)
-        return (operation.name, key) if operation.idempotent and key else None
-
-    def _parse_body(self, operation: Operation, request: ServiceRequest, call: Call) -> None:
-        if operation.request is None:
-            return
-        if operation.body == "multipart":
-            metadata, call.upload = _parse_multipart(request)
-            call.body = _validate(operation, metadata)
-            return
-        raw = request.body.strip() or b"{}"
-        try:
-            data = json.loads(raw)
-        except ValueError as error:
-            raise Problem(400, f"the body is not JSON: {error}") from None
-        call.body = _validate(operation, data)
-
-    def _audit_row(self, operation: Operation, trace_id: str) -> dict[str, Any]:
-        kind = "response" if operation.name == "chat" else "retrieval"
-        if operation.method != "GET" and operation.name not in ("recall", "query_context"):
-            kind = "decision" if kind != "response" else kind
-        return {
-            "traceId": trace_id,
-            "kind": kind,
-            "cost": 0.0,
-            "rowsTouched": 0,
-            "latencyMs": 1,
-            "createdAt": self.now(),
-            "principal": PRINCIPAL_ID,
-        }
-
-    def _render(self, operation: Operation, answer: Answer, trace_id: str) -> ServiceResponse:
-        headers: tuple[tuple[str, str], ...] = ((TRACE_ID_HEADER, trace_id),)
-        if answer.events is not None:
-            frames = tuple(f"data: {payload}\n\n".encode() for payload in answer.events)
-            return ServiceResponse(
-                answer.status, (("content-type", answer.content_type), *headers), events=frames
-            )
-        if answer.raw is not None:
-            return ServiceResponse(
-                answer.status, (("content-type", answer.content_type), *headers), answer.raw
-            )
-        if answer.status == 204:
-            return ServiceResponse(204, headers)
-        if operation.response is not None:
-            # The fake must never answer what the client's models would reject.
-            _adapter(operation.response).validate_python(answer.data)
-        return _json_response(answer.status, json.dumps(answer.data).encode(), trace_id)
+    def _now(self) -> tuple[str, float]:
+        seconds = self._clock()
+        return timestamp(seconds), seconds
 
     def __repr__(self) -> str:
         return f"<FakeSpectron contexts={self.contexts()!r}>"
 
 
+_ANONYMOUS = Caller("anonymous", {})
+
+
 def not_routed_response(error: NoRoute) -> ServiceResponse:
-    """The 404 or 405 problem for a request no operation answers."""
+    """The 404 problem (naming the nearest operations) or 405 (with ``Allow``) for ``error``."""
     if error.allowed:
         allow = (("allow", ", ".join(error.allowed)),)
         return problem_response(405, error.describe(), instance=error.path, headers=allow)
@@ -389,58 +384,132 @@ def not_routed_response(error: NoRoute) -> ServiceResponse:
     return problem_response(404, error.describe(), instance=error.path, nearest=nearest)
 
 
-def _validate(operation: Operation, data: Any) -> Any:
-    assert operation.request is not None
+# -- Requests ----------------------------------------------------------------------------------
+
+
+def _first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        values.setdefault(name, value)
+    return values
+
+
+def _frozen_scopes(selector: ScopeSelector) -> tuple[tuple[str, ...], ...]:
+    if not selector:
+        return ()
+    return tuple(tuple(clause) for clause in normalize_scope_selector(selector))
+
+
+def _parse_body(
+    operation: Operation, request: ServiceRequest
+) -> tuple[RequestModel | None, list[Part]]:
+    """The request model the body holds (and an upload's parts); 400/415/422 if it does not."""
+    model = operation.request
+    if model is None:
+        return None, []
+    if operation.body == "multipart":
+        return _parse_upload(model, request)
+    return _validate(model, request.body.strip() or b"{}", prefix=""), []
+
+
+def _parse_upload(
+    model: type[RequestModel], request: ServiceRequest
+) -> tuple[RequestModel, list[Part]]:
+    content_type = request.header("content-type") or ""
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise Problem(415, f"expected a multipart/form-data upload, got {content_type!r}")
     try:
-        return operation.request.model_validate(data)
+        parts = parse_multipart(content_type, request.body)
+    except MultipartError as error:
+        raise Problem(400, f"malformed multipart body: {error}") from None
+    names = [part.name for part in parts]
+    metadata = b"{}"
+    # Spectron applies the metadata part only when it precedes the file part.
+    if "metadata" in names and (
+        "file" not in names or names.index("metadata") < names.index("file")
+    ):
+        metadata = parts[names.index("metadata")].content.strip() or b"{}"  # fmt: skip
+    return _validate(model, metadata, prefix="metadata."), parts
+
+
+def _validate(model: type[RequestModel], raw: bytes, *, prefix: str) -> RequestModel:
+    try:
+        return model.model_validate_json(raw)
     except pydantic.ValidationError as error:
+        found = error.errors(include_url=False)
+        if any(item["type"] == "json_invalid" for item in found):
+            where = "the metadata part" if prefix else "the body"
+            raise Problem(400, f"{where} is not JSON: {found[0]['msg']}") from None
         problems = [
-            {"field": ".".join(map(str, item["loc"])) or "<body>", "message": item["msg"]}
-            for item in error.errors(include_url=False)
+            {
+                "field": prefix + ".".join(map(str, item["loc"])) if item["loc"] else "<body>",
+                "message": item["msg"],
+            }
+            for item in found
         ]
         fields = ", ".join(problem["field"] for problem in problems)
-        detail = f"the body does not match {operation.name}: {fields}"
-        raise Problem(422, detail, errors=problems) from None
+        raise Problem(
+            422, f"the request does not match {model.__name__}: {fields}", errors=problems
+        ) from None
 
 
-def _parse_multipart(request: ServiceRequest) -> tuple[Any, tuple[str, bytes, str] | None]:
-    content_type = request.header("content-type") or ""
-    if not content_type.startswith("multipart/form-data"):
-        raise Problem(415, f"expected a multipart/form-data upload, got {content_type!r}")
-    message = BytesParser(policy=HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + request.body
-    )
-    metadata: Any = {}
-    upload = None
-    for part in message.iter_parts():
-        assert isinstance(part, Message)
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        content = payload if isinstance(payload, bytes) else b""
-        if name == "metadata":
-            try:
-                metadata = json.loads(content or b"{}")
-            except ValueError as error:
-                raise Problem(400, f"the metadata part is not JSON: {error}") from None
-        elif name == "file":
-            upload = (part.get_filename() or "upload", content, part.get_content_type())
-    return metadata, upload
+def _check_scopes(
+    operation: Operation, caller: Caller, body: RequestModel | None, request: ServiceRequest
+) -> None:
+    """403 unless the caller's grant for the operation covers every scope the request names."""
+    verb = OPERATION_GRANTS[operation.name]
+    if verb is None:
+        return
+    named = [*paths_of(getattr(body, "scopes", None)), *paths_of(getattr(body, "lens", None))]
+    path_in_body = getattr(body, "path", None)
+    if operation.name in _PATH_IN_BODY and isinstance(path_in_body, str) and path_in_body:
+        named.append(path_in_body)
+    if operation.name in _PATH_IN_QUERY:
+        named.extend(value for name, value in request.query if name == "path" and value)
+    patterns = caller.grants.get(verb, [])
+    for path in named:
+        if not any(covers(pattern, path) for pattern in patterns):
+            raise Problem(403, f"this key's {verb!r} grant does not cover scope {path!r}")
 
 
-def _covers(pattern: str, path: str) -> bool:
-    """Whether a grant's scope pattern (``*``, ``team/*``, ``team/a/``) covers a scope path."""
-    if pattern.endswith("*"):
-        return path.startswith(pattern[:-1])
-    return (path.rstrip("/") + "/").startswith(pattern.rstrip("/") + "/")
+# -- Answers -----------------------------------------------------------------------------------
 
 
-def _json_response(status: int, body: bytes, trace_id: str) -> ServiceResponse:
-    headers = (("content-type", "application/json"), (TRACE_ID_HEADER, trace_id))
-    return ServiceResponse(status, headers, body)
+def _audit_kind(operation: Operation) -> str:
+    if operation.name == "chat":
+        return "response"
+    if operation.method == "GET" or operation.name in _RETRIEVALS:
+        return "retrieval"
+    return "decision"
 
 
-def _all_grants() -> Grants:
-    return {verb: ["*"] for verb in ALL_GRANTS}
+def _render(operation: Operation, answer: Answer, trace_id: str) -> ServiceResponse:
+    trace = (TRACE_ID_HEADER, trace_id)
+    if answer.events is not None:
+        frames = tuple(f"data: {payload}\n\n".encode() for payload in answer.events)
+        stream = (("content-type", answer.content_type), ("cache-control", "no-cache"), trace)
+        return ServiceResponse(answer.status, stream, events=frames)
+    if answer.raw is not None:
+        raw = (("content-type", answer.content_type), trace)
+        return ServiceResponse(answer.status, raw, answer.raw)
+    if answer.model is None:
+        return ServiceResponse(answer.status, (trace,))
+    data = _dump(answer.model)
+    if operation.response is not None:
+        try:
+            _adapter(operation.response).validate_python(data)
+        except pydantic.ValidationError as error:  # pragma: no cover - a bug in the fake
+            raise AssertionError(
+                f"the fake built a {operation.name} answer its own models reject: {error}"
+            ) from error
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return ServiceResponse(answer.status, (("content-type", "application/json"), trace), body)
+
+
+def _dump(model: ResponseModel | Iterable[ResponseModel]) -> Any:
+    if isinstance(model, ResponseModel):
+        return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in model]
 
 
 @functools.cache

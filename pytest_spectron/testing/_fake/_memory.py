@@ -1,0 +1,395 @@
+"""The memory verbs: remember, recall, forget, chat, and the views of what is remembered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from pytest_spectron.client import models as m
+from pytest_spectron.testing._fake._call import Answer, Call, handles, invalid, ok
+from pytest_spectron.testing._fake._observability import leave_trace
+from pytest_spectron.testing._fake._scoping import seen_through_lens
+from pytest_spectron.testing._fake._sessions import append_turn, freeze_scopes, open_session
+from pytest_spectron.testing._fake._store import (
+    StoredFact,
+    StoredRelation,
+    StoredSession,
+)
+from pytest_spectron.testing._fake._text import best_first, tokens
+from pytest_spectron.testing._fake._views import (
+    NOTE_KEY,
+    TIER_REASON,
+    attribute_detail,
+    current_attributes,
+    entities,
+    entity_detail,
+    entity_id,
+    extraction,
+    relation_detail,
+)
+
+__all__ = ["DEFAULT_K", "MAX_K", "NOTHING_REMEMBERED", "REPLY_PREFIX", "chat_reply", "recall_hits"]
+
+DEFAULT_K = 10
+MAX_K = 50
+"""The document's cap on ``k``; a larger ``k`` is served as 50."""
+REPLY_PREFIX = "Based on what I remember: "
+NOTHING_REMEMBERED = "I don't remember anything about that."
+
+Entity = tuple[str, str]
+
+
+# -- Writing -----------------------------------------------------------------------------------
+
+
+def _fact(
+    call: Call,
+    session: StoredSession,
+    turn_id: str,
+    text: str,
+    *,
+    role: str,
+    labels: Sequence[str],
+    scopes: tuple[tuple[str, ...], ...],
+    memory_category: str,
+    entity: Entity | None = None,
+    key: str | None = None,
+    value: str | None = None,
+    source_kind: str = "turn",
+) -> StoredFact:
+    return StoredFact(
+        id=call.ids.next("fact"),
+        text=text,
+        session_id=session.id,
+        turn_id=turn_id,
+        created_at=call.now,
+        created_seconds=call.seconds,
+        role=role,
+        labels=tuple(labels),
+        scopes=scopes,
+        memory_category=memory_category,
+        entity=entity,
+        key=key,
+        value=value,
+        source_kind=source_kind,
+    )
+
+
+def _triple_text(triple: m.Triple) -> str:
+    """A triple as a sentence the lexical scorer can match: ``alice drink tea``."""
+    parts = [triple.entity.name, triple.key.replace("_", " ")]
+    if triple.target is not None:
+        parts.append(triple.target.name)
+    elif triple.value:
+        parts.append(triple.value)
+    return " ".join(parts)
+
+
+@handles("remember")
+def remember(call: Call) -> Answer:
+    """Store a fact (text, triples or both) as a turn of a session."""
+    body = call.body_as(m.FactsRequest)
+    triples = body.triples or []
+    mode = body.infer or ("triples" if triples and not body.text else "full")
+    if mode == "triples" and not triples:
+        raise invalid("triples", "infer 'triples' needs at least one triple")
+    if mode != "triples" and not body.text:
+        raise invalid("text", "a fact needs text (or triples, with infer 'triples')")
+    text = body.text or "; ".join(_triple_text(triple) for triple in triples)
+    known = set(entities(call.state))
+    if mode == "preview":
+        session_id = body.session_id or "sess-preview"
+        if body.session_id is not None:
+            open_session(call.state, call.ids, call.now, body.session_id)
+        return ok(m.FactsResponse(mode=mode, session_id=session_id, preview=True))
+    session = open_session(
+        call.state, call.ids, call.now, body.session_id, scopes=freeze_scopes(body.scopes)
+    )
+    role = body.role or "user"
+    turn = append_turn(call.state, call.ids, call.now, session, role, text)
+    category = body.memory_category or "knowledge"
+
+    def fact(text: str, category: str, triple: m.Triple | None = None) -> StoredFact:
+        return _fact(
+            call,
+            session,
+            turn.id,
+            text,
+            role=role,
+            labels=body.labels or [],
+            scopes=freeze_scopes(body.scopes),
+            memory_category=category,
+            entity=None if triple is None else (triple.entity.type, triple.entity.name),
+            key=None if triple is None else triple.key,
+            value=None if triple is None else triple.value or "",
+        )
+
+    facts: list[StoredFact] = []
+    relations: list[StoredRelation] = []
+    if body.text and mode in ("full", "none"):
+        facts.append(fact(body.text, category))
+    for triple in triples if mode in ("full", "triples") else ():
+        triple_category = triple.memory_category or category
+        if triple.target is None:
+            facts.append(fact(_triple_text(triple), triple_category, triple))
+            continue
+        relations.append(
+            StoredRelation(
+                id=call.ids.next("rel"),
+                subject=(triple.entity.type, triple.entity.name),
+                label=triple.key,
+                object=(triple.target.type, triple.target.name),
+                created_at=call.now,
+                memory_category=triple_category,
+                session_id=session.id,
+                turn_id=turn.id,
+            )
+        )
+    call.state.facts.extend(facts)
+    call.state.relations.extend(relations)
+    new = set(entities(call.state)) - known
+    chunk_id = facts[0].id if facts and facts[0].entity is None else None
+    return ok(
+        m.FactsResponse(
+            mode=mode,
+            session_id=session.id,
+            turn_id=turn.id,
+            chunk_id=chunk_id,
+            extraction=None if mode == "none" else extraction(turn.id, facts, relations, new),
+        )
+    )
+
+
+@handles("remember_many")
+def remember_many(call: Call) -> Answer:
+    """Store each message of a batch as a turn and a fact."""
+    body = call.body_as(m.FactsBatchRequest)
+    scopes = freeze_scopes(body.scopes)
+    session = open_session(call.state, call.ids, call.now, body.session_id, scopes=scopes)
+    turn_ids = []
+    for message in body.messages:
+        turn = append_turn(call.state, call.ids, call.now, session, message.role, message.content)
+        call.state.facts.append(
+            _fact(
+                call, session, turn.id, message.content, role=message.role,
+                labels=body.labels or [], scopes=scopes, memory_category="knowledge",
+            )
+        )  # fmt: skip
+        turn_ids.append(turn.id)
+    return ok(
+        m.FactsBatchResponse(
+            session_id=session.id,
+            turn_ids=turn_ids,
+            extractions=[extraction(turn_id) for turn_id in turn_ids],
+        )
+    )
+
+
+# -- Reading -----------------------------------------------------------------------------------
+
+
+def recall_hits(
+    call: Call,
+    query: str,
+    k: int | None,
+    labels: Sequence[str] = (),
+    lens: Sequence[Sequence[str]] | None = None,
+    *,
+    include_duplicates: bool = False,
+) -> list[tuple[float, StoredFact]]:
+    """The live facts best matching ``query``: labelled, in the lens, best first, at most k."""
+    candidates = [
+        (fact.text, fact)
+        for fact in call.state.live_facts()
+        if all(label in fact.labels for label in labels) and seen_through_lens(fact.scopes, lens)
+    ]
+    hits: list[tuple[float, StoredFact]] = []
+    seen: set[tuple[str, ...]] = set()
+    for value, fact in best_first(query, candidates):
+        words = tuple(tokens(fact.text))
+        # Near-duplicates of an earlier hit are left out unless asked for, as Spectron does.
+        if words in seen and not include_duplicates:
+            continue
+        seen.add(words)
+        hits.append((value, fact))
+    return hits[: min(DEFAULT_K if k is None else k, MAX_K)]
+
+
+@handles("recall")
+def recall(call: Call) -> Answer:
+    """The best matching facts, with the trace the search left."""
+    body = call.body_as(m.QueryMemoryRequest)
+    hits = recall_hits(
+        call,
+        body.query,
+        body.k,
+        body.labels or (),
+        body.lens,
+        include_duplicates=bool(body.include_duplicates),
+    )
+    leave_trace(call, "retrieval", body.query, hits)
+    seeds = dict.fromkeys(entity_id(f.entity) for _, f in hits if f.entity is not None)
+    return ok(
+        m.QueryMemoryResponse(
+            tier="hybrid",
+            classification_kind="hybrid",
+            query_ms=0,
+            seed_entities=list(seeds),
+            hits=[
+                m.MemoryHit(id=fact.id, text=fact.text, source="memory_chunk", score=value)
+                for value, fact in hits
+            ],
+            trace=m.QueryTrace(
+                trace_id=call.trace_id,
+                resolution_tier="hybrid",
+                tier_reason=TIER_REASON,
+                latency_ms=0,
+                retrieved_count=len(hits),
+                top_scores=[value for value, _ in hits],
+            ),
+        )
+    )
+
+
+@handles("query_context")
+def query_context(call: Call) -> Answer:
+    """The best matching facts as a prompt-ready context string."""
+    body = call.body_as(m.ContextQueryRequest)
+    hits = recall_hits(call, body.query, body.k, body.labels or (), body.lens)
+    leave_trace(call, "retrieval", body.query, hits)
+    lines = "\n".join(f"- {fact.text}" for _, fact in hits)
+    return ok(m.ContextQueryResponse(context=lines, tier="hybrid", query_ms=0))
+
+
+@handles("forget")
+def forget(call: Call) -> Answer:
+    """Soft-delete (or purge, or just count) the facts matching the query."""
+    body = call.body_as(m.ForgetRequest)
+    if not tokens(body.query):
+        raise invalid("query", "must contain at least one word to match memories by")
+    matching = [fact for _, fact in best_first(body.query, _texts(call.state.live_facts()))]
+    if not body.dry_run:
+        if body.purge:
+            gone = {fact.id for fact in matching}
+            call.state.facts = [fact for fact in call.state.facts if fact.id not in gone]
+        else:
+            for fact in matching:
+                call.state.update_fact(fact, forgotten=True)
+    return ok(m.ForgetResponse(deleted=len(matching)))
+
+
+def _texts(facts: Sequence[StoredFact]) -> list[tuple[str, StoredFact]]:
+    return [(fact.text, fact) for fact in facts]
+
+
+# -- Chat --------------------------------------------------------------------------------------
+
+
+def chat_reply(hits: Sequence[tuple[float, StoredFact]]) -> str:
+    """The fake's deterministic reply: the best matching fact, or an admission."""
+    return REPLY_PREFIX + hits[0][1].text if hits else NOTHING_REMEMBERED
+
+
+def _deltas(reply: str) -> list[str]:
+    """The reply cut into word-sized deltas that concatenate back to it."""
+    words = reply.split(" ")
+    return [word if index == 0 else " " + word for index, word in enumerate(words)]
+
+
+@handles("chat")
+def chat(call: Call) -> Answer:
+    """Reply from the best fact, record both turns, and stream on request."""
+    body = call.body_as(m.ChatRequest)
+    if not body.message.strip():
+        raise invalid("message", "must not be empty")
+    session = open_session(
+        call.state, call.ids, call.now, body.session_id, scopes=freeze_scopes(body.scopes)
+    )
+    hits = recall_hits(call, body.message, 5)
+    reply = chat_reply(hits)
+    user_turn = append_turn(call.state, call.ids, call.now, session, "user", body.message)
+    append_turn(call.state, call.ids, call.now, session, "assistant", reply)
+    leave_trace(call, "response", body.message, hits, session_id=session.id, reply=reply)
+    if not body.stream:
+        return ok(
+            m.ChatResponse(
+                reply=reply,
+                memory_updates=extraction(user_turn.id),
+                trace_id=call.trace_id,
+                session_id=session.id,
+            )
+        )
+    deltas = _deltas(reply)
+    frames = [
+        json.dumps(
+            {
+                "delta": delta,
+                "done": index == len(deltas) - 1,
+                "traceId": call.trace_id,
+                "sessionId": session.id,
+            }
+        )
+        for index, delta in enumerate(deltas)
+    ]
+    return Answer(content_type="text/event-stream", events=(*frames, "[DONE]"))
+
+
+# -- Views -------------------------------------------------------------------------------------
+
+
+def _category_state(call: Call, category: str) -> m.CategoryState:
+    state = call.state
+    named = entities(state)
+    in_category = {
+        entity: facts
+        for entity, facts in named.items()
+        if facts and facts[0].memory_category == category
+    }
+    notes = [f for f in state.live_facts() if f.entity is None and f.memory_category == category]
+    return m.CategoryState(
+        entities=[entity_detail(entity, facts, call.now) for entity, facts in in_category.items()],
+        attributes=[
+            *(detail for facts in in_category.values() for detail in current_attributes(facts)),
+            *(attribute_detail([note], 0) for note in notes),
+        ],
+        relations=[
+            relation_detail(relation)
+            for relation in state.live_relations()
+            if relation.memory_category == category
+        ],
+    )  # fmt: skip
+
+
+@handles("state")
+def state(call: Call) -> Answer:
+    """Entities, attributes and relations, grouped by memory category."""
+    return ok(
+        m.StateResponse(
+            identity=_category_state(call, "identity"),
+            knowledge=_category_state(call, "knowledge"),
+            context=_category_state(call, "context"),
+            instructions=[],
+            unknowns=[],
+        )
+    )
+
+
+_PREFERENCE_WORDS = ("prefer", "like", "favourite", "favorite", "love")
+
+
+@handles("profile")
+def profile(call: Call) -> Answer:
+    """Profile entries: current attributes, preferences and recent notes."""
+    static: list[m.ProfileEntry] = []
+    preferences: list[m.ProfileEntry] = []
+    for (_, name), facts in entities(call.state).items():
+        for attribute in current_attributes(facts):
+            entry = m.ProfileEntry(key=f"{name}.{attribute.key}", value=attribute.value)
+            static.append(entry)
+            if any(word in attribute.key.lower() for word in _PREFERENCE_WORDS):
+                preferences.append(entry)
+    notes = [fact for fact in call.state.live_facts() if fact.entity is None]
+    dynamic = [m.ProfileEntry(key=NOTE_KEY, value=fact.text) for fact in reversed(notes)]
+    return ok(
+        m.ProfileResponse(static=static, dynamic=dynamic, preferences=preferences, instructions=[])
+    )

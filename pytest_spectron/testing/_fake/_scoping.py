@@ -1,0 +1,69 @@
+"""Scope paths and patterns, as Spectron's document defines them.
+
+A scope path is canonical with one trailing slash (``team/a/``; ``/`` is the root). A pattern is
+an exact node (``team/a``) or a subtree (``team/*``, ``/*``, ``*``). A selector is an OR of
+AND-clauses (``[["team/a/"], ["team/b/", "clearance/secret/"]]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "canonical_path",
+    "covers",
+    "is_valid_path",
+    "paths_of",
+    "seen_through_lens",
+    "subtree_root",
+]
+
+
+def canonical_path(path: str) -> str:
+    """``path`` with surrounding spaces and slashes trimmed and one trailing slash (root ``/``)."""
+    trimmed = path.strip().strip("/")
+    return trimmed + "/" if trimmed else "/"
+
+
+def is_valid_path(path: str) -> bool:
+    """Whether ``path`` names one scope node: non-empty segments, no wildcard, no spaces."""
+    trimmed = path.strip().strip("/")
+    if not trimmed:
+        return path.strip() == "/"
+    return all(segment and segment.strip() == segment for segment in trimmed.split("/")) and (
+        "*" not in trimmed
+    )
+
+
+def subtree_root(pattern: str) -> str | None:
+    """The root of a subtree pattern (``team/*`` → ``team/``), or None for an exact node."""
+    stripped = pattern.strip()
+    if not stripped.endswith("*"):
+        return None
+    return canonical_path(stripped[:-1])
+
+
+def covers(pattern: str, path: str) -> bool:
+    """Whether a pattern (exact node or subtree) covers the scope node ``path``."""
+    node = canonical_path(path.rstrip("*"))
+    root = subtree_root(pattern)
+    if root is None:
+        return canonical_path(pattern) == node
+    return root == "/" or node.startswith(root)
+
+
+def paths_of(selector: Iterable[Sequence[str]] | None) -> list[str]:
+    """Every path a selector names, in order."""
+    return [path for clause in selector or () for path in clause]
+
+
+def seen_through_lens(
+    scopes: Iterable[Sequence[str]], lens: Sequence[Sequence[str]] | None
+) -> bool:
+    """Whether a row tagged ``scopes`` is in a lens: some clause whose every pattern it involves."""
+    if not lens:
+        return True
+    held = paths_of(scopes)
+    return any(
+        all(any(covers(pattern, path) for path in held) for pattern in clause) for clause in lens
+    )

@@ -1,0 +1,126 @@
+"""Sessions and their turns: opened on demand by writes and chats, or created explicitly."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from pytest_spectron.client import models as m
+from pytest_spectron.testing._fake._call import (
+    NO_CONTENT,
+    Answer,
+    Call,
+    handles,
+    not_found,
+    ok,
+)
+from pytest_spectron.testing._fake._store import (
+    ContextState,
+    Ids,
+    Scopes,
+    StoredSession,
+    StoredTurn,
+)
+from pytest_spectron.testing._fake._text import best_first
+
+__all__ = ["append_turn", "freeze_scopes", "open_session"]
+
+TURN_LIMIT = 100
+"""Turns listed when ``limit`` is not given; the document caps it at 500."""
+
+
+def freeze_scopes(selector: list[list[str]] | None) -> Scopes:
+    """A validated scope selector, frozen for a record."""
+    return tuple(tuple(clause) for clause in selector or ())
+
+
+def open_session(
+    state: ContextState,
+    ids: Ids,
+    now: str,
+    session_id: str | None = None,
+    *,
+    scopes: Scopes = (),
+    metadata: Any = None,
+) -> StoredSession:
+    """The session ``session_id`` (a 404 problem if unknown), or a new one when it is None."""
+    if session_id is not None:
+        session = state.sessions.get(session_id)
+        if session is None:
+            raise not_found("session", session_id)
+        return session
+    session = StoredSession(ids.next("sess"), now, scopes=scopes, metadata=metadata)
+    state.sessions[session.id] = session
+    return session
+
+
+def append_turn(
+    state: ContextState, ids: Ids, now: str, session: StoredSession, role: str, content: str
+) -> StoredTurn:
+    """Record a turn at the end of ``session``."""
+    current = state.sessions[session.id]
+    turn = StoredTurn(ids.next("turn"), session.id, role, content, len(current.turns) + 1, now)
+    state.sessions[session.id] = dataclasses.replace(current, turns=(*current.turns, turn))
+    return turn
+
+
+def _session(call: Call) -> StoredSession:
+    return open_session(call.state, call.ids, call.now, call.path["session_id"])
+
+
+@handles("sessions.create")
+def create(call: Call) -> Answer:
+    """Open a session (201) with its scopes and metadata."""
+    body = call.body_as(m.CreateSessionRequest)
+    session = open_session(
+        call.state, call.ids, call.now, scopes=freeze_scopes(body.scopes), metadata=body.metadata
+    )
+    return ok(
+        m.SessionResponse(
+            id=session.id,
+            created_at=session.created_at,
+            scopes=[list(clause) for clause in session.scopes],
+        ),
+        201,
+    )
+
+
+@handles("sessions.delete")
+def delete(call: Call) -> Answer:
+    """Delete a session and its turns (204)."""
+    del call.state.sessions[_session(call).id]
+    return NO_CONTENT
+
+
+@handles("sessions.turns")
+def turns(call: Call) -> Answer:
+    """A session's turns, oldest first, paged by offset and limit."""
+    session = _session(call)
+    offset = call.integer("offset", 0)
+    limit = call.integer("limit", TURN_LIMIT, minimum=1, maximum=500)
+    return ok(
+        m.TurnListResponse(
+            turns=[
+                m.TurnResponse(
+                    id=turn.id,
+                    session=turn.session_id,
+                    role=turn.role,
+                    content=turn.content,
+                    seq=turn.seq,
+                    created_at=turn.created_at,
+                )
+                for turn in session.turns[offset : offset + limit]
+            ]
+        )
+    )
+
+
+@handles("sessions.context")
+def context(call: Call) -> Answer:
+    """The session's turns that match the query, in the order they happened."""
+    body = call.body_as(m.SessionContextRequest)
+    session = _session(call)
+    ranked = best_first(body.query, ((turn.content, turn) for turn in session.turns))
+    # The matching turns, told in the order they happened.
+    chosen = sorted((turn for _, turn in ranked), key=lambda turn: turn.seq)
+    return ok(m.SessionContextResponse(context="\n".join(f"{t.role}: {t.content}" for t in chosen)))

@@ -1,0 +1,245 @@
+"""What the fake remembers, per context, as frozen records; changes replace a record whole."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pytest_spectron.testing._exchange import ServiceResponse
+
+__all__ = [
+    "EPOCH",
+    "ContextState",
+    "Grants",
+    "Ids",
+    "Scopes",
+    "StoredAudit",
+    "StoredDocument",
+    "StoredFact",
+    "StoredKey",
+    "StoredRelation",
+    "StoredScope",
+    "StoredSession",
+    "StoredTrace",
+    "StoredTurn",
+    "timestamp",
+]
+
+EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+"""Virtual time zero: the fake's timestamps are this plus the clock's seconds."""
+
+Grants = dict[str, list[str]]
+"""Grant verb → scope patterns."""
+Scopes = tuple[tuple[str, ...], ...]
+"""A DNF scope selector, frozen."""
+Entity = tuple[str, str]
+"""(type, name)."""
+
+
+def timestamp(seconds: float) -> str:
+    """RFC 3339 for ``seconds`` after the epoch: ``2026-01-01T00:00:05Z`` (milliseconds if any)."""
+    moment = EPOCH + timedelta(milliseconds=round(seconds * 1000))
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Ids:
+    """Deterministic ids, one counter per prefix: ``fact-000001``, ``sess-000001``…"""
+
+    def __init__(self) -> None:
+        self._counters: defaultdict[str, Iterator[int]] = defaultdict(lambda: itertools.count(1))
+
+    def next(self, prefix: str) -> str:
+        """The next id with this prefix."""
+        return f"{prefix}-{next(self._counters[prefix]):06d}"
+
+
+@dataclass(frozen=True)
+class StoredFact:
+    """One remembered fact: free text, or one attribute of an entity (from a triple)."""
+
+    id: str
+    text: str
+    session_id: str | None
+    """The session of the turn it came from (None for a persisted reflection)."""
+    turn_id: str | None
+    created_at: str
+    role: str = "user"
+    labels: tuple[str, ...] = ()
+    scopes: Scopes = ()
+    memory_category: str = "knowledge"
+    entity: Entity | None = None
+    """(type, name) when the fact is an entity's attribute."""
+    key: str | None = None
+    value: str | None = None
+    importance: float = 0.5
+    source_kind: str = "turn"
+    """Provenance: ``turn`` (remembered) or ``reflect`` (a persisted reflection)."""
+    forgotten: bool = False
+    """Soft-deleted: kept, but no longer recalled or shown."""
+    created_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class StoredRelation:
+    """A relation between two entities (a triple with a ``target``, or an elaboration)."""
+
+    id: str
+    subject: Entity
+    label: str
+    object: Entity
+    created_at: str
+    memory_category: str = "knowledge"
+    session_id: str | None = None
+    turn_id: str | None = None
+    forgotten: bool = False
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    """One turn of a session."""
+
+    id: str
+    session_id: str
+    role: str
+    content: str
+    seq: int
+    created_at: str
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """A conversation session and its turns, oldest first."""
+
+    id: str
+    created_at: str
+    scopes: Scopes = ()
+    metadata: Any = None
+    turns: tuple[StoredTurn, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """An uploaded document, with its exact bytes."""
+
+    id: str
+    title: str
+    mime_type: str
+    source: str
+    content: bytes = field(repr=False)
+    content_hash: str
+    created_at: str
+    updated_at: str
+    version: int = 1
+    labels: tuple[str, ...] = ()
+    scopes: Scopes = ()
+    status: str = "ready"
+
+    @property
+    def text(self) -> str:
+        """The content as text, for chunks, keywords and search."""
+        return self.content.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """A key minted through ``keys.create`` (or ``add_key``); the secret is never listed."""
+
+    id: str
+    name: str
+    secret: str = field(repr=False)
+    created_at: str
+    grants: Grants | None = None
+    """The attenuating grants asked for at minting; None: the minting caller's."""
+    holds: Grants = field(default_factory=dict)
+    """What the key may do: the grants asked for, as far as the minting caller held them."""
+    valid_until: str | None = None
+    expires_at_seconds: float | None = None
+    last_used_at: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredTrace:
+    """What a ``recall``, ``query_context``, ``chat`` or other traced call left behind."""
+
+    id: str
+    kind: str
+    """``retrieval``, ``response`` (chat) or ``decision``."""
+    query_text: str
+    created_at: str
+    hits: tuple[tuple[str, float, str], ...] = ()
+    """(fact id, score, text) of what was retrieved, best first."""
+    session_id: str | None = None
+    reply: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredScope:
+    """A registered scope node; a deleted one is tombstoned, not removed."""
+
+    path: str
+    created_at: str
+    tombstoned_at: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredAudit:
+    """One audit row: an authenticated call and how it ended."""
+
+    trace_id: str
+    operation: str
+    kind: str
+    status: int
+    principal: str
+    key_name: str | None
+    created_at: str
+    seconds: float
+
+
+@dataclass
+class ContextState:
+    """Everything one context holds."""
+
+    facts: list[StoredFact] = field(default_factory=list)
+    relations: list[StoredRelation] = field(default_factory=list)
+    sessions: dict[str, StoredSession] = field(default_factory=dict)
+    documents: dict[str, StoredDocument] = field(default_factory=dict)
+    keys: dict[str, StoredKey] = field(default_factory=dict)
+    """Key name → key."""
+    scopes: dict[str, StoredScope] = field(default_factory=dict)
+    principals: dict[str, Grants] = field(default_factory=dict)
+    """Principal id → its grants in the directory (``principals.grant`` / ``revoke``)."""
+    traces: list[StoredTrace] = field(default_factory=list)
+    audit: list[StoredAudit] = field(default_factory=list)
+    replays: dict[tuple[str, str], ServiceResponse] = field(default_factory=dict)
+    """(operation, Idempotency-Key) → the first answer."""
+
+    def live_facts(self) -> list[StoredFact]:
+        """Facts not forgotten, oldest first."""
+        return [fact for fact in self.facts if not fact.forgotten]
+
+    def live_relations(self) -> list[StoredRelation]:
+        """Relations not forgotten, oldest first."""
+        return [relation for relation in self.relations if not relation.forgotten]
+
+    def update_fact(self, fact: StoredFact, **changes: Any) -> StoredFact:
+        """Replace ``fact`` by a copy with ``changes``."""
+        updated = dataclasses.replace(fact, **changes)
+        self.facts[self.facts.index(fact)] = updated
+        return updated
+
+    def update_relation(self, relation: StoredRelation, **changes: Any) -> StoredRelation:
+        """Replace ``relation`` by a copy with ``changes``."""
+        updated = dataclasses.replace(relation, **changes)
+        self.relations[self.relations.index(relation)] = updated
+        return updated
+
+    def trace(self, trace_id: str) -> StoredTrace | None:
+        """The trace with this id, if any."""
+        return next((trace for trace in self.traces if trace.id == trace_id), None)

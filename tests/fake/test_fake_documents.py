@@ -1,0 +1,171 @@
+"""Documents keep their bytes exactly; chunks, keywords and search work on their text."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from pytest_spectron import FakeSpectron, Spectron, SpectronNotFoundError
+
+AUTH = {"authorization": "Bearer key"}
+# Bytes that trip naive multipart parsers: CRLFs, a fake boundary, NUL and invalid UTF-8.
+AWKWARD = (
+    b"line one\r\n\r\n--boundary\r\nContent-Type: x\r\n\r\n\x00\xff\xfe" + "é".encode() + b"\r\n"
+)
+
+
+def test_uploaded_bytes_come_back_identical(client: Spectron) -> None:
+    """``fetch_raw`` returns exactly the uploaded bytes."""
+    document = client.documents.upload(AWKWARD, filename="awkward.bin")
+
+    assert client.documents.fetch_raw(document.id) == AWKWARD
+    assert client.documents.get(document.id).size_bytes == len(AWKWARD)
+
+
+def test_raw_has_the_stored_content_type(client: Spectron, http: httpx.Client) -> None:
+    """``raw`` answers with the MIME type the document was stored with."""
+    document = client.documents.upload(b"a,b\n1,2\n", filename="table.csv", mime_type="text/csv")
+
+    answer = http.get(f"/api/v1/ctx/documents/{document.id}/raw", headers=AUTH)
+
+    assert answer.headers["content-type"] == "text/csv"
+
+
+def test_upload_keeps_title_labels_and_scopes(client: Spectron, fake: FakeSpectron) -> None:
+    """The metadata part's title, labels and scopes are kept with the document."""
+    client.documents.upload(
+        b"minutes", filename="m.txt", title="Minutes", labels=["kind=minutes"], scopes="team/a"
+    )
+
+    stored = fake.documents("ctx")[0]
+
+    assert (stored.title, stored.labels, stored.scopes) == (
+        "Minutes",
+        ("kind=minutes",),
+        (("team/a",),),
+    )
+    assert (stored.mime_type, stored.source) == ("text/plain", "m.txt")
+
+
+def test_identical_bytes_deduplicate(client: Spectron) -> None:
+    """A second upload of the same bytes answers 202 with the first id and ``deduplicated``."""
+    first = client.documents.upload(b"same bytes", filename="a.txt")
+    again = client.documents.upload(b"same bytes", filename="b.txt")
+
+    assert (first.deduplicated, again.deduplicated) == (False, True)
+    assert again.id == first.id
+    assert client.documents.list().total == 1
+
+
+def test_listing_pages_and_filters(client: Spectron) -> None:
+    """Pages have the asked size and the total; the MIME filter narrows the list."""
+    for number in range(5):
+        client.documents.upload(f"doc {number}".encode(), filename=f"{number}.txt")
+    client.documents.upload(b"{}", filename="data.json")
+
+    page = client.documents.list(page=2, page_size=2)
+    json_only = client.documents.list(mime_type="application/json").documents
+
+    assert (page.total, page.page, page.page_size) == (6, 2, 2)
+    assert [document.title for document in page.documents] == ["2.txt", "3.txt"]
+    assert [document.title for document in json_only] == ["data.json"]
+    assert client.documents.list(status="failed").total == 0
+
+
+def test_chunks_cover_the_text_in_order(client: Spectron) -> None:
+    """Fixed-size chunks concatenate back to the text."""
+    text = ("kettles boil water. " * 30).encode()
+    document = client.documents.upload(text, filename="kettle.txt")
+
+    chunks = client.documents.chunks(document.id, page_size=100)
+
+    assert chunks.total == len(chunks.chunks) == 3
+    assert "".join(chunk.text for chunk in chunks.chunks).encode() == text
+    assert [chunk.char_start for chunk in chunks.chunks] == [0, 200, 400]
+
+
+def test_documents_query_finds_the_matching_chunk(client: Spectron) -> None:
+    """A lexical query over chunks finds the document that has the words."""
+    kettle = client.documents.upload(b"kettles boil water", filename="kettle.txt")
+    client.documents.upload(b"bicycles have wheels", filename="bike.txt")
+
+    results = client.documents.query("boil kettles").results
+
+    assert [result.document.id for result in results] == [kettle.id]
+
+
+def test_keywords_link_back_to_documents(client: Spectron) -> None:
+    """A word in two documents is a keyword of both, listed and searchable."""
+    first = client.documents.upload(b"kettles boil water", filename="a.txt")
+    second = client.documents.upload(b"kettles whistle loudly", filename="b.txt")
+
+    keyword = client.documents.keyword("kettles")
+
+    assert keyword.document_count == 2
+    assert [d.id for d in keyword.documents] == [first.id, second.id]
+    assert "kettles" in [k.text for k in client.documents.document_keywords(first.id).keywords]
+    assert [k.text for k in client.documents.keywords(min_document_count=2).keywords] == ["kettles"]
+    assert [hit.text for hit in client.documents.search_keywords("kettles").results] == ["kettles"]
+
+
+def test_reprocess_replaces_bytes_and_bumps_the_version(client: Spectron) -> None:
+    """``reprocess`` (PUT) keeps the id, stores the new bytes, and makes version 2."""
+    document = client.documents.upload(b"v1", filename="a.txt")
+
+    client.documents.reprocess(document.id, b"v2", filename="a.txt")
+
+    assert client.documents.get(document.id).version == 2
+    assert client.documents.fetch_raw(document.id) == b"v2"
+
+
+def test_deleted_document_is_a_404(client: Spectron) -> None:
+    """After ``delete`` the document and its bytes are gone."""
+    document = client.documents.upload(b"short-lived", filename="a.txt")
+
+    client.documents.delete(document.id)
+
+    with pytest.raises(SpectronNotFoundError):
+        client.documents.get(document.id)
+    with pytest.raises(SpectronNotFoundError):
+        client.documents.fetch_raw(document.id)
+
+
+def test_metadata_after_the_file_part_is_ignored(http: httpx.Client, fake: FakeSpectron) -> None:
+    """As in Spectron, only a metadata part that precedes the file part applies."""
+    files = [
+        ("file", ("late.txt", b"late metadata", "text/plain")),
+        ("metadata", (None, b'{"title": "Ignored"}', "application/json")),
+    ]
+
+    answer = http.post("/api/v1/ctx/documents", files=files, headers=AUTH)
+
+    assert answer.status_code == 202
+    assert fake.documents("ctx")[0].title == "late.txt"
+
+
+def test_upload_that_is_not_multipart_is_a_415(http: httpx.Client) -> None:
+    """A JSON body where a multipart upload belongs is refused as an unsupported media type."""
+    answer = http.post("/api/v1/ctx/documents", json={"file": "x"}, headers=AUTH)
+
+    assert answer.status_code == 415
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_upload_without_a_file_part_is_a_422(http: httpx.Client) -> None:
+    """A form with metadata only names the missing ``file`` field."""
+    files = [("metadata", (None, b"{}", "application/json"))]
+
+    answer = http.post("/api/v1/ctx/documents", files=files, headers=AUTH)
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"field": "file", "message": "the upload has no 'file' part"}
+    ]
+
+
+def test_seeded_document_is_served(client: Spectron, fake: FakeSpectron) -> None:
+    """``add_document`` stores a document the client then reads like an uploaded one."""
+    document_id = fake.add_document("ctx", b"seeded", title="Seed", mime_type="text/markdown")
+
+    assert client.documents.get(document_id).mime_type == "text/markdown"
+    assert client.documents.fetch_raw(document_id) == b"seeded"

@@ -1,0 +1,120 @@
+"""Bad requests: 400, 404, 405, 415 and 422 answers, all RFC 7807 problems with a trace id."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from pytest_spectron import FakeSpectron, Spectron, SpectronNotFoundError, SpectronValidationError
+
+AUTH = {"authorization": "Bearer key"}
+
+
+def test_bad_body_is_a_422_listing_each_field(http: httpx.Client) -> None:
+    """A body failing the request model names every failing field, with a message each."""
+    answer = http.post("/api/v1/ctx/query", json={"k": "many", "extra": 1}, headers=AUTH)
+
+    errors = answer.json()["errors"]
+
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert sorted(error["field"] for error in errors) == ["extra", "k", "query"]
+    assert all(error["message"] for error in errors)
+
+
+def test_nested_field_names_use_dotted_paths(http: httpx.Client) -> None:
+    """A failing field inside a list is named by its path, in wire names."""
+    body = {"messages": [{"role": "robot", "content": "hi"}]}
+
+    answer = http.post("/api/v1/ctx/facts/batch", json=body, headers=AUTH)
+
+    assert [error["field"] for error in answer.json()["errors"]] == ["messages.0.role"]
+
+
+def test_body_that_is_not_json_is_a_400(http: httpx.Client, fake: FakeSpectron) -> None:
+    """A body that does not parse is refused before anything is stored."""
+    answer = http.post("/api/v1/ctx/facts", content=b"{not json", headers=AUTH)
+
+    assert answer.status_code == 400
+    assert "not JSON" in answer.json()["detail"]
+    assert fake.facts("ctx") == []
+
+
+def test_fact_without_text_or_triples_is_a_422(http: httpx.Client) -> None:
+    """An empty fact names the missing ``text`` field."""
+    answer = http.post("/api/v1/ctx/facts", json={}, headers=AUTH)
+
+    assert answer.status_code == 422
+    assert [error["field"] for error in answer.json()["errors"]] == ["text"]
+
+
+@pytest.mark.parametrize("query", ["page=zero", "page=0", "pageSize=-1", "status=lost"])
+def test_bad_query_parameter_is_a_422(http: httpx.Client, query: str) -> None:
+    """A query parameter that is not a valid value names the parameter."""
+    answer = http.get(f"/api/v1/ctx/documents?{query}", headers=AUTH)
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == query.partition("=")[0]
+
+
+def test_invalid_page_through_the_client_is_a_validation_error(client: Spectron) -> None:
+    """The typed client raises its validation error for a 422."""
+    with pytest.raises(SpectronValidationError):
+        client.documents.list(page=0)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/ctx/documents/doc-999999",
+        "/api/v1/ctx/sessions/sess-999999/turns",
+        "/api/v1/ctx/traces/trc-999999",
+        "/api/v1/ctx/entities/person/nobody",
+        "/api/v1/ctx/documents/keywords/nothing",
+        "/api/v1/ctx/principals/nobody",
+    ],
+)
+def test_unknown_ids_are_404_problems(http: httpx.Client, path: str) -> None:
+    """Every lookup of an id that does not exist answers a 404 problem for that path."""
+    answer = http.get(path, headers=AUTH)
+
+    assert answer.status_code == 404
+    assert answer.json()["instance"] == path
+
+
+def test_unknown_key_rotation_is_a_404(client: Spectron) -> None:
+    """Rotating a key that was never minted is a 404."""
+    with pytest.raises(SpectronNotFoundError):
+        client.keys.rotate("missing")
+
+
+def test_unknown_path_is_a_404_naming_the_nearest(http: httpx.Client) -> None:
+    """``not_routed_response`` answers an unknown path with the nearest operations."""
+    answer = http.get("/api/v1/ctx/stat", headers=AUTH)
+
+    assert answer.status_code == 404
+    assert "state" in answer.json()["nearest"]
+    assert answer.headers["x-trace-id"]
+
+
+def test_wrong_method_is_a_405_with_allow(http: httpx.Client) -> None:
+    """``not_routed_response`` answers a wrong method with 405 and an ``Allow`` header."""
+    answer = http.delete("/api/v1/ctx/state", headers=AUTH)
+
+    assert (answer.status_code, answer.headers["allow"]) == (405, "GET")
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_malformed_inspect_ref_is_a_400(http: httpx.Client) -> None:
+    """A ref that fits none of the document's forms is a 400 listing the grammar."""
+    answer = http.get("/api/v1/ctx/inspect", params={"ref": "entity:nobody"}, headers=AUTH)
+
+    assert answer.status_code == 400
+    assert "attribute:<type>/<name>/<key>" in answer.json()["detail"]
+
+
+def test_missing_required_query_parameter_is_a_422(http: httpx.Client) -> None:
+    """``inspect`` without ``ref`` names the parameter."""
+    answer = http.get("/api/v1/ctx/inspect", headers=AUTH)
+
+    assert (answer.status_code, answer.json()["errors"][0]["field"]) == (422, "ref")
