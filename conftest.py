@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 from collections.abc import Iterator
@@ -11,6 +10,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from pytest_spectron.testing._server import is_loopback_host
 
 # Property tests: a fast, derandomized profile for `make test`; `--hypothesis-profile=deep` for
 # thousands of examples.
@@ -37,15 +38,8 @@ def openapi_document() -> dict[str, Any]:
 
 
 def _is_loopback(address: object) -> bool:
-    if not isinstance(address, tuple):
-        return True  # a Unix socket path
-    host = str(address[0])
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    # A tuple is an IP address and port; anything else is a Unix socket path.
+    return not isinstance(address, tuple) or is_loopback_host(str(address[0]))
 
 
 @pytest.fixture(autouse=True, scope="session")

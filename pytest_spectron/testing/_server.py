@@ -110,7 +110,7 @@ class LoopbackServer:
         port: int = 0,
         stop_timeout: float = STOP_TIMEOUT,
     ) -> None:
-        if not _is_loopback(host):
+        if not is_loopback_host(host):
             warnings.warn(
                 f"serving the Spectron fake on {host!r}, beyond the loopback interface: other "
                 "machines may reach it. Bind to 127.0.0.1 or ::1 unless you mean it.",
@@ -619,7 +619,8 @@ def _join_all(threads: list[threading.Thread], timeout: float) -> list[threading
     return [thread for thread in threads if thread.is_alive()]
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names the loopback interface (``localhost``, 127.0.0.0/8, ``::1``)."""
     if host == "localhost":
         return True
     try:
