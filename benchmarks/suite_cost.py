@@ -40,42 +40,42 @@ STATE = (
 )
 
 RESPX_TEST = """
-def test_retry_{n}(respx_mock, monkeypatch):
+def test_retry_{n}(respx_mock):
     import json
-    from pytest_spectron.client import _retry
+    from pytest_spectron.client import use_sleep
     waits = []
-    monkeypatch.setattr(_retry, "_sync_sleep", waits.append)
-    route = respx_mock.get("http://spectron.test/api/v1/ctx/state").mock(side_effect=[
-        httpx.Response(503), httpx.Response(503), httpx.Response(200, json=json.loads(STATE)),
-    ])
-    Spectron("ctx", "http://spectron.test", "key").state()
-    assert route.call_count == 3
-    assert waits == [0.25, 0.5]
+    with use_sleep(waits.append, None):
+        route = respx_mock.get("http://spectron.test/api/v1/ctx/state").mock(side_effect=[
+            httpx.Response(503), httpx.Response(503), httpx.Response(200, json=json.loads(STATE)),
+        ])
+        Spectron("ctx", "http://spectron.test", "key").state()
+        assert route.call_count == 3
+        assert waits == [0.25, 0.5]
 """
 
 HTTPX_TEST = """
-def test_retry_{n}(httpx_mock, monkeypatch):
+def test_retry_{n}(httpx_mock):
     import json
-    from pytest_spectron.client import _retry
+    from pytest_spectron.client import use_sleep
     waits = []
-    monkeypatch.setattr(_retry, "_sync_sleep", waits.append)
-    url = "http://spectron.test/api/v1/ctx/state"
-    httpx_mock.add_response(url=url, status_code=503)
-    httpx_mock.add_response(url=url, status_code=503)
-    httpx_mock.add_response(url=url, json=json.loads(STATE))
-    Spectron("ctx", "http://spectron.test", "key").state()
-    assert len(httpx_mock.get_requests()) == 3
-    assert waits == [0.25, 0.5]
+    with use_sleep(waits.append, None):
+        url = "http://spectron.test/api/v1/ctx/state"
+        httpx_mock.add_response(url=url, status_code=503)
+        httpx_mock.add_response(url=url, status_code=503)
+        httpx_mock.add_response(url=url, json=json.loads(STATE))
+        Spectron("ctx", "http://spectron.test", "key").state()
+        assert len(httpx_mock.get_requests()) == 3
+        assert waits == [0.25, 0.5]
 """
 
 REAL_SLEEP_TEST = """
 def test_retry_{n}(spectron_mock):
-    from pytest_spectron.client import _retry
-    import time
-    _retry._sync_sleep = time.sleep  # undo the virtual clock: wait for real
-    spectron_mock.fail("state", 503, times=2)
-    spectron_mock.client().state()
-    spectron_mock.assert_attempts("state", 3)
+    import asyncio, time
+    from pytest_spectron.client import use_sleep
+    with use_sleep(time.sleep, asyncio.sleep):  # undo the virtual clock: wait for real
+        spectron_mock.fail("state", 503, times=2)
+        spectron_mock.client().state()
+        spectron_mock.assert_attempts("state", 3)
 """
 
 SUITES = {

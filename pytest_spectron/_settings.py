@@ -7,7 +7,7 @@ Nothing here imports the client or the fake, so loading the plugin costs next to
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -33,12 +33,14 @@ FAULT_MARKER = "spectron_fault"
 MATRIX_MARKER = "spectron_matrix"
 FAULT_MARKER_DOC = (
     "spectron_fault(op, *, status=None, error=None, latency=None, times=None, retry_after=None, "
-    "body=None, headers=None, after=None, rate=None, seed=None): make the Spectron fake fail "
-    "`op` (an operation such as 'state' or 'documents.upload', a retry class such as 'read', or "
-    "'*') with an HTTP `status`, a network `error` (connect, connect_timeout, read_timeout, "
-    "reset), a malformed body (truncated_json, html, empty), a cut stream (stream_cut with "
-    "after=N frames) or `latency` seconds of virtual delay; `times=N` limits it to N attempts, "
-    "`rate`/`seed` apply it at random, reproducibly. Markers stack: the closest applies first."
+    "body=None, headers=None, after=None, rate=None, seed=None, optional=False): make the "
+    "Spectron fake fail `op` (an operation such as 'state' or 'documents.upload', a retry "
+    "class such as 'read', or '*') with an HTTP `status`, a network `error` (connect, "
+    "connect_timeout, read_timeout, reset), a malformed body (truncated_json, html, empty), "
+    "a cut stream (stream_cut with after=N frames) or `latency` seconds of virtual delay; "
+    "`times=N` limits it to N attempts, `rate`/`seed` apply it at random, reproducibly. "
+    "Markers stack: the closest applies first. The marker activates spectron_mock for the "
+    "test; a fault no attempt matched fails the test at teardown unless optional=True."
 )
 MATRIX_MARKER_DOC = (
     "spectron_matrix(op=None, *, retry_class=None, outcomes=None, max_retries=3): narrow the "
@@ -99,6 +101,12 @@ OPTIONS = (
         "true or false",
     ),
     Option(
+        "assert_all_faults_used",
+        "fail a test at teardown when one of its faults matched no attempt",
+        "true",
+        "true or false",
+    ),
+    Option(
         "report",
         "print each test's attempt ledger in the terminal summary",
         "false",
@@ -113,26 +121,36 @@ class Settings:
 
     endpoint: str
     context: str
-    api_key: str
+    api_key: str = field(repr=False)
     strict: bool
+    assert_all_faults_used: bool
     report: bool
 
     @classmethod
     def resolve(cls, lookup: Callable[[Option], str | None]) -> Settings:
-        """Validate each option's value (``lookup`` gives the command line's, else the ini's)."""
-        values = {option.name: _value(option, lookup) for option in OPTIONS}
+        """Validate each option's value.
+
+        ``lookup`` gives the command line's value, else the ini file's, else None (the default).
+        """
+        named = {option.name: option for option in OPTIONS}
+
+        def setting(name: str, parse: Callable[[str], T]) -> T:
+            return _check(named[name], _value(named[name], lookup), parse)
+
         return cls(
-            endpoint=_check(OPTIONS[0], values["endpoint"], _endpoint),
-            context=_check(OPTIONS[1], values["context"], _non_empty),
-            api_key=_check(OPTIONS[2], values["api_key"], _api_key),
-            strict=_check(OPTIONS[3], values["strict"], _boolean),
-            report=_check(OPTIONS[4], values["report"], _boolean),
+            endpoint=setting("endpoint", _endpoint),
+            context=setting("context", _non_empty),
+            api_key=setting("api_key", _api_key),
+            strict=setting("strict", _boolean),
+            assert_all_faults_used=setting("assert_all_faults_used", _boolean),
+            report=setting("report", _boolean),
         )
 
 
 def _value(option: Option, lookup: Callable[[Option], str | None]) -> str:
+    # None means "not given": an empty value given on purpose is checked like any other.
     value = lookup(option)
-    return option.default if value is None or value == "" else value
+    return option.default if value is None else value
 
 
 def _check(option: Option, value: str, parse: Callable[[str], T]) -> T:

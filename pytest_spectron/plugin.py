@@ -13,6 +13,7 @@ from pytest_spectron._settings import (
     MATRIX_MARKER,
     MATRIX_MARKER_DOC,
     OPTIONS,
+    Option,
     Settings,
     SettingsError,
 )
@@ -20,17 +21,18 @@ from pytest_spectron._settings import (
 # The client, the fake and respx load when a test first uses a fixture or a marker, so a run
 # that never touches Spectron pays almost nothing for the plugin.
 if TYPE_CHECKING:
+    from pytest_spectron._markers import MarkerError
     from pytest_spectron.client import AsyncSpectron, Spectron
     from pytest_spectron.testing._clock import VirtualClock
-    from pytest_spectron.testing._markers import MarkerFault
     from pytest_spectron.testing._matrix import MatrixCase
     from pytest_spectron.testing._mock import SpectronMock
     from pytest_spectron.testing._server import LoopbackServer
 
 SETTINGS = pytest.StashKey[Settings]()
-MARKER_FAULTS: pytest.StashKey[list[MarkerFault]] = pytest.StashKey()
 MOCK: pytest.StashKey[SpectronMock] = pytest.StashKey()
-LEDGERS = pytest.StashKey[dict[str, str]]()
+PASSED: pytest.StashKey[bool] = pytest.StashKey()
+"""Whether the test's call phase passed: the unused-fault check only judges tests that did."""
+LEDGER_SECTION = "Spectron attempt ledger"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,47 +52,64 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", FAULT_MARKER_DOC)
     config.addinivalue_line("markers", MATRIX_MARKER_DOC)
     try:
-        settings = Settings.resolve(
-            lambda option: config.getoption(option.ini) or str(config.getini(option.ini))
-        )
+        settings = Settings.resolve(lambda option: _setting(config, option))
     except SettingsError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS] = settings
-    config.stash[LEDGERS] = {}
+    if settings.report:
+        config.pluginmanager.register(LedgerReport(), "spectron-ledger-report")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_pycollect_makeitem(
-    collector: pytest.Module | pytest.Class, name: str, obj: object
-) -> Generator[None, object, object]:
-    """Check every test's ``spectron_fault`` markers while collecting, so mistakes fail early."""
-    result = yield
-    items = result if isinstance(result, list) else [result]
-    for item in items:
-        if not isinstance(item, pytest.Function):
-            continue
-        markers = list(item.iter_markers(FAULT_MARKER))
-        if not markers:
-            continue
-        from pytest_spectron.testing._markers import MarkerError, parse_fault_marker
+def _setting(config: pytest.Config, option: Option) -> str | None:
+    """The command line's value, else the ini file's, else None; an empty flag is a value."""
+    given = config.getoption(option.ini)
+    if given is not None:
+        return str(given)
+    return str(config.getini(option.ini)) or None
 
-        try:
-            item.stash[MARKER_FAULTS] = [parse_fault_marker(marker) for marker in markers]
-        except MarkerError as error:
-            raise collector.CollectError(f"{item.nodeid}: {error}") from None
-    return result
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A Spectron marker means the fake is active: give its test ``spectron_mock``.
+
+    Read at setup, not at collection, so markers added later (``item.add_marker`` in
+    ``pytest_collection_modifyitems``, another plugin) count too. Never the network.
+    """
+    if not isinstance(item, pytest.Function):
+        return
+    fault = item.get_closest_marker(FAULT_MARKER) is not None
+    matrix = item.get_closest_marker(MATRIX_MARKER) is not None
+    if matrix and "spectron_case" not in item.fixturenames:
+        pytest.fail(
+            f"@pytest.mark.{MATRIX_MARKER} narrows the cases of the spectron_case fixture, "
+            "which this test does not request: add spectron_case to its arguments, or use "
+            f"@pytest.mark.{FAULT_MARKER} to inject a single failure.",
+            pytrace=False,
+        )
+    if fault and "spectron_mock" not in item.fixturenames:
+        # First, so fixtures that call Spectron while they set up are answered by the fake too.
+        item.fixturenames.insert(0, "spectron_mock")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "spectron_case" in metafunc.fixturenames:
-        from pytest_spectron.testing._markers import MarkerError, matrix_cases
+        from pytest_spectron._markers import MarkerError, matrix_selection
 
         marker = metafunc.definition.get_closest_marker(MATRIX_MARKER)
         try:
-            cases = matrix_cases(marker)
+            selection = matrix_selection(marker)
         except MarkerError as error:
-            raise pytest.Collector.CollectError(f"{metafunc.definition.nodeid}: {error}") from None
-        metafunc.parametrize("spectron_case", cases, ids=str, indirect=True)
+            # One case that errors at setup: the mistake fails this test, not its module.
+            metafunc.parametrize(
+                "spectron_case", [error], ids=[f"bad-{MATRIX_MARKER}"], indirect=True
+            )
+            return
+        metafunc.parametrize(
+            "spectron_case",
+            [(case, selection.target) for case in selection.cases],
+            ids=[case.id for case in selection.cases],
+            indirect=True,
+        )
 
 
 @pytest.fixture
@@ -115,11 +134,20 @@ def spectron_mock(
 
     The fake's state (``.fake``), faults (``.fail(op, *outcomes)`` and ``@spectron_fault``),
     the attempt journal (``.attempts(op)``, ``.assert_attempts(op, n)``…) and the clock, fresh
-    for every test. Other hosts are left to respx_mock, pytest-httpx or the network.
+    for every test. Other hosts are left to respx_mock, pytest-httpx or the network. A fault
+    that no attempt matched fails the test at teardown (``spectron_assert_all_faults_used``).
     """
+    from pytest_spectron._markers import MarkerError, fault_from_marker
     from pytest_spectron.testing._mock import SpectronMock
 
     settings = request.config.stash[SETTINGS]
+    try:
+        # Closest first: the test's own markers, then its class's, then its module's.
+        marker_faults = [
+            fault_from_marker(marker) for marker in request.node.iter_markers(FAULT_MARKER)
+        ]
+    except MarkerError as error:
+        raise pytest.fail.Exception(str(error), pytrace=False) from None
     mock = SpectronMock(
         endpoint=settings.endpoint,
         context=settings.context,
@@ -127,11 +155,17 @@ def spectron_mock(
         strict=settings.strict,
         clock=spectron_clock,
     )
-    for fault in request.node.stash.get(MARKER_FAULTS, []):
-        mock.faults.add_fault(fault.build())
+    for fault in marker_faults:
+        mock.faults.add_fault(fault)
     request.node.stash[MOCK] = mock
-    with mock:
-        yield mock
+    try:
+        with mock:
+            yield mock
+        if settings.assert_all_faults_used and request.node.stash.get(PASSED, False):
+            mock.assert_all_faults_used()
+    finally:
+        # The item lives until the session ends; the mock, its fake and journal must not.
+        del request.node.stash[MOCK]
 
 
 @pytest.fixture
@@ -164,35 +198,64 @@ def spectron_case(request: pytest.FixtureRequest, spectron_mock: SpectronMock) -
     Requesting it parametrizes the test over the matrix; narrow it with
     ``@pytest.mark.spectron_matrix(op, ...)``.
     """
-    case: MatrixCase = request.param
-    marker = request.node.get_closest_marker(MATRIX_MARKER)
-    target = marker.args[0] if marker and marker.args else case.retry_class
-    spectron_mock.fail(target, case.outcome)
+    from pytest_spectron._markers import MarkerError
+
+    param: tuple[MatrixCase, str | None] | MarkerError = request.param
+    if isinstance(param, MarkerError):
+        pytest.fail(str(param), pytrace=False)
+    case, target = param
+    spectron_mock.fail(target or case.retry_class, case.outcome)
     return case
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After a test passes, check no respx router of its own answered Spectron's requests.
+
+    Checked here, while the test's own routers are still running: they stop (and forget their
+    calls) when their fixtures end, before ``spectron_mock``'s teardown could look.
+    """
+    yield
+    mock = item.stash.get(MOCK, None)
+    if mock is not None:
+        mock.assert_no_shadowing_routes()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach the attempt ledger to a failing test's report; keep it for ``--spectron-report``."""
+    """Attach the attempt ledger to a failing test's report (every test's, with the report)."""
     report = yield
     mock = item.stash.get(MOCK, None)
     if mock is None or report.when != "call":
         return report
-    ledger = mock.ledger()
-    if report.failed:
-        report.sections.append(("Spectron attempt ledger", ledger))
-    if item.config.stash[SETTINGS].report:
-        item.config.stash[LEDGERS][item.nodeid] = ledger
+    item.stash[PASSED] = report.passed
+    from pytest_spectron.testing._assertions import LedgerAssertionError
+
+    shown = call.excinfo is not None and call.excinfo.errisinstance(LedgerAssertionError)
+    if (report.failed and not shown) or item.config.stash[SETTINGS].report:
+        # A report section travels with the report, so pytest-xdist carries it to the controller.
+        report.sections.append((LEDGER_SECTION, mock.ledger()))
     return report
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    ledgers = terminalreporter.config.stash.get(LEDGERS, {})
-    if not ledgers:
-        return
-    terminalreporter.section("Spectron attempt ledgers")
-    for nodeid, ledger in ledgers.items():
-        terminalreporter.write_line(nodeid)
-        terminalreporter.write_line(ledger)
+class LedgerReport:
+    """``--spectron-report``: every test's ledger in the terminal summary, xdist workers' too."""
+
+    def __init__(self) -> None:
+        self.ledgers: dict[str, str] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            for title, content in report.sections:
+                if title == LEDGER_SECTION:
+                    self.ledgers[report.nodeid] = content
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.ledgers:
+            return
+        terminalreporter.section("Spectron attempt ledgers")
+        for nodeid, ledger in self.ledgers.items():
+            terminalreporter.write_line(nodeid)
+            terminalreporter.write_line(ledger)

@@ -36,6 +36,8 @@ SCOPE_SETS = "ScopeSets"
 """The one schema with a hand-written normaliser (``_scopes.normalize_scope_selector``)."""
 
 BASE_NAMES = ("RequestModel", "ResponseModel", "SpectronModel")
+OPEN_UNION_NAMES = ("UNKNOWN_TAG", "open_discriminator")
+"""What ``_base`` gives a response union that must accept shapes a newer Spectron adds."""
 SCOPES_EXPORTS = ("ScopeSelector",)
 
 # Attribute names a model cannot use as they are: BaseModel's own attributes (pydantic warns, or
@@ -250,6 +252,11 @@ def import_lines(module: str, names: list[str]) -> list[str]:
     return [flat] if len(flat) <= LINE_LENGTH else bracketed(f"from {module} import (", names, ")")
 
 
+def isort_key(name: str) -> tuple[int, str]:
+    """Constants, then classes, then functions: the order ruff keeps imports and ``__all__`` in."""
+    return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
+
+
 def literal(value: Any) -> str:
     """A Python literal for a JSON scalar, strings double-quoted as ruff format wants them."""
     return json.dumps(value, ensure_ascii=False)
@@ -305,6 +312,12 @@ def is_nullable_wrapper(schema: dict[str, Any]) -> bool:
     """``oneOf: [{type: null}, X]``: the document's way of writing an optional reference."""
     branches: list[dict[str, Any]] = schema.get("oneOf") or schema.get("anyOf") or []
     return len(branches) == 2 and any(is_null(b) for b in branches)
+
+
+def is_model(schema: dict[str, Any]) -> bool:
+    """Whether ``schema`` becomes a class or a union of classes rather than a type alias."""
+    is_union = "oneOf" in schema and not is_nullable_wrapper(schema)
+    return is_union or (schema.get("type") == "object" and "properties" in schema)
 
 
 # --- The model of the module ---------------------------------------------------------------------
@@ -380,40 +393,48 @@ class Generator:
         self.module_names = set(self.names.values()) | set(BASE_NAMES) | set(SCOPES_EXPORTS)
         self.uses: set[str] = set()  # typing / pydantic names the module needs
         self.definitions: dict[str, Definition] = {}
-        self.variant_names: dict[str, list[str]] = {}
 
     # Types.
 
-    def render(self, schema: dict[str, Any], where: str) -> TypeText:
+    def render(self, schema: dict[str, Any], where: str, *, response: bool = False) -> TypeText:
+        """The annotation of ``schema``; ``response`` opens it to what a newer Spectron may send.
+
+        A response type admits any string where the document lists enum values, and none of the
+        document's limits (``minimum``, ``maxLength``…): a newer server that adds a value or
+        widens a range must not turn its answers into decode errors. Requests keep both, so a
+        wrong argument still fails before anything is sent.
+        """
         unknown = set(schema) - KNOWN_KEYWORDS
         if unknown:
             raise GeneratorError(f"{where}: unsupported keywords {sorted(unknown)}")
         if "$ref" in schema:
-            return TypeText([self.names[next(refs_in({"$ref": schema["$ref"]}))]])
+            return self.reference(next(refs_in({"$ref": schema["$ref"]})), response=response)
         for combinator in ("oneOf", "anyOf"):
             if combinator in schema:
                 branches = schema[combinator]
                 result = TypeText([], nullable=any(is_null(b) for b in branches))
                 for index, branch in enumerate(b for b in branches if not is_null(b)):
-                    rendered = self.render(branch, f"{where}.{combinator}[{index}]")
+                    branch_where = f"{where}.{combinator}[{index}]"
+                    rendered = self.render(branch, branch_where, response=response)
                     result.members.append(self.nested(rendered, optional=False))
                     result.nullable |= rendered.nullable
                 return result
         if "allOf" in schema:
             if len(schema["allOf"]) != 1:
                 raise GeneratorError(f"{where}: allOf with several members")
-            return self.render(schema["allOf"][0], f"{where}.allOf[0]")
+            return self.render(schema["allOf"][0], f"{where}.allOf[0]", response=response)
         types = schema.get("type")
         type_list = types if isinstance(types, list) else [types] if types else []
         nullable = "null" in type_list
         type_list = [t for t in type_list if t != "null"]
-        constraints = {CONSTRAINTS[k]: schema[k] for k in CONSTRAINTS if k in schema}
+        limits = {} if response else schema
+        constraints = {CONSTRAINTS[k]: limits[k] for k in CONSTRAINTS if k in limits}
         if "const" in schema or "enum" in schema:
             values = [schema["const"]] if "const" in schema else schema["enum"]
             nullable |= None in values
             self.uses.add("Literal")
             members = ", ".join(literal(v) for v in values if v is not None)
-            return TypeText([f"Literal[{members}]"], nullable)
+            return TypeText([f"Literal[{members}]", *(["str"] if response else [])], nullable)
         if not type_list:
             if set(schema) - {"description", "title", "example", "examples", "default"}:
                 raise GeneratorError(f"{where}: a schema without a type: {schema}")
@@ -428,8 +449,10 @@ class Generator:
             text = SCALARS[kind]
         elif kind == "array":
             items = schema.get("items")
-            item = self.nested(self.render(items, f"{where}[]")) if items else "Any"
-            if not items:
+            if items:
+                item = self.nested(self.render(items, f"{where}[]", response=response))
+            else:
+                item = "Any"
                 self.uses.add("Any")
             text = f"list[{item}]"
         elif kind == "object":
@@ -437,7 +460,8 @@ class Generator:
                 raise GeneratorError(f"{where}: an inline object with properties")
             values = schema.get("additionalProperties", True)
             if isinstance(values, dict) and values:
-                text = f"dict[str, {self.nested(self.render(values, f'{where}{{}}'))}]"
+                rendered = self.render(values, f"{where}{{}}", response=response)
+                text = f"dict[str, {self.nested(rendered)}]"
             elif values is False:
                 raise GeneratorError(f"{where}: an object that admits no properties")
             else:
@@ -446,6 +470,19 @@ class Generator:
         else:
             raise GeneratorError(f"{where}: unsupported type {kind!r}")
         return TypeText([text], nullable, constraints)
+
+    def reference(self, schema_name: str, *, response: bool) -> TypeText:
+        """The annotation of a ``$ref``: the target's name, opened where a response needs it."""
+        name = self.names[schema_name]
+        schema = self.schemas[schema_name]
+        if not response or schema_name == SCOPE_SETS or is_model(schema):
+            return TypeText([name])
+        if "enum" in schema:
+            # The alias stays closed for requests; a response also takes a newer server's values.
+            return TypeText([name, "str"])
+        opened = self.render(schema, schema_name, response=True)
+        # An alias with limits of its own is written out without them.
+        return opened if opened != self.render(schema, schema_name) else TypeText([name])
 
     def nested(self, rendered: TypeText, *, optional: bool = False) -> str:
         """An annotation inside another one: constraints travel in ``Annotated``."""
@@ -464,14 +501,18 @@ class Generator:
         in_responses = schema_name in self.response_schemas
         return "RequestModel" if in_requests and not in_responses else "ResponseModel"
 
-    def fields(self, schema: dict[str, Any], where: str) -> list[FieldDef]:
+    def fields(
+        self, schema: dict[str, Any], where: str, *, response: bool, tag: str | None = None
+    ) -> list[FieldDef]:
+        """The fields of an object schema; a union's ``tag`` property stays closed."""
         required = set(schema.get("required", []))
         missing = required - set(schema.get("properties", {}))
         if missing:
             raise GeneratorError(f"{where}: required but not defined: {sorted(missing)}")
         fields: list[FieldDef] = []
         for wire_name, property_schema in schema.get("properties", {}).items():
-            rendered = self.render(property_schema, f"{where}.{wire_name}")
+            opened = response and wire_name != tag
+            rendered = self.render(property_schema, f"{where}.{wire_name}", response=opened)
             description = property_schema.get("description")
             if description is None and is_nullable_wrapper(property_schema):
                 branches = property_schema.get("oneOf") or property_schema["anyOf"]
@@ -497,10 +538,16 @@ class Generator:
         return fields
 
     def model_class(
-        self, name: str, schema_name: str, schema: dict[str, Any], base: str, doc: str
+        self,
+        name: str,
+        schema_name: str,
+        schema: dict[str, Any],
+        base: str,
+        doc: str,
+        tag: str | None = None,
     ) -> Definition:
         lines = [f"class {name}({base}):", *docstring(doc, INDENT)]
-        body = self.fields(schema, schema_name)
+        body = self.fields(schema, schema_name, response=base == "ResponseModel", tag=tag)
         if body:
             lines.append("")
         for field_def in body:
@@ -549,7 +596,11 @@ class Generator:
             self.alias(name, schema_name, [line], self.depends_on(schema))
 
     def discriminated_union(self, schema_name: str, schema: dict[str, Any]) -> None:
-        """A ``oneOf`` of inline objects told apart by a one-value enum property, e.g. ``kind``."""
+        """A ``oneOf`` of inline objects told apart by a one-value enum property, e.g. ``kind``.
+
+        A response union also gets a catch-all shape for the tag values it does not know, so an
+        answer of a kind a newer Spectron adds keeps its fields instead of failing to decode.
+        """
         name = self.names[schema_name]
         variants = schema["oneOf"]
         if not all(v.get("type") == "object" and "properties" in v for v in variants):
@@ -565,30 +616,68 @@ class Generator:
         (tag,) = tags
         prefix = name.removesuffix("Response")
         base = self.base_class(schema_name)
-        members: list[str] = []
+        shapes: dict[str, str] = {}  # tag value -> class name
         for variant in variants:
             value = variant["properties"][tag]["enum"][0]
-            member = prefix + "".join(part.title() for part in re.split(r"[^0-9A-Za-z]+", value))
-            if member in self.module_names:
-                raise GeneratorError(f"{schema_name}: variant name {member} is taken")
-            self.module_names.add(member)
+            words = re.split(r"[^0-9A-Za-z]+", value)
+            member = self.new_name(schema_name, prefix + "".join(w.title() for w in words))
             doc = f'``{name}`` when ``{tag}`` is ``"{value}"``.'
-            self.definitions[member] = self.model_class(member, schema_name, variant, base, doc)
-            members.append(member)
-        self.uses.update(("Annotated", "Field"))
-        doc = f"``{schema_name}`` from the Spectron API: {len(members)} shapes, told by ``{tag}``."
-        lines = [
-            *comment(doc),
-            f"{name}: TypeAlias = Annotated[",
-            f"{INDENT}{' | '.join(members)},",
-            f'{INDENT}Field(discriminator="{tag}"),',
-            "]",
-        ]
+            self.definitions[member] = self.model_class(
+                member, schema_name, variant, base, doc, tag=tag
+            )
+            shapes[value] = member
+        members = list(shapes.values())
+        self.uses.update(("Annotated", "TypeAlias"))
+        doc = f"``{schema_name}`` from the Spectron API: {len(shapes)} shapes, told by ``{tag}``"
+        if base == "RequestModel":
+            self.uses.add("Field")
+            lines = [
+                *comment(f"{doc}."),
+                f"{name}: TypeAlias = Annotated[",
+                f"{INDENT}{' | '.join(members)},",
+                f'{INDENT}Field(discriminator="{tag}"),',
+                "]",
+            ]
+        else:
+            if attribute_name(tag, self.module_names) != tag:
+                # open_discriminator reads the tag under one name from dicts and models alike.
+                raise GeneratorError(f"{schema_name}: tag {tag!r} is not a plain attribute name")
+            unknown = self.new_name(schema_name, prefix + "Unknown")
+            self.definitions[unknown] = self.unknown_shape(unknown, schema_name, tag)
+            members.append(unknown)
+            self.uses.add("Tag")
+            tagged = [f"Annotated[{cls}, Tag({literal(value)})]" for value, cls in shapes.items()]
+            tagged.append(f"Annotated[{unknown}, Tag(UNKNOWN_TAG)]")
+            doc += f"; any other ``{tag}`` (a newer Spectron's) makes an ``{unknown}``."
+            lines = [
+                *comment(doc),
+                f"{name}: TypeAlias = Annotated[",
+                f"{INDENT}{tagged[0]}",
+                *(f"{INDENT}| {item}" for item in tagged[1:-1]),
+                f"{INDENT}| {tagged[-1]},",
+                f"{INDENT}open_discriminator({', '.join(literal(v) for v in [tag, *shapes])}),",
+                "]",
+            ]
         if any(len(line) > LINE_LENGTH for line in lines):
             raise GeneratorError(f"{schema_name}: the union does not fit in {LINE_LENGTH} columns")
-        self.uses.add("TypeAlias")
         self.definitions[name] = Definition(name, schema_name, "alias", set(members), lines)
-        self.variant_names[name] = members
+
+    def new_name(self, schema_name: str, name: str) -> str:
+        """``name`` reserved for a class generated for ``schema_name``; an error if it is taken."""
+        if name in self.module_names:
+            raise GeneratorError(f"{schema_name}: the name {name} is taken")
+        self.module_names.add(name)
+        return name
+
+    def unknown_shape(self, name: str, schema_name: str, tag: str) -> Definition:
+        """The catch-all class of a response union: its tag, and every other field as extra."""
+        doc = (
+            f"``{self.names[schema_name]}`` of a ``{tag}`` this client does not know, as a newer "
+            f"Spectron may send: every field but ``{tag}`` is kept in ``model_extra``."
+        )
+        lines = [f"class {name}(ResponseModel):", *docstring(doc, INDENT), ""]
+        lines += FieldDef(tag, tag, "str", True, {}, None).lines()
+        return Definition(name, schema_name, "class", set(), lines)
 
     # The module.
 
@@ -628,13 +717,15 @@ class Generator:
         version = info.get("version", "unknown")
         openapi = self.document.get("openapi", "?")
         typing_names = sorted(self.uses & {"Annotated", "Any", "Literal", "TypeAlias"})
-        pydantic_names = sorted(self.uses & {"BeforeValidator", "Field"})
+        pydantic_names = sorted(self.uses & {"BeforeValidator", "Field", "Tag"})
+        base_names = sorted(
+            [*BASE_NAMES, *(OPEN_UNION_NAMES if "Tag" in self.uses else ())], key=isort_key
+        )
         scopes_names = sorted(
             [*SCOPES_EXPORTS, *(["normalize_scope_selector"] if SCOPE_SETS in self.schemas else [])]
         )
         public = sorted(
-            {*BASE_NAMES, *SCOPES_EXPORTS, *(d.name for d in definitions)},
-            key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2, n),  # RUF022
+            {*BASE_NAMES, *SCOPES_EXPORTS, *(d.name for d in definitions)}, key=isort_key
         )
         out = [
             "# GENERATED by scripts/generate_models.py from Spectron's OpenAPI document",
@@ -643,10 +734,12 @@ class Generator:
             '"""The pydantic models of every schema in Spectron\'s OpenAPI document.',
             "",
             "Attributes are snake_case; the document's spelling is each field's alias and what",
-            "goes on the wire. Request models forbid unknown fields and serialise with",
-            "``to_wire()``; response models keep the fields a newer server adds. ``RequestModel``,",
-            "``ResponseModel`` and ``SpectronModel`` come from ``_base``, scope selectors from",
-            "``_scopes``.",
+            "goes on the wire. Request models forbid unknown fields, check the document's enums",
+            "and limits, and serialise with ``to_wire()``. Response models accept what a newer",
+            "server may send: they keep unknown fields, take any string where the document lists",
+            "enum values, give a union's unknown shapes a catch-all class, and leave limits",
+            "unchecked. ``RequestModel``, ``ResponseModel`` and ``SpectronModel`` come from",
+            "``_base``, scope selectors from ``_scopes``.",
             '"""',
             "",
             "from __future__ import annotations",
@@ -655,7 +748,7 @@ class Generator:
             "",
             *import_lines("pydantic", pydantic_names),
             "",
-            *import_lines("pytest_spectron.client._base", list(BASE_NAMES)),
+            *import_lines("pytest_spectron.client._base", base_names),
             *import_lines("pytest_spectron.client._scopes", scopes_names),
             "",
             "__all__ = [",

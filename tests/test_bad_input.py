@@ -7,7 +7,7 @@ documentation table lists the same rows (a test below keeps the two in step).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,15 +55,35 @@ def state_answer(response: httpx.Response) -> Callable[[respx.MockRouter], Any]:
     return act
 
 
-def chat_stream(body: bytes) -> Callable[[respx.MockRouter], Any]:
+def chat_stream(body: bytes | httpx.SyncByteStream) -> Callable[[respx.MockRouter], Any]:
     """Read a streamed chat whose server sends ``body``."""
 
     def act(router: respx.MockRouter) -> Any:
         headers = {"content-type": "text/event-stream"}
-        router.post("/api/v1/ctx/chat").respond(200, headers=headers, content=body)
+        if isinstance(body, bytes):
+            router.post("/api/v1/ctx/chat").respond(200, headers=headers, content=body)
+        else:
+            router.post("/api/v1/ctx/chat").respond(200, headers=headers, stream=body)
         return list(client().chat("hi", stream=True))
 
     return act
+
+
+class FallsSilent(httpx.SyncByteStream):
+    """A stream body that sends one frame, then times out as a server gone silent does."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b'data: {"delta": "Hel"}\n\n'
+        raise httpx.ReadTimeout("timed out")
+
+
+def read_stream_twice(router: respx.MockRouter) -> Any:
+    """Read a whole streamed chat, then iterate it again."""
+    headers = {"content-type": "text/event-stream"}
+    router.post("/api/v1/ctx/chat").respond(200, headers=headers, content=b"data: [DONE]\n\n")
+    stream = client().chat("hi", stream=True)
+    list(stream)
+    return list(stream)
 
 
 ROWS: dict[str, Row] = {
@@ -83,6 +103,22 @@ ROWS: dict[str, Row] = {
     "client-upload-not-a-file": Row(
         lambda _: client().documents.upload(42), TypeError, "path, bytes or a binary file"
     ),
+    "client-dot-segment-id": Row(
+        lambda _: client().documents.get(".."), ValueError, "document_id must not be '..'"
+    ),
+    "client-id-wrong-type": Row(
+        lambda _: client().documents.get(None), TypeError, "document_id must be a str"
+    ),
+    "client-overlong-context": Row(
+        lambda _: client(context="c" * 100_000), ValueError, "at most 1,024"
+    ),
+    "client-header-not-ascii": Row(
+        lambda _: client(api_key="sk-clé"), ValueError, "api_key contains a non-ASCII character"
+    ),
+    "client-http-client-flavour": Row(
+        lambda _: client(http_client=httpx.AsyncClient()), TypeError, "must be an httpx.Client"
+    ),
+    "client-stream-read-twice": Row(read_stream_twice, SpectronStreamError, "already read"),
     "reply-html-page": Row(
         state_answer(httpx.Response(502, html="<title>502 Bad Gateway</title>")),
         SpectronServerError,
@@ -127,6 +163,9 @@ ROWS: dict[str, Row] = {
     ),
     "reply-sse-cut-mid-frame": Row(
         chat_stream(b'data: {"delta": "Hel'), SpectronStreamError, "before its [DONE]"
+    ),
+    "reply-sse-silent": Row(
+        chat_stream(FallsSilent()), SpectronStreamError, "fell silent for more than 30 s"
     ),
 }
 

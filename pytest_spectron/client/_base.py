@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Discriminator
 
-__all__ = ["RequestModel", "ResponseModel", "SpectronModel"]
+__all__ = ["UNKNOWN_TAG", "RequestModel", "ResponseModel", "SpectronModel", "open_discriminator"]
+
+UNKNOWN_TAG: Final = "<unknown>"
+"""The tag of a response union's catch-all shape, which no value on the wire can name."""
 
 
 class SpectronModel(BaseModel):
@@ -42,3 +45,20 @@ class ResponseModel(SpectronModel):
     """A response body: fields a newer server adds are kept in ``model_extra``, never an error."""
 
     model_config = ConfigDict(extra="allow")
+
+
+def open_discriminator(field: str, *known: str) -> Discriminator:
+    """Tell a response union's shapes apart by ``field``; a value not in ``known`` is no error.
+
+    A newer Spectron may answer with a shape this client does not know yet: it validates as
+    the shape tagged ``UNKNOWN_TAG``, which keeps every field. A value without ``field`` (or with
+    a non-string one) is no shape at all, and fails validation naming the discriminator.
+    """
+
+    def tag(value: Any) -> str | None:
+        found = value.get(field) if isinstance(value, dict) else getattr(value, field, None)
+        if not isinstance(found, str):
+            return None
+        return found if found in known else UNKNOWN_TAG
+
+    return Discriminator(tag)

@@ -13,7 +13,7 @@ Our exception hierarchy::
     │   └── SpectronServerError           5xx
     ├── SpectronConnectionError           the network failed; chained to the httpx exception
     │   ├── SpectronTimeoutError          a connect, read, write or pool timeout
-    │   └── SpectronStreamError           a chat stream ended before its [DONE] frame
+    │   └── SpectronStreamError           a chat stream stopped before its ending
     └── SpectronDecodeError               a 2xx answer that does not parse or validate
 
 The first five names and the connection errors are the official SDK's; the others refine
@@ -132,7 +132,11 @@ class SpectronTimeoutError(SpectronConnectionError):
 
 
 class SpectronStreamError(SpectronConnectionError):
-    """A streamed chat answer stopped before its ``[DONE]`` frame or sent a frame not understood."""
+    """A streamed chat answer stopped before its ending, or sent a frame not understood.
+
+    The endings are a ``data: [DONE]`` frame, an ``event: done`` frame and a ``"done": true``
+    frame, as the official SDKs read them.
+    """
 
 
 class SpectronDecodeError(SpectronError):

@@ -8,7 +8,20 @@ from typing import Final
 
 import httpx
 
-__all__ = ["DEFAULT_TIMEOUT", "NOT_GIVEN", "ClientOptions", "NotGiven", "TimeoutTypes"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MAX_ID_LENGTH",
+    "MAX_URL_LENGTH",
+    "NOT_GIVEN",
+    "ClientOptions",
+    "NotGiven",
+    "Secret",
+    "TimeoutTypes",
+    "check_header_value",
+    "check_http_arguments",
+    "check_id",
+    "redacted_url",
+]
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0)
 
@@ -36,8 +49,22 @@ class NotGiven:
 NOT_GIVEN: Final = NotGiven()
 
 
-class _Secret(str):
-    """An API key: usable as a string, never shown by ``repr``."""
+MAX_URL_LENGTH: Final = 65_536
+"""The longest URL httpx builds (``httpx._urlparse.MAX_URL_LENGTH``), in characters."""
+MAX_ID_LENGTH: Final = 1024
+"""The longest context id or path id, in characters.
+
+Percent-encoding can turn one character into twelve; with ids of at most this length, the
+longest path (three ids and the context) stays well within ``MAX_URL_LENGTH``.
+"""
+
+
+class Secret(str):
+    """An API key, or a header carrying one: usable as a string, never shown by ``repr``.
+
+    pytest's ``--showlocals`` prints ``repr()`` of every local of every frame of a failure, so
+    the key stays wrapped in this class wherever a client frame holds it.
+    """
 
     __slots__ = ()
 
@@ -51,7 +78,7 @@ class ClientOptions:
 
     context: str
     endpoint: httpx.URL
-    api_key: str
+    api_key: Secret
     timeout: httpx.Timeout
     max_retries: int
 
@@ -88,19 +115,126 @@ class ClientOptions:
             changed = replace(changed, max_retries=_check_max_retries(max_retries))
         return changed
 
+    @property
+    def base_url(self) -> str:
+        """Where requests go: the endpoint without credentials, which are never sent.
+
+        httpx would turn ``user:password@`` into Basic auth, replacing the API key's Bearer.
+        """
+        return str(self.endpoint.copy_with(userinfo=b""))
+
     def __repr__(self) -> str:
         return (
-            f"ClientOptions(context={self.context!r}, endpoint={str(self.endpoint)!r}, "
+            f"ClientOptions(context={self.context!r}, endpoint={redacted_url(self.endpoint)!r}, "
             f"api_key='***', timeout={self.timeout!r}, max_retries={self.max_retries})"
         )
 
 
+def redacted_url(url: httpx.URL) -> str:
+    """``url`` as text with its password, if any, shown as ``***``."""
+    if not url.password:
+        return str(url)
+    return str(url.copy_with(userinfo=f"{url.username}:***".encode()))
+
+
+def check_id(argument: str, value: object) -> str:
+    """``value`` if it can be one path segment of a request; a TypeError or ValueError if not.
+
+    Any character is fine (each is percent-encoded), but an empty id, ``.`` or ``..`` would be
+    resolved away as a URL path segment, sending the request to another operation.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, got {type(value).__name__}")
+    if not value:
+        raise ValueError(
+            f"{argument} must be a non-empty id, got an empty string: an empty path segment "
+            f"would send the request to another operation"
+        )
+    if value in (".", ".."):
+        raise ValueError(
+            f"{argument} must not be {value!r}: URLs resolve '.' and '..' as relative path "
+            f"segments, so the request would reach another operation; no Spectron id is {value!r}"
+        )
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(
+            f"{argument} is {len(value):,} characters long; at most {MAX_ID_LENGTH:,} fit in a "
+            f"request URL: pass the id itself, not a document or a message"
+        )
+    return value
+
+
+def check_header_value(argument: str, value: object, *, header: str, secret: bool = False) -> str:
+    """``value`` if it can be sent as the ``header`` header; a TypeError or ValueError if not.
+
+    HTTP header values are printable ASCII; httpx would fail later with a bare
+    ``UnicodeEncodeError``, and h11 with a protocol error that looks like a network failure.
+    A ``secret`` value is never shown in the message.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{argument} must be a non-empty string, got an empty string")
+    shown = "" if secret else f" in {value!r}"
+    for character in value:
+        if " " <= character <= "~":
+            continue
+        if character in "\r\n":
+            what = "a line break"
+        elif character.isascii():
+            what = f"a control character (U+{ord(character):04X})"
+        else:
+            what = "a non-ASCII character" if secret else f"a non-ASCII character ({character!r})"
+        raise ValueError(
+            f"{argument} contains {what}{shown}, which cannot be sent in the {header} header: "
+            f"header values are printable ASCII; remove the stray character"
+        )
+    if value != value.strip():
+        raise ValueError(
+            f"{argument} starts or ends with whitespace{shown}, which the {header} header "
+            f"cannot carry: strip it"
+        )
+    return value
+
+
+def check_http_arguments(
+    client_name: str,
+    http_client: object,
+    transport: object,
+    *,
+    client_type: type[httpx.Client] | type[httpx.AsyncClient],
+    transport_type: type[httpx.BaseTransport] | type[httpx.AsyncBaseTransport],
+) -> None:
+    """Check a client's ``http_client`` and ``transport``: at most one, each of its flavour.
+
+    A ValueError if both are given; a TypeError, naming what came and what ``client_name``
+    sends with, for one of the other flavour.
+    """
+    if http_client is not None and transport is not None:
+        raise ValueError("pass either http_client or transport, not both")
+    expected = f"httpx.{client_type.__name__}"
+    if http_client is not None and not isinstance(http_client, client_type):
+        raise TypeError(
+            f"http_client must be an {expected}, got {_qualified_name(http_client)}: "
+            f"{client_name} sends with an {expected}; pass one, or use the client of the "
+            f"other flavour"
+        )
+    if transport is not None and not isinstance(transport, transport_type):
+        raise TypeError(
+            f"transport must be an httpx.{transport_type.__name__}, got "
+            f"{_qualified_name(transport)}: {client_name} sends with an {expected}; pass a "
+            f"transport of its flavour, or use the client of the other flavour"
+        )
+
+
+def _qualified_name(value: object) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
 def _check_context(context: object) -> str:
-    if not isinstance(context, str):
-        raise TypeError(f"context must be a str, got {type(context).__name__}")
-    if not context.strip():
-        raise ValueError("context must be a non-empty context id, got an empty string")
-    return context
+    if isinstance(context, str) and context and not context.strip():
+        raise ValueError(f"context must be a non-empty context id, got {context!r}")
+    return check_id("context", context)
 
 
 def _check_endpoint(endpoint: object) -> httpx.URL:
@@ -120,14 +254,10 @@ def _check_endpoint(endpoint: object) -> httpx.URL:
     return url.copy_with(path=url.path.rstrip("/"))
 
 
-def _check_api_key(api_key: object) -> str:
-    if not isinstance(api_key, str):
-        raise TypeError(f"api_key must be a str, got {type(api_key).__name__}")
-    if not api_key.strip():
+def _check_api_key(api_key: object) -> Secret:
+    if isinstance(api_key, str) and not api_key.strip():
         raise ValueError("api_key must be a non-empty API key, got an empty string")
-    if any(character in api_key for character in "\r\n"):
-        raise ValueError("api_key must not contain line breaks")
-    return _Secret(api_key)
+    return Secret(check_header_value("api_key", api_key, header="Authorization", secret=True))
 
 
 def _check_timeout(timeout: object) -> httpx.Timeout:

@@ -15,9 +15,11 @@ four attempts in all.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from pytest_spectron.client._catalogue import RetryClass
 
@@ -59,31 +61,76 @@ def is_retryable_status(status_code: int) -> bool:
 SyncSleep = Callable[[float], None]
 AsyncSleep = Callable[[float], Awaitable[None]]
 
-_sync_sleep: SyncSleep = time.sleep
-_async_sleep: AsyncSleep = asyncio.sleep
+
+class _Hook:
+    """One installation of ``use_sleep``: its two functions, and whether it is still in place."""
+
+    __slots__ = ("active", "async_", "sync")
+
+    def __init__(self, sync: SyncSleep, async_: AsyncSleep) -> None:
+        self.sync = sync
+        self.async_ = async_
+        self.active = True
+
+
+# Every installation, oldest first. A tuple replaced whole under the lock, so a reader on any
+# thread sees a consistent snapshot without locking. The newest active one applies, and each
+# installation removes only itself: stopping mocks in any order never resurrects a stale clock.
+_installed: tuple[_Hook, ...] = ()
+_installing = threading.Lock()
+# The installations made in the current context (thread or asyncio task). They win over the
+# process-wide list, so concurrent tasks that each install their own clock get their own waits;
+# threads the application starts have a fresh context and fall back to the process-wide list.
+_in_context: ContextVar[tuple[_Hook, ...]] = ContextVar("spectron_sleep_hooks", default=())
+
+
+def _current() -> _Hook | None:
+    for hooks in (_in_context.get(), _installed):
+        for hook in reversed(hooks):
+            if hook.active:
+                return hook
+    return None
 
 
 def sleep(seconds: float) -> None:
     """Wait before a retry, through the installed hook (``time.sleep`` unless swapped)."""
-    _sync_sleep(seconds)
+    hook = _current()
+    if hook is None:
+        time.sleep(seconds)
+    else:
+        hook.sync(seconds)
 
 
 async def async_sleep(seconds: float) -> None:
     """Wait before a retry in async code, through the installed hook (``asyncio.sleep``)."""
-    await _async_sleep(seconds)
+    hook = _current()
+    if hook is None:
+        await asyncio.sleep(seconds)
+    else:
+        await hook.async_(seconds)
 
 
 @contextmanager
 def use_sleep(sync: SyncSleep, async_: AsyncSleep) -> Iterator[None]:
     """Route every Spectron client's retry waits to ``sync`` / ``async_`` inside the block.
 
-    The hook is module-wide, so it also catches the waits of clients an application builds for
-    itself. The previous hooks are restored on exit, even if the block raises.
+    The hook is process-wide, so it also catches the waits of clients an application builds for
+    itself, in any thread. Installations nest and may end in any order: on exit this one is
+    removed wherever it stands, and the newest one still in place applies (``time.sleep`` /
+    ``asyncio.sleep`` when none is). In asyncio, a hook installed inside a task applies to that
+    task first, so concurrent tasks with their own hooks do not see each other's waits.
     """
-    global _sync_sleep, _async_sleep
-    previous = _sync_sleep, _async_sleep
-    _sync_sleep, _async_sleep = sync, async_
+    global _installed
+    hook = _Hook(sync, async_)
+    with _installing:
+        _installed = (*_installed, hook)
+    _in_context.set((*_in_context.get(), hook))
     try:
         yield
     finally:
-        _sync_sleep, _async_sleep = previous
+        # Marked first: a context that copied this installation (a task started inside the
+        # block) keeps it in its own copy, where an inactive entry is skipped.
+        hook.active = False
+        with _installing:
+            _installed = tuple(other for other in _installed if other is not hook)
+        _in_context.set(tuple(other for other in _in_context.get() if other is not hook))

@@ -5,7 +5,6 @@ Everything here is shared by the sync and async clients; only the sending differ
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import mimetypes
@@ -14,13 +13,14 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Final, Generic, TypeVar
 
 import httpx
 import pydantic
 
+from pytest_spectron import __version__
 from pytest_spectron.client import models as m
-from pytest_spectron.client._catalogue import Operation, RetryClass
+from pytest_spectron.client._catalogue import Operation, ResponseT, RetryClass
 from pytest_spectron.client._exceptions import (
     SpectronAPIError,
     SpectronConnectionError,
@@ -28,20 +28,28 @@ from pytest_spectron.client._exceptions import (
     SpectronTimeoutError,
     error_class_for_status,
 )
-from pytest_spectron.client._options import ClientOptions
+from pytest_spectron.client._options import (
+    MAX_URL_LENGTH,
+    ClientOptions,
+    Secret,
+    check_header_value,
+    check_id,
+)
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
     "ON_BEHALF_OF_HEADER",
     "TRACE_ID_HEADER",
+    "USER_AGENT",
     "Call",
     "FileContent",
     "UploadSource",
     "api_error",
+    "argument_name",
     "build_call",
+    "compact_json",
     "connection_error",
     "decode_result",
-    "idempotency_key",
     "request_body",
     "upload_metadata",
     "upload_part",
@@ -50,6 +58,9 @@ __all__ = [
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 ON_BEHALF_OF_HEADER = "X-Spectron-On-Behalf-Of"
 TRACE_ID_HEADER = "x-trace-id"
+USER_AGENT: Final = f"pytest-spectron/{__version__} python-httpx/{httpx.__version__}"
+"""What every request says it comes from; an ``http_client``'s own User-Agent goes first."""
+_HTTPX_USER_AGENT: Final = f"python-httpx/{httpx.__version__}"
 IDEMPOTENCY_WINDOW_SECONDS = 30
 """The official SDKs' time bucket: the same call made within one window gets the same key."""
 
@@ -57,13 +68,15 @@ FileContent = bytes | IO[bytes]
 UploadSource = str | os.PathLike[str] | bytes | IO[bytes]
 """What ``documents.upload`` takes: a path, the bytes themselves, or a binary file object."""
 RequestModelT = TypeVar("RequestModelT", bound=m.RequestModel)
+_ARGUMENTS_BY_PARAMETER = {"id": "document_id"}
+"""Path parameters whose client argument has another name than the document's."""
 
 
 @dataclass(frozen=True)
-class Call:
+class Call(Generic[ResponseT]):
     """One logical call: the operation, its retry class and the request every attempt sends."""
 
-    operation: Operation
+    operation: Operation[ResponseT]
     retry_class: RetryClass
     request: httpx.Request
 
@@ -71,7 +84,7 @@ class Call:
 def build_call(
     http: httpx.Client | httpx.AsyncClient,
     options: ClientOptions,
-    operation: Operation,
+    operation: Operation[ResponseT],
     *,
     path: Mapping[str, str] | None = None,
     query: Mapping[str, object] | None = None,
@@ -80,70 +93,127 @@ def build_call(
     on_behalf_of: str | None = None,
     idempotency_key: str | None = None,
     stream: bool = False,
-) -> Call:
-    """Build the request for one call; ``upload`` is (filename, content, MIME type)."""
-    url = str(options.endpoint) + operation.expand(context_id=options.context, **(path or {}))
-    headers = {"Authorization": f"Bearer {options.api_key}", "Accept": "application/json"}
-    if on_behalf_of is not None:
-        headers[ON_BEHALF_OF_HEADER] = _check_header_value("on_behalf_of", on_behalf_of)
-    content: bytes | None = None
-    files: list[tuple[str, tuple[str | None, Any, str]]] | None = None
-    if operation.body == "multipart":
-        metadata = _json_bytes(body.to_wire() if body is not None else {})
-        assert upload is not None, f"{operation.name} needs a file to upload"
-        filename, file_content, mime_type = upload
-        # Spectron applies the metadata part only when it precedes the file part.
-        files = [
-            ("metadata", (None, metadata, "application/json")),
-            ("file", (filename, file_content, mime_type or "application/octet-stream")),
-        ]
-    elif operation.body == "json":
-        content = _json_bytes(body.to_wire() if body is not None else {})
-        headers["Content-Type"] = "application/json"
+) -> Call[ResponseT]:
+    """Build the request for one call; ``upload`` is (filename, content, MIME type).
+
+    Every argument is checked before the request is built, and the key is only ever held
+    wrapped in ``Secret``, so no frame of a failing call shows it (pytest ``--showlocals``).
+    """
+    api_path = _api_path(operation, options.context, path)
+    content, files = _payload(operation, body, upload)
+    headers = _headers(http, options, operation, stream=stream, on_behalf_of=on_behalf_of)
     if operation.idempotent:
-        key = idempotency_key or _derive_idempotency_key(operation, url, content or b"")
-        headers[IDEMPOTENCY_HEADER] = _check_header_value("idempotency_key", key)
-    timeout = options.timeout
-    if stream:
-        headers["Accept"] = "text/event-stream"
-        # Tokens may be far apart: only the connection phases keep their limits.
-        timeout = httpx.Timeout(
-            connect=timeout.connect, read=None, write=timeout.write, pool=timeout.pool
+        headers[IDEMPOTENCY_HEADER] = (
+            _idempotency_key(operation.method, api_path, content or b"")
+            if idempotency_key is None
+            else check_header_value("idempotency_key", idempotency_key, header=IDEMPOTENCY_HEADER)
         )
-    request = http.build_request(
-        operation.method,
-        url,
-        params=_query_params(query),
-        headers=headers,
-        content=content,
-        files=files,
-        timeout=timeout,
-    )
+    try:
+        # The read timeout holds for streams too: httpx applies it to each read, so it bounds
+        # the wait for the headers and every silence between chunks, never a flowing stream.
+        request = http.build_request(
+            operation.method,
+            options.base_url + api_path,
+            params=_query_params(query),
+            headers=headers,
+            content=content,
+            files=files,
+            timeout=options.timeout,
+        )
+    except httpx.InvalidURL as exc:
+        raise ValueError(
+            f"{operation.name}: the request URL would be too long to send ({exc}); httpx takes "
+            f"at most {MAX_URL_LENGTH:,} characters: shorten the arguments sent in the query"
+        ) from None
     retry_class: RetryClass = "stream" if stream else operation.retry_class
     return Call(operation, retry_class, request)
 
 
-def idempotency_key(method: str, url: str, body: bytes, *, now: float | None = None) -> str:
-    """The official SDKs' key: sha256 over method, path, body and a 30-second time bucket."""
-    bucket = int((time.time() if now is None else now) // IDEMPOTENCY_WINDOW_SECONDS)
-    digest = hashlib.sha256()
-    for part in (method.encode(), httpx.URL(url).raw_path, body, str(bucket).encode()):
-        digest.update(part)
-        digest.update(b"\n")
-    return digest.hexdigest()
+def _api_path(operation: Operation, context: str, path: Mapping[str, str] | None) -> str:
+    """The operation's path for ``context``, each id checked, then percent-encoded."""
+    segments = {
+        parameter: check_id(argument_name(parameter), value)
+        for parameter, value in (path or {}).items()
+    }
+    return operation.expand(context_id=context, **segments)
 
 
-def _derive_idempotency_key(operation: Operation, url: str, body: bytes) -> str:
-    return idempotency_key(operation.method, url, body)
+def _payload(
+    operation: Operation,
+    body: m.RequestModel | None,
+    upload: tuple[str, FileContent, str | None] | None,
+) -> tuple[bytes | None, list[tuple[str, tuple[str | None, Any, str]]] | None]:
+    """(content, files) of the request: the JSON body, or the parts of a multipart upload."""
+    if operation.body == "none":
+        return None, None
+    wire = compact_json(body.to_wire() if body is not None else {})
+    if operation.body == "json":
+        return wire, None
+    assert upload is not None, f"{operation.name} needs a file to upload"
+    filename, file_content, mime_type = upload
+    # Spectron applies the metadata part only when it precedes the file part.
+    return None, [
+        ("metadata", (None, wire, "application/json")),
+        ("file", (filename, file_content, mime_type or "application/octet-stream")),
+    ]
 
 
-def decode_result(call: Call, response: httpx.Response) -> Any:
+def _headers(
+    http: httpx.Client | httpx.AsyncClient,
+    options: ClientOptions,
+    operation: Operation,
+    *,
+    stream: bool,
+    on_behalf_of: str | None,
+) -> dict[str, str]:
+    """The headers every attempt sends, but the idempotency key."""
+    headers = {
+        "Authorization": Secret(f"Bearer {options.api_key}"),
+        "Accept": "text/event-stream" if stream else "application/json",
+        "User-Agent": _user_agent(http),
+    }
+    if on_behalf_of is not None:
+        headers[ON_BEHALF_OF_HEADER] = check_header_value(
+            "on_behalf_of", on_behalf_of, header=ON_BEHALF_OF_HEADER
+        )
+    if operation.body == "json":
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+def argument_name(parameter: str) -> str:
+    """The client method's argument that fills path parameter ``parameter``."""
+    return _ARGUMENTS_BY_PARAMETER.get(parameter, parameter)
+
+
+def _idempotency_key(method: str, api_path: str, body: bytes) -> str:
+    """The key both official SDKs derive: ``sha256(METHOD \\0 api_path \\0 body \\0 bucket)``, hex.
+
+    ``api_path`` is the operation's path with its ids percent-encoded (``/api/v1/ctx/facts``):
+    no endpoint prefix, no query. ``body`` is the exact bytes sent, and ``bucket`` the number of
+    whole 30-second windows since the epoch, so the same call made again within a window gets
+    the same key.
+    """
+    bucket = int(time.time() // IDEMPOTENCY_WINDOW_SECONDS)
+    parts = (method.encode("ascii"), api_path.encode(), body, str(bucket).encode("ascii"))
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+def _user_agent(http: httpx.Client | httpx.AsyncClient) -> str:
+    # Set on every request, so a client the application passes in still names us; a User-Agent
+    # of its own (not httpx's default) goes first, so the server's logs see both products.
+    theirs = http.headers.get("User-Agent")
+    return USER_AGENT if theirs in (None, "", _HTTPX_USER_AGENT) else f"{theirs} {USER_AGENT}"
+
+
+def decode_result(call: Call[ResponseT], response: httpx.Response) -> ResponseT:
     """The value a successful answer stands for, validated against the operation's response."""
     operation = call.operation
-    if operation.response is None:
-        return None
-    if operation.response is bytes:
-        return response.content
+    if operation.response is None or operation.response is bytes:
+        # No JSON to parse: nothing at all (a 204), or the document's bytes as they came.
+        return operation.adapter.validate_python(
+            None if operation.response is None else response.content
+        )
     try:
         data = json.loads(response.content)
     except ValueError as exc:
@@ -154,7 +224,7 @@ def decode_result(call: Call, response: httpx.Response) -> Any:
             body=response.content,
         ) from None
     try:
-        return _adapter(operation.response).validate_python(data)
+        return operation.adapter.validate_python(data)
     except pydantic.ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, error['loc'])) or '<body>'}: {error['msg']}"
@@ -236,19 +306,9 @@ def _query_params(query: Mapping[str, object] | None) -> dict[str, str | int | f
     return params
 
 
-def _check_header_value(argument: str, value: str) -> str:
-    if not isinstance(value, str) or not value or any(c in value for c in "\r\n"):
-        raise ValueError(f"{argument} must be a non-empty single-line string, got {value!r}")
-    return value
-
-
-def _json_bytes(data: object) -> bytes:
+def compact_json(data: object) -> bytes:
+    """``data`` as the JSON bytes sent on the wire: UTF-8, no spaces, no ASCII escapes."""
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-@functools.cache
-def _adapter(response_type: Any) -> pydantic.TypeAdapter[Any]:
-    return pydantic.TypeAdapter(response_type)
 
 
 def _type_name(response_type: Any) -> str:

@@ -4,19 +4,27 @@
 """The pydantic models of every schema in Spectron's OpenAPI document.
 
 Attributes are snake_case; the document's spelling is each field's alias and what
-goes on the wire. Request models forbid unknown fields and serialise with
-``to_wire()``; response models keep the fields a newer server adds. ``RequestModel``,
-``ResponseModel`` and ``SpectronModel`` come from ``_base``, scope selectors from
-``_scopes``.
+goes on the wire. Request models forbid unknown fields, check the document's enums
+and limits, and serialise with ``to_wire()``. Response models accept what a newer
+server may send: they keep unknown fields, take any string where the document lists
+enum values, give a union's unknown shapes a catch-all class, and leave limits
+unchecked. ``RequestModel``, ``ResponseModel`` and ``SpectronModel`` come from
+``_base``, scope selectors from ``_scopes``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, Tag
 
-from pytest_spectron.client._base import RequestModel, ResponseModel, SpectronModel
+from pytest_spectron.client._base import (
+    UNKNOWN_TAG,
+    RequestModel,
+    ResponseModel,
+    SpectronModel,
+    open_discriminator,
+)
 from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
 
 __all__ = [
@@ -85,6 +93,7 @@ __all__ = [
     "InspectRelation",
     "InspectResponse",
     "InspectTrace",
+    "InspectUnknown",
     "InstructionSummary",
     "KeyDetail",
     "Keyword",
@@ -277,7 +286,7 @@ class AttributeDetail(ResponseModel):
     id: str
     importance: float
     key: str
-    memory_category: MemoryCategory = Field(alias="memoryCategory")
+    memory_category: MemoryCategory | str = Field(alias="memoryCategory")
     source: SourceRef | None = None
     superseded_by: str | None = Field(default=None, alias="supersededBy")
     supersedes: str | None = None
@@ -292,7 +301,7 @@ class AttributeSummary(ResponseModel):
     entity_id: str = Field(alias="entityId")
     id: str
     key: str
-    memory_category: MemoryCategory = Field(alias="memoryCategory")
+    memory_category: MemoryCategory | str = Field(alias="memoryCategory")
     value: str
 
 
@@ -301,7 +310,7 @@ class AuditRow(ResponseModel):
 
     cost: float
     created_at: str = Field(alias="createdAt")
-    kind: TraceKind
+    kind: TraceKind | str
     latency_ms: int = Field(alias="latencyMs")
     model: str | None = None
     principal: str | None = None
@@ -330,7 +339,7 @@ class EntityDetail(ResponseModel):
     entity_type: str = Field(alias="entityType")
     id: str
     importance: float
-    memory_category: MemoryCategory = Field(alias="memoryCategory")
+    memory_category: MemoryCategory | str = Field(alias="memoryCategory")
     name: str
     updated_at: str = Field(alias="updatedAt")
 
@@ -341,7 +350,7 @@ class RelationDetail(ResponseModel):
     created_at: str = Field(alias="createdAt")
     id: str
     label: str
-    memory_category: MemoryCategory = Field(alias="memoryCategory")
+    memory_category: MemoryCategory | str = Field(alias="memoryCategory")
     object: str
     source: SourceRef | None = None
     subject: str
@@ -389,7 +398,7 @@ class EntitySummary(ResponseModel):
     entity_type: str = Field(alias="entityType")
     id: str
     is_new: bool = Field(alias="isNew")
-    memory_category: MemoryCategory = Field(alias="memoryCategory")
+    memory_category: MemoryCategory | str = Field(alias="memoryCategory")
     name: str
 
 
@@ -405,7 +414,7 @@ class RelationSummary(ResponseModel):
     """``RelationSummaryJson`` from the Spectron API."""
 
     label: str
-    memory_category: MemoryCategory = Field(alias="memoryCategory")
+    memory_category: MemoryCategory | str = Field(alias="memoryCategory")
     object: str
     subject: str
 
@@ -455,9 +464,9 @@ class ChunkPage(ResponseModel):
     """``ChunkPageJson`` from the Spectron API."""
 
     chunks: list[Chunk]
-    page: int = Field(ge=0)
-    page_size: int = Field(alias="pageSize", ge=0)
-    total: int = Field(ge=0)
+    page: int
+    page_size: int = Field(alias="pageSize")
+    total: int
 
 
 class ConsolidateOutcome(ResponseModel):
@@ -465,9 +474,9 @@ class ConsolidateOutcome(ResponseModel):
 
     entity_name: str = Field(alias="entityName")
     key: str
-    kind: DecisionKind
+    kind: DecisionKind | str
     observation_id: str | None = Field(default=None, alias="observationId")
-    proof_count: int = Field(alias="proofCount", ge=0)
+    proof_count: int = Field(alias="proofCount")
     rationale: str | None = None
     value: str
 
@@ -483,12 +492,12 @@ class ConsolidateRequest(RequestModel):
 class ConsolidateResponse(ResponseModel):
     """``ConsolidateResponseJson`` from the Spectron API."""
 
-    created: int = Field(ge=0)
+    created: int
     dry_run: bool = Field(alias="dryRun")
     outcomes: list[ConsolidateOutcome]
-    superseded: int = Field(ge=0)
+    superseded: int
     trace_id: str = Field(alias="traceId")
-    updated: int = Field(ge=0)
+    updated: int
 
 
 class ContextQueryRequest(RequestModel):
@@ -513,8 +522,8 @@ class ContextQueryResponse(ResponseModel):
     """``ContextQueryResponseJson`` from the Spectron API."""
 
     context: str
-    query_ms: int = Field(alias="queryMs", ge=0)
-    tier: Tier
+    query_ms: int = Field(alias="queryMs")
+    tier: Tier | str
 
 
 class ContradictionFinding(ResponseModel):
@@ -529,8 +538,8 @@ class ContradictionStats(ResponseModel):
     """Cross-provenance contradiction rate."""
 
     contradiction_rate: float = Field(alias="contradictionRate")
-    contradictions: int = Field(ge=0)
-    reconciliations: int = Field(ge=0)
+    contradictions: int
+    reconciliations: int
 
 
 class CreateSessionRequest(RequestModel):
@@ -570,7 +579,7 @@ class Document(ResponseModel):
     processing_started_at: str | None = Field(default=None, alias="processingStartedAt")
     size_bytes: int = Field(alias="sizeBytes")
     source: str
-    status: DocumentStatus
+    status: DocumentStatus | str
     title: str
     updated_at: str = Field(alias="updatedAt")
     version: int
@@ -595,9 +604,9 @@ class DocumentPage(ResponseModel):
     """``DocumentPageJson`` from the Spectron API."""
 
     documents: list[Document]
-    page: int = Field(ge=0)
-    page_size: int = Field(alias="pageSize", ge=0)
-    total: int = Field(ge=0)
+    page: int
+    page_size: int = Field(alias="pageSize")
+    total: int
 
 
 class UploadMetadata(RequestModel):
@@ -667,7 +676,7 @@ class ElaborateOutcome(ResponseModel):
     entity_name: str = Field(alias="entityName")
     entity_type: str = Field(alias="entityType")
     proposed_relations: list[ElaborateProposedRelation] = Field(alias="proposedRelations")
-    relations_emitted: int = Field(alias="relationsEmitted", ge=0)
+    relations_emitted: int = Field(alias="relationsEmitted")
     trace_id: str = Field(alias="traceId")
 
 
@@ -684,7 +693,7 @@ class ElaborateResponse(ResponseModel):
     """``ElaborateResponseJson`` from the Spectron API."""
 
     outcomes: list[ElaborateOutcome]
-    relations_emitted: int = Field(alias="relationsEmitted", ge=0)
+    relations_emitted: int = Field(alias="relationsEmitted")
 
 
 class EntityHistoryResponse(ResponseModel):
@@ -773,7 +782,7 @@ class FactsResponse(ResponseModel):
 
     chunk_id: str | None = Field(default=None, alias="chunkId")
     extraction: ExtractionResult | None = None
-    mode: InferMode
+    mode: InferMode | str
     preview: bool | None = None
     session_id: str = Field(alias="sessionId")
     turn_id: str | None = Field(default=None, alias="turnId")
@@ -794,20 +803,20 @@ class ForgetRequest(RequestModel):
 class ForgetResponse(ResponseModel):
     """``ForgetResponseJson`` from the Spectron API."""
 
-    deleted: int = Field(ge=0)
+    deleted: int
 
 
 class ForgetScopeResponse(ResponseModel):
     """Response for ``POST /{context}/scopes/forget``."""
 
-    forgotten: int = Field(ge=0)
+    forgotten: int
     """Number of fact rows erased across the scoped tables."""
 
 
 class InjectionFinding(ResponseModel):
     """``InjectionFindingJson`` from the Spectron API."""
 
-    kind: InjectionKind
+    kind: InjectionKind | str
     row_id: str = Field(alias="rowId")
     snippet: str
 
@@ -815,7 +824,7 @@ class InjectionFinding(ResponseModel):
 class UnscopedContentFinding(ResponseModel):
     """``UnscopedContentFindingJson`` from the Spectron API."""
 
-    count: int = Field(ge=0)
+    count: int
     sample_ids: list[str] = Field(alias="sampleIds")
     table: str
 
@@ -826,7 +835,7 @@ class FsckReport(ResponseModel):
     contradictions: list[ContradictionFinding]
     duplicates: list[DuplicateFinding]
     injection: list[InjectionFinding]
-    total: int = Field(ge=0)
+    total: int
     unscoped_content: list[UnscopedContentFinding] = Field(alias="unscopedContent")
 
 
@@ -871,7 +880,7 @@ class GrantRequest(RequestModel):
 class GraphEvidence(ResponseModel):
     """``GraphEvidenceJson`` from the Spectron API."""
 
-    edge_kind: GraphEdgeKind = Field(alias="edgeKind")
+    edge_kind: GraphEdgeKind | str = Field(alias="edgeKind")
     neighbour_label: str = Field(alias="neighbourLabel")
     weight: float
 
@@ -972,10 +981,23 @@ class InspectTrace(ResponseModel):
     trace: TraceRecord
 
 
-# ``InspectResponseJson`` from the Spectron API: 4 shapes, told by ``kind``.
+class InspectUnknown(ResponseModel):
+    """``InspectResponse`` of a ``kind`` this client does not know, as a newer Spectron may send:
+    every field but ``kind`` is kept in ``model_extra``.
+    """
+
+    kind: str
+
+
+# ``InspectResponseJson`` from the Spectron API: 4 shapes, told by ``kind``; any other ``kind`` (a
+# newer Spectron's) makes an ``InspectUnknown``.
 InspectResponse: TypeAlias = Annotated[
-    InspectEntity | InspectAttribute | InspectRelation | InspectTrace,
-    Field(discriminator="kind"),
+    Annotated[InspectEntity, Tag("entity")]
+    | Annotated[InspectAttribute, Tag("attribute")]
+    | Annotated[InspectRelation, Tag("relation")]
+    | Annotated[InspectTrace, Tag("trace")]
+    | Annotated[InspectUnknown, Tag(UNKNOWN_TAG)],
+    open_discriminator("kind", "entity", "attribute", "relation", "trace"),
 ]
 
 
@@ -1027,9 +1049,9 @@ class KeywordPage(ResponseModel):
     """``KeywordPageJson`` from the Spectron API."""
 
     keywords: list[Keyword]
-    page: int = Field(ge=0)
-    page_size: int = Field(alias="pageSize", ge=0)
-    total: int = Field(ge=0)
+    page: int
+    page_size: int = Field(alias="pageSize")
+    total: int
 
 
 class KeywordSearchHit(ResponseModel):
@@ -1054,14 +1076,14 @@ class KeywordSearchRequest(RequestModel):
 class KeywordSearchResponse(ResponseModel):
     """``KeywordSearchResponseJson`` from the Spectron API."""
 
-    query_ms: int = Field(alias="queryMs", ge=0)
+    query_ms: int = Field(alias="queryMs")
     results: list[KeywordSearchHit]
 
 
 class LifecycleResponse(ResponseModel):
     """``LifecycleResponseJson`` from the Spectron API."""
 
-    affected: int = Field(ge=0)
+    affected: int
 
 
 class MemoryHit(ResponseModel):
@@ -1069,7 +1091,7 @@ class MemoryHit(ResponseModel):
 
     id: str
     score: float
-    source: ResultKind
+    source: ResultKind | str
     text: str
 
 
@@ -1202,9 +1224,9 @@ class QueryMemoryRequest(RequestModel):
 class QueryTrace(ResponseModel):
     """``QueryTraceJson`` from the Spectron API."""
 
-    latency_ms: int = Field(alias="latencyMs", ge=0)
-    resolution_tier: Tier = Field(alias="resolutionTier")
-    retrieved_count: int = Field(alias="retrievedCount", ge=0)
+    latency_ms: int = Field(alias="latencyMs")
+    resolution_tier: Tier | str = Field(alias="resolutionTier")
+    retrieved_count: int = Field(alias="retrievedCount")
     tier_reason: str = Field(alias="tierReason")
     top_scores: list[float] = Field(alias="topScores")
     trace_id: str = Field(alias="traceId")
@@ -1213,12 +1235,12 @@ class QueryTrace(ResponseModel):
 class QueryMemoryResponse(ResponseModel):
     """``QueryMemoryResponseJson`` from the Spectron API."""
 
-    classification_kind: QueryKind = Field(alias="classificationKind")
+    classification_kind: QueryKind | str = Field(alias="classificationKind")
     """Query-understanding output."""
     hits: list[MemoryHit]
-    query_ms: int = Field(alias="queryMs", ge=0)
+    query_ms: int = Field(alias="queryMs")
     seed_entities: list[str] = Field(alias="seedEntities")
-    tier: Tier
+    tier: Tier | str
     trace: QueryTrace
     """Short trace summary returned inline."""
 
@@ -1251,14 +1273,14 @@ class QueryRequest(RequestModel):
 class QueryResponse(ResponseModel):
     """``QueryResponseJson`` from the Spectron API."""
 
-    query_ms: int = Field(alias="queryMs", ge=0)
+    query_ms: int = Field(alias="queryMs")
     results: list[QueryHit]
 
 
 class RecomputeLinksResponse(ResponseModel):
     """Doc-to-doc semantic link recomputation."""
 
-    links_emitted: int = Field(alias="linksEmitted", ge=0)
+    links_emitted: int = Field(alias="linksEmitted")
 
 
 class ReflectRequest(RequestModel):
@@ -1295,8 +1317,8 @@ class RetrievalStats(ResponseModel):
     """Retrieval candidate-set breadth."""
 
     avg_candidate_set: float = Field(alias="avgCandidateSet")
-    max_candidate_set: int = Field(alias="maxCandidateSet", ge=0)
-    traces: int = Field(ge=0)
+    max_candidate_set: int = Field(alias="maxCandidateSet")
+    traces: int
 
 
 class ScopeForgetRequest(RequestModel):
@@ -1349,7 +1371,7 @@ class SessionResponse(ResponseModel):
 class SourceKindCount(ResponseModel):
     """One provenance source-kind + its count."""
 
-    count: int = Field(ge=0)
+    count: int
     kind: str
 
 
@@ -1367,16 +1389,16 @@ class SupersessionStats(ResponseModel):
     """Supersession churn."""
 
     churn_per_entity: float = Field(alias="churnPerEntity")
-    entities_churned: int = Field(alias="entitiesChurned", ge=0)
-    supersession_events: int = Field(alias="supersessionEvents", ge=0)
+    entities_churned: int = Field(alias="entitiesChurned")
+    supersession_events: int = Field(alias="supersessionEvents")
 
 
 class TierCounts(ResponseModel):
     """``TierCountsJson`` from the Spectron API."""
 
-    direct: int = Field(ge=0)
-    full_context: int = Field(alias="fullContext", ge=0)
-    hybrid: int = Field(ge=0)
+    direct: int
+    full_context: int = Field(alias="fullContext")
+    hybrid: int
 
 
 class TraceListResponse(ResponseModel):
@@ -1391,12 +1413,12 @@ class TraceStatsResponse(ResponseModel):
     avg_latency_ms: float = Field(alias="avgLatencyMs")
     cache_hit_rate: float = Field(alias="cacheHitRate")
     """``response_traces_cached / response_traces_total``."""
-    cache_hits: int = Field(alias="cacheHits", ge=0)
+    cache_hits: int = Field(alias="cacheHits")
     contradiction: ContradictionStats
     """Cross-provenance contradiction rate."""
-    response_traces_cached: int = Field(alias="responseTracesCached", ge=0)
+    response_traces_cached: int = Field(alias="responseTracesCached")
     """Subset with ``reused_from IS NOT NONE`` (served from the entity-aware cache)."""
-    response_traces_total: int = Field(alias="responseTracesTotal", ge=0)
+    response_traces_total: int = Field(alias="responseTracesTotal")
     """``response_trace`` rows in the configured window."""
     retrieval: RetrievalStats
     """Retrieval candidate-set breadth."""
@@ -1405,8 +1427,8 @@ class TraceStatsResponse(ResponseModel):
     supersession: SupersessionStats
     """Supersession churn."""
     tier_counts: TierCounts = Field(alias="tierCounts")
-    total_queries: int = Field(alias="totalQueries", ge=0)
-    window_hours: int = Field(alias="windowHours", ge=0)
+    total_queries: int = Field(alias="totalQueries")
+    window_hours: int = Field(alias="windowHours")
     """Window over which the response-trace counts were aggregated."""
 
 
@@ -1416,7 +1438,7 @@ class TurnResponse(ResponseModel):
     content: str
     created_at: str = Field(alias="createdAt")
     id: str
-    role: TurnRole
+    role: TurnRole | str
     seq: int
     session: str
 
@@ -1433,7 +1455,7 @@ class UploadResponse(ResponseModel):
     content_hash: str = Field(alias="contentHash")
     deduplicated: bool
     id: str
-    status: DocumentStatus
+    status: DocumentStatus | str
 
 
 class Whoami(ResponseModel):

@@ -28,7 +28,7 @@ from pytest_spectron.testing._matrix import (
     MatrixCase,
     status_matrix,
 )
-from pytest_spectron.testing._mock import SpectronMock
+from pytest_spectron.testing._mock import RouteConflict, SpectronMock
 from pytest_spectron.testing._server import LoopbackServer
 from pytest_spectron.testing._service import SpectronService, UnroutableRequest
 from pytest_spectron.testing._transport import ServiceTransport
@@ -50,6 +50,7 @@ __all__ = [
     "MatrixCase",
     "Network",
     "Outcome",
+    "RouteConflict",
     "ServiceTransport",
     "SpectronMock",
     "SpectronService",

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from pytest_spectron import __version__
+
 if TYPE_CHECKING:
     from pytest_spectron.testing._faults import Fault
 
@@ -33,13 +35,24 @@ otherwise. Admin endpoints, for test code in any language:
   GET    /__spectron/faults    the active faults
   POST   /__spectron/faults    add faults: {"spec": "state=503x2"} or a list of them
   DELETE /__spectron/faults    remove every fault
-  POST   /__spectron/reset     forget state, faults and journal"""
+  POST   /__spectron/reset     forget state, faults and journal
+
+The admin endpoints take no credentials: they refuse (403) requests whose Host header is not a
+loopback name or the bound address, or that carry a web page's Origin from beyond this machine."""
 
 SERVE_EXAMPLES = """\
 examples:
   python -m pytest_spectron serve
   python -m pytest_spectron serve --port 8765 --context notes --api-key sk-test
-  python -m pytest_spectron serve --port 0 --fault state=503x2 --fault remember=connect,ok"""
+  python -m pytest_spectron serve --port 0 --fault state=503x2 --fault remember=connect,ok
+  python -m pytest_spectron serve --idle-timeout 0 --max-connections 1024"""
+
+# The server's defaults, repeated so that --help imports nothing; a test keeps them equal.
+DEFAULT_IDLE_TIMEOUT = 30.0
+DEFAULT_MAX_CONNECTIONS = 256
+DEFAULT_CLIENT_TIMEOUT = 30.0
+# The fake's error formats (pytest_spectron.testing._problems.ERROR_FORMATS), likewise.
+ERROR_FORMATS = ("json", "problem", "legacy")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="pytest-spectron's command line. Run a command with --help for its options.",
     )
+    parser.add_argument("--version", action="version", version=f"pytest-spectron {__version__}")
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", title="commands", parser_class=_CommandParser
     )
@@ -120,17 +134,68 @@ def _parser() -> argparse.ArgumentParser:
         help="inject a fault, e.g. state=503x2 fails the first two state attempts with 503 "
         "(repeatable; grammar below)",
     )
+    serve.add_argument(
+        "--idle-timeout",
+        type=_seconds_or_never,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection whose client sends nothing for this long, between requests "
+        "or inside one (a 408 then); 0 never does (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_max_connections,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="connections served at once; one more is answered 503 and closed "
+        "(default: %(default)s)",
+    )
+    serve.add_argument(
+        "--client-timeout",
+        type=_seconds_or_never,
+        default=DEFAULT_CLIENT_TIMEOUT,
+        metavar="SECONDS",
+        help="the read timeout your clients wait: injected latency beyond it holds the "
+        "connection silent until they time out; 0 never does (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--error-format",
+        choices=ERROR_FORMATS,
+        default=ERROR_FORMATS[0],
+        help="how error answers look: json (application/json, the document's required message "
+        "plus the RFC 7807 fields), problem (the same body as application/problem+json) or "
+        'legacy ({"message": ...} only) (default: %(default)s)',
+    )
     return parser
 
 
 def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    from pytest_spectron.testing._numbers import whole_number
+
+    port = whole_number(text)
+    if port is None or port > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
     return port
+
+
+def _seconds_or_never(text: str) -> float | None:
+    from pytest_spectron.testing._numbers import decimal_number
+
+    seconds = decimal_number(text)
+    if seconds is None or seconds < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds (0 or more, such as 30 or 0.5; 0 for never)"
+        )
+    return seconds or None
+
+
+def _max_connections(text: str) -> int:
+    from pytest_spectron.testing._numbers import whole_number
+
+    count = whole_number(text)
+    if count is None or count < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of connections (1 or more)")
+    return count
 
 
 def _fault(text: str) -> Fault:
@@ -154,11 +219,18 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     for fault in arguments.faults:
         faults.add_fault(fault)
     clock = VirtualClock()
-    fake = FakeSpectron(clock=lambda: clock.now)
+    fake = FakeSpectron(clock=lambda: clock.now, error_format=arguments.error_format)
     if arguments.api_keys:
         fake.set_api_keys(dict.fromkeys(arguments.api_keys))
     service = SpectronService(fake, faults=faults, clock=clock)
-    server = LoopbackServer(service, host=arguments.host, port=arguments.port)
+    server = LoopbackServer(
+        service,
+        host=arguments.host,
+        port=arguments.port,
+        idle_timeout=arguments.idle_timeout,
+        max_connections=arguments.max_connections,
+        client_timeout=arguments.client_timeout,
+    )
 
     stop = threading.Event()
 

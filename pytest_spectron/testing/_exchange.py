@@ -13,11 +13,13 @@ from typing import Literal, Protocol
 
 __all__ = [
     "NETWORK_FAILURE_KINDS",
+    "REDACTED_AUTHORIZATION",
     "NetworkFailure",
     "NetworkFailureKind",
     "Service",
     "ServiceRequest",
     "ServiceResponse",
+    "redact_headers",
 ]
 
 NetworkFailureKind = Literal["connect", "connect_timeout", "read_timeout", "reset"]
@@ -27,6 +29,17 @@ NETWORK_FAILURE_KINDS: tuple[NetworkFailureKind, ...] = (
     "read_timeout",
     "reset",
 )
+
+REDACTED_AUTHORIZATION = "Bearer ***"
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Lower-case header names, with credentials replaced by ``Bearer ***``."""
+    return {
+        name.lower(): (REDACTED_AUTHORIZATION if name.lower() in _SECRET_HEADERS else value)
+        for name, value in headers.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,14 @@ class ServiceRequest:
     def header(self, name: str) -> str | None:
         """The value of a header, by case-insensitive name."""
         return self.headers.get(name.lower())
+
+    def __repr__(self) -> str:
+        # Tracebacks (--showlocals, --tb=long) print reprs of locals: never the credentials.
+        return (
+            f"ServiceRequest(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
+            f"headers={redact_headers(self.headers)!r}, body=<{len(self.body)} bytes>, "
+            f"timeout={self.timeout!r})"
+        )
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,14 @@ import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from difflib import get_close_matches
 from typing import Any, Final, TypeAlias
 
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass
+from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.testing._exchange import NETWORK_FAILURE_KINDS, ServiceRequest
+from pytest_spectron.testing._numbers import decimal_number, whole_number
+from pytest_spectron.testing._problems import ErrorFormat, check_error_format
+from pytest_spectron.testing._routing import NoRoute, nearest_operations, route
 
 __all__ = [
     "MALFORMED_KINDS",
@@ -52,6 +55,9 @@ __all__ = [
 ]
 
 MALFORMED_KINDS: Final = ("truncated_json", "html", "empty")
+MAX_SCRIPT_ATTEMPTS: Final = 10_000
+"""Most attempts one spec may script: a count such as ``503x999999999`` would build the script in
+memory, and the admin endpoint takes specs from any client."""
 MALFORMED_STATUS: Final[dict[str, int]] = {"truncated_json": 200, "html": 502, "empty": 200}
 """Default statuses: a 2xx with a broken body exercises the client's decode errors; an HTML page
 is what a proxy in front of a failing server sends."""
@@ -84,18 +90,26 @@ class FaultError(ValueError):
 
 @dataclass(frozen=True)
 class Status:
-    """Answer with this HTTP status and a problem+json body (or ``body``), plus ``headers``."""
+    """Answer with this HTTP status and an error body (or ``body``), plus ``headers``."""
 
     code: int
     retry_after: float | str | None = None
     """Seconds, or an HTTP date, sent as the ``Retry-After`` header."""
     body: dict[str, Any] | str | bytes | None = None
-    """Replaces the problem body: a dict goes as JSON, a str as text, bytes as they are."""
+    """Replaces the error body: a dict goes as JSON, a str as text, bytes as they are."""
     headers: Mapping[str, str] | None = None
     """Extra answer headers; they win over the generated ones."""
+    format: ErrorFormat | None = None
+    """The error body's format (``json``, ``problem`` or ``legacy``); None: the fake's own.
+    A ``body`` wins over it."""
 
     def __post_init__(self) -> None:
         _check_status("Status", self.code)
+        if self.format is not None:
+            try:
+                check_error_format(self.format, argument="Status format")
+            except ValueError as error:
+                raise FaultError(str(error)) from None
         if self.retry_after is not None and not isinstance(self.retry_after, str):
             _check_seconds("Status retry_after", self.retry_after, allow_zero=True)
         if self.body is not None and not isinstance(self.body, dict | str | bytes):
@@ -121,6 +135,8 @@ class Status:
         text = f"HTTP {self.code}"
         if self.retry_after is not None:
             text += f", Retry-After: {self.retry_after_header}"
+        if self.format is not None:
+            text += f", {self.format} error format"
         if self.body is not None or self.headers:
             text += ", custom " + " and ".join(
                 part
@@ -130,11 +146,12 @@ class Status:
         return text
 
     def token(self) -> str:
-        """The SPEC spelling (``429:2``); a custom body or headers are not spelled."""
+        """The SPEC spelling (``429:2``); a custom body, headers or format are not spelled."""
         text = str(self.code)
         if self.retry_after is not None:
             text += f":{self.retry_after_header}"
-        return text + ("+custom" if self.body is not None or self.headers else "")
+        custom = self.body is not None or self.headers or self.format is not None
+        return text + ("+custom" if custom else "")
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form accepted by ``parse_outcome``."""
@@ -147,6 +164,8 @@ class Status:
             data["body"] = self.body
         if self.headers:
             data["headers"] = dict(self.headers)
+        if self.format is not None:
+            data["format"] = self.format
         return data
 
 
@@ -327,7 +346,7 @@ _WORDS: Final[dict[str, Outcome]] = {
 }
 _WITH_ARGUMENT: Final = ("latency", "stream_cut", *MALFORMED_KINDS)
 _ACCEPTED: Final = (
-    "an HTTP status 100-599 (503, or '429:2' for Retry-After: 2), "
+    "a final HTTP status 200-599 (503, or '429:2' for Retry-After: 2), "
     + ", ".join(repr(word) for word in _WORDS)
     + ", 'latency:SECONDS', 'stream_cut:FRAMES', 'html:STATUS' (likewise truncated_json, "
     'empty), a JSON object such as {"status": 503} or {"error": "reset"}, or an outcome '
@@ -348,8 +367,7 @@ def parse_outcome(value: object) -> Outcome:
     if isinstance(value, _OUTCOME_TYPES):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        if not 100 <= value <= 599:
-            raise FaultError(f"outcome {value!r} is not an HTTP status 100-599")
+        _check_status("outcome", value)
         return Status(value)
     if isinstance(value, str):
         return _parse_token(value)
@@ -363,10 +381,9 @@ def _parse_token(text: str) -> Outcome:
     head, colon, argument = token.partition(":")
     head = head.strip().lower()
     argument = argument.strip()
-    if head.isdigit():
-        code = int(head)
-        if not 100 <= code <= 599:
-            raise FaultError(f"outcome {text!r}: {code} is not an HTTP status 100-599")
+    code = whole_number(head)
+    if code is not None:
+        _check_status(f"outcome {text!r}", code)
         if not colon:
             return Status(code)
         return Status(code, retry_after=_float(text, argument, "Retry-After seconds"))
@@ -439,15 +456,35 @@ def _json_int(data: Mapping[Any, Any], key: str = "status") -> int:
 
 
 def validate_target(target: object) -> str:
-    """An operation name, a retry class or ``"*"``; otherwise a FaultError naming the nearest."""
+    """An operation name, a retry class or ``"*"``; otherwise a FaultError naming the nearest.
+
+    A route (``"GET /api/v1/{context_id}/state"``) or a request path is recognised, and the
+    operation that answers it suggested.
+    """
     accepted = [*CATALOGUE, *RETRY_CLASSES, "*"]
     if isinstance(target, str) and target in accepted:
         return target
-    hint = _did_you_mean(target, accepted) if isinstance(target, str) else ""
+    hint = ""
+    if isinstance(target, str):
+        hint = _route_hint(target) or did_you_mean(target, accepted)
     raise FaultError(
         f"fault target {target!r} is not a Spectron operation, a retry class "
         f"({', '.join(RETRY_CLASSES)}) or '*'{hint}"
     )
+
+
+def _route_hint(target: str) -> str:
+    method, _, path = target.strip().rpartition(" ")
+    if not path.startswith("/"):
+        return ""
+    for candidate in [method.upper()] if method else ["GET", "POST", "PUT", "DELETE"]:
+        try:
+            found = route(candidate, path.partition("?")[0]).operation
+        except NoRoute:
+            continue
+        return f"; that is the route of the operation {found.name!r}: name it instead"
+    nearest = nearest_operations(method or "GET", path)
+    return f"; did you mean {nearest[0].name!r}?" if nearest else ""
 
 
 class Fault:
@@ -461,11 +498,18 @@ class Fault:
         rate: float | None = None,
         seed: int | None = None,
         when: Callable[[ServiceRequest], bool] | None = None,
+        optional: bool = False,
     ) -> None:
         self.target = validate_target(target)
         if not outcomes:
             raise FaultError(f"fault {target!r}: give at least one outcome; accepted: {_ACCEPTED}")
-        self.script: tuple[Outcome, ...] = tuple(parse_outcome(value) for value in outcomes)
+        self.script: tuple[Outcome, ...] = tuple(
+            outcome for value in outcomes for outcome in parse_steps(value)
+        )
+        if len(self.script) > MAX_SCRIPT_ATTEMPTS:
+            raise FaultError(
+                f"fault {target!r}: the script covers more than {MAX_SCRIPT_ATTEMPTS} attempts"
+            )
         if times is not None and (
             isinstance(times, bool) or not isinstance(times, int) or times < 1
         ):
@@ -483,11 +527,17 @@ class Fault:
             raise FaultError(f"fault {target!r}: seed only goes with rate")
         if when is not None and not callable(when):
             raise FaultError(f"fault {target!r}: when must be a callable, got {when!r}")
+        if not isinstance(optional, bool):
+            raise FaultError(f"fault {target!r}: optional must be True or False, got {optional!r}")
         self.rate = None if rate is None else float(rate)
         self.seed = seed
         self.when = when
+        self.optional = optional
+        """Whether a test may end without any attempt matching this fault."""
         self.used = 0
         """Outcomes applied so far."""
+        self.matched = 0
+        """Attempts that reached this fault and matched its target (applied or not)."""
         self._random = random.Random(seed or 0)
 
     @property
@@ -520,6 +570,7 @@ class Fault:
     ) -> Outcome | None:
         if not self.active or not self.matches(operation, retry_class, request):
             return None
+        self.matched += 1
         if self.rate is not None and self._random.random() >= self.rate:
             return None
         outcome = self.script[self.used % len(self.script)]
@@ -553,6 +604,7 @@ class Fault:
             "times": self.times,
             "rate": self.rate,
             "seed": self.seed,
+            "optional": self.optional,
             "spec": self.spec(),
             "remaining": self.remaining,
         }
@@ -573,12 +625,12 @@ class Fault:
             if not isinstance(spec, str):
                 raise FaultError(f'"spec" must be a string, got {spec!r}')
             return parse_fault_spec(spec)
-        accepted = ("target", "outcomes", "times", "rate", "seed", "spec", "remaining")
+        accepted = ("target", "outcomes", "times", "rate", "seed", "optional", "spec", "remaining")
         unknown = sorted(str(key) for key in data if key not in accepted)
         if unknown:
             raise FaultError(
                 f"fault object: unknown key(s) {', '.join(unknown)}; accepted: "
-                f"{', '.join(accepted[:5])}" + _did_you_mean(unknown[0], accepted)
+                f"{', '.join(accepted[:6])}" + _did_you_mean(unknown[0], accepted)
             )
         outcomes = data.get("outcomes")
         if not isinstance(outcomes, list):
@@ -589,6 +641,7 @@ class Fault:
             times=data.get("times"),
             rate=data.get("rate"),
             seed=data.get("seed"),
+            optional=data.get("optional", False),
         )
 
     def __repr__(self) -> str:
@@ -626,10 +679,19 @@ class FaultEngine:
         rate: float | None = None,
         seed: int | None = None,
         when: Callable[[ServiceRequest], bool] | None = None,
+        optional: bool = False,
     ) -> Fault:
         """Add a fault: ``add("state", 503, 503)`` fails the next two ``state`` attempts."""
         return self.add_fault(
-            Fault(target, *outcomes, times=times, rate=rate, seed=seed, when=when)
+            Fault(
+                target,
+                *outcomes,
+                times=times,
+                rate=rate,
+                seed=seed,
+                when=when,
+                optional=optional,
+            )
         )
 
     def add_fault(self, fault: Fault) -> Fault:
@@ -658,6 +720,11 @@ class FaultEngine:
         with self._lock:
             return [fault for fault in self._faults if fault.active]
 
+    def unused(self) -> list[Fault]:
+        """The faults no attempt has matched yet, except those marked ``optional``."""
+        with self._lock:
+            return [fault for fault in self._faults if not fault.matched and not fault.optional]
+
     def describe(self) -> str:
         """The active faults, one per line."""
         active = self.faults()
@@ -669,10 +736,12 @@ class FaultEngine:
         """The active faults as a JSON-ready object: ``{"faults": [...]}``."""
         return {"faults": [fault.to_json() for fault in self.faults()]}
 
-    def clear(self) -> None:
-        """Remove every fault."""
+    def clear(self, target: str | None = None) -> None:
+        """Remove the faults declared for ``target`` exactly, or every fault."""
         with self._lock:
-            self._faults.clear()
+            self._faults = [
+                fault for fault in self._faults if target is not None and fault.target != target
+            ]
 
     def __repr__(self) -> str:
         return f"<FaultEngine active={len(self.faults())}>"
@@ -704,28 +773,48 @@ def _parse_spec(text: str) -> Fault:
         rate = _float(rate_text, rate_text.strip(), "a probability")
         if tilde:
             seed = _int(seed_text, seed_text.strip(), "an int seed")
-    steps = [step.strip() for step in script.split(",")]
-    if not all(steps):
-        raise FaultError("empty step: steps are separated by single commas")
-    expanded: list[Outcome] = []
-    counts: list[int | None] = []
-    for step in steps:
-        outcome_text, count = _split_count(step)
-        outcome = parse_outcome(outcome_text)
-        counts.append(count)
-        expanded.extend([outcome] * (count or 1))
+    steps = _steps(script)
     if len(steps) == 1:
-        return Fault(target, expanded[0], times=counts[0], rate=rate, seed=seed)
-    return Fault(target, *expanded, rate=rate, seed=seed)
+        outcome, count = steps[0]
+        return Fault(target, outcome, times=count, rate=rate, seed=seed)
+    return Fault(target, script, rate=rate, seed=seed)
+
+
+def parse_steps(value: object) -> list[Outcome]:
+    """One positional outcome as the attempts it scripts: ``"503x2,connect"`` is three.
+
+    Everything ``parse_outcome`` accepts is one step; a string may also hold the spec's steps,
+    separated by commas, each with an ``xCOUNT``.
+    """
+    if not isinstance(value, str):
+        return [parse_outcome(value)]
+    return [outcome for outcome, count in _steps(value) for _ in range(count or 1)]
+
+
+def _steps(script: str) -> list[tuple[Outcome, int | None]]:
+    texts = [step.strip() for step in script.split(",")]
+    if not all(texts):
+        raise FaultError("empty step: steps are separated by single commas")
+    steps: list[tuple[Outcome, int | None]] = []
+    attempts = 0
+    for text in texts:
+        outcome_text, count = _split_count(text)
+        attempts += count or 1
+        if attempts > MAX_SCRIPT_ATTEMPTS:  # checked before anything is built
+            raise FaultError(f"the steps cover more than {MAX_SCRIPT_ATTEMPTS} attempts")
+        steps.append((parse_outcome(outcome_text), count))
+    return steps
 
 
 def _split_count(step: str) -> tuple[str, int | None]:
     head, x, count = step.rpartition("x")
-    if not x or not count.strip().isdigit() or not head.strip():
+    value = whole_number(count.strip())
+    if not x or value is None or not head.strip():
         return step, None
-    value = int(count)
-    if value < 1:
-        raise FaultError(f"step {step!r}: the count after 'x' must be 1 or more")
+    if not 1 <= value <= MAX_SCRIPT_ATTEMPTS:
+        raise FaultError(
+            f"step {step!r}: the count after 'x' must be 1 to {MAX_SCRIPT_ATTEMPTS}, got {value}"
+        )
     return head.strip(), value
 
 
@@ -743,8 +832,10 @@ def _compress(script: tuple[Outcome, ...]) -> str:
 
 
 def _check_status(what: str, code: object) -> None:
-    if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
-        raise FaultError(f"{what}: {code!r} is not an HTTP status 100-599")
+    if isinstance(code, bool) or not isinstance(code, int) or not 200 <= code <= 599:
+        interim = isinstance(code, int) and 100 <= code <= 199
+        why = ": a 1xx status is an interim answer, never a server's final one" if interim else ""
+        raise FaultError(f"{what}: {code!r} is not a final HTTP status 200-599{why}")
 
 
 def _check_seconds(what: str, value: object, *, allow_zero: bool) -> None:
@@ -756,19 +847,17 @@ def _check_seconds(what: str, value: object, *, allow_zero: bool) -> None:
 
 
 def _float(text: str, argument: str, what: str) -> float:
-    try:
-        value = float(argument)
-    except ValueError:
-        raise FaultError(f"{text!r}: expected {what}, got {argument!r}") from None
-    if not math.isfinite(value):
+    value = decimal_number(argument)
+    if value is None:
         raise FaultError(f"{text!r}: expected {what}, got {argument!r}")
     return int(value) if value.is_integer() else value
 
 
 def _int(text: str, argument: str, what: str) -> int:
-    if not argument.isdigit():
-        raise FaultError(f"{text!r}: expected {what}, got {argument!r}")
-    return int(argument)
+    value = whole_number(argument)
+    if value is None:
+        raise FaultError(f"{text!r}: expected {what} (digits 0-9), got {argument!r}")
+    return value
 
 
 def _number(value: float) -> str:
@@ -776,5 +865,5 @@ def _number(value: float) -> str:
 
 
 def _did_you_mean(given: str, accepted: Any) -> str:
-    nearest = get_close_matches(str(given), list(accepted), n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(map(repr, nearest))}?" if nearest else "."
+    # Ends a sentence either way: "…; did you mean 'reset'?" or "…."
+    return did_you_mean(given, accepted) or "."

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_spectron.client._catalogue import RetryClass
-from pytest_spectron.testing._exchange import ServiceRequest
+from pytest_spectron.testing._exchange import (
+    REDACTED_AUTHORIZATION,
+    ServiceRequest,
+    redact_headers,
+)
 
 __all__ = ["REDACTED_AUTHORIZATION", "Attempt", "Journal", "describe_body", "redact_headers"]
-
-REDACTED_AUTHORIZATION = "Bearer ***"
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 
 @dataclass(frozen=True)
@@ -156,14 +157,6 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"<Journal attempts={len(self)}>"
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Lower-case header names, with credentials replaced by ``Bearer ***``."""
-    return {
-        name.lower(): (REDACTED_AUTHORIZATION if name.lower() in _SECRET_HEADERS else value)
-        for name, value in headers.items()
-    }
 
 
 def describe_body(headers: Mapping[str, str], body: bytes) -> Any:

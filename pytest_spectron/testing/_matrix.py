@@ -15,6 +15,7 @@ from pytest_spectron.client._catalogue import RETRY_CLASSES, RetryClass
 from pytest_spectron.client._exceptions import (
     SpectronConnectionError,
     SpectronError,
+    SpectronStreamError,
     SpectronTimeoutError,
     error_class_for_status,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "MATRIX_OUTCOMES",
     "REPRESENTATIVE_OPERATIONS",
     "STATUS_MATRIX",
+    "STREAM_OUTCOMES",
     "MatrixCase",
     "MatrixOutcome",
     "status_matrix",
@@ -51,6 +53,8 @@ MATRIX_OUTCOMES: Final[tuple[MatrixOutcome, ...]] = (
     "read_timeout",
 )
 """Every failure the policy names: the statuses, a connection error and a timeout."""
+STREAM_OUTCOMES: Final[tuple[MatrixOutcome, ...]] = ("stream_cut",)
+"""The failures only a stream has: the connection dropped after some frames."""
 
 REPRESENTATIVE_OPERATIONS: Final[dict[RetryClass, str]] = {
     "read": "state",
@@ -60,9 +64,10 @@ REPRESENTATIVE_OPERATIONS: Final[dict[RetryClass, str]] = {
 }
 """One operation of each retry class, for tests that need a concrete call."""
 
-_NETWORK_ERRORS: Final[dict[str, type[SpectronConnectionError]]] = {
+_NETWORK_ERRORS: Final[dict[str, type[SpectronError]]] = {
     "connect": SpectronConnectionError,
     "read_timeout": SpectronTimeoutError,
+    "stream_cut": SpectronStreamError,
 }
 
 
@@ -71,7 +76,8 @@ class MatrixCase:
     """One cell: a failure on every attempt of a call of one retry class, and what follows."""
 
     outcome: MatrixOutcome
-    """The injected failure: an HTTP status, ``"connect"`` or ``"read_timeout"``."""
+    """The injected failure: an HTTP status, ``"connect"``, ``"read_timeout"`` or, for streams,
+    ``"stream_cut"``."""
     retry_class: RetryClass
     error: type[SpectronError]
     """The exception the client raises once it gives up."""
@@ -103,14 +109,26 @@ def status_matrix(
     *,
     max_retries: int = DEFAULT_MAX_RETRIES,
     retry_classes: Iterable[RetryClass] = RETRY_CLASSES,
-    outcomes: Iterable[MatrixOutcome] = MATRIX_OUTCOMES,
+    outcomes: Iterable[MatrixOutcome] | None = None,
 ) -> list[MatrixCase]:
-    """The matrix for a client with ``max_retries``, restricted to some classes or outcomes."""
+    """The matrix for a client with ``max_retries``, restricted to some classes or outcomes.
+
+    By default every class gets ``MATRIX_OUTCOMES``, and the ``stream`` class ``STREAM_OUTCOMES``
+    too; a ``stream_cut`` among chosen ``outcomes`` only applies to the ``stream`` class.
+    """
+    chosen = None if outcomes is None else list(outcomes)
     cases = []
     for retry_class in retry_classes:
-        for outcome in outcomes:
+        streams = retry_class == "stream"
+        if chosen is None:
+            selected = [*MATRIX_OUTCOMES, *(STREAM_OUTCOMES if streams else ())]
+        else:
+            selected = [item for item in chosen if streams or item not in STREAM_OUTCOMES]
+        for outcome in selected:
             error = _error_for(outcome)
-            retryable = isinstance(outcome, str) or is_retryable_status(outcome)
+            retryable = outcome in ("connect", "read_timeout") or (
+                isinstance(outcome, int) and is_retryable_status(outcome)
+            )
             retries = retries_allowed(retry_class, max_retries) if retryable else 0
             sleeps = tuple(backoff(number) for number in range(1, retries + 1))
             cases.append(MatrixCase(outcome, retry_class, error, retries + 1, sleeps))

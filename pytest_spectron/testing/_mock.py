@@ -1,18 +1,23 @@
 """``SpectronMock``: the fake, its faults, journal and virtual clock, served to httpx by respx.
 
 It answers every httpx client in the process that calls its endpoint, including the clients an
-application builds for itself, and leaves every other host to other respx routers. The pytest
+application builds for itself, and leaves every other host to other respx routers, pytest-httpx
+or the network. It patches httpx at the client level (``_intercept``), above the transports,
+so a transport mock such as pytest-httpx never sees Spectron's requests. The pytest
 fixtures are a thin layer over it; it works as a context manager outside pytest too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from types import TracebackType
 from typing import Any
 
 import httpx
 import respx
+import respx.mocks
+from respx.patterns import Noop
 
 from pytest_spectron._settings import DEFAULT_API_KEY, DEFAULT_CONTEXT, DEFAULT_ENDPOINT
 from pytest_spectron.client import AsyncSpectron, Spectron
@@ -20,16 +25,40 @@ from pytest_spectron.testing._assertions import AttemptAssertions
 from pytest_spectron.testing._clock import VirtualClock
 from pytest_spectron.testing._fake import FakeSpectron
 from pytest_spectron.testing._faults import FaultEngine
+from pytest_spectron.testing._intercept import USING
 from pytest_spectron.testing._journal import Journal
-from pytest_spectron.testing._server import LoopbackServer
+from pytest_spectron.testing._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
+from pytest_spectron.testing._server import CLIENT_TIMEOUT, LoopbackServer
 from pytest_spectron.testing._service import SpectronService
 from pytest_spectron.testing._transport import respx_side_effect
 
-__all__ = ["SpectronMock"]
+__all__ = ["RouteConflict", "SpectronMock"]
+
+_started: list[SpectronMock] = []
+"""The mocks answering now, oldest first: on one endpoint, the newest answers."""
+
+
+class RouteConflict(AssertionError):
+    """A respx route of the test's own also answers requests to the Spectron mock's endpoint."""
+
+    def __init__(self, endpoint: str, routes: list[str]) -> None:
+        self.routes = routes
+        listed = "\n".join(f"  - {route}" for route in routes)
+        super().__init__(
+            f"respx route(s) registered by the test also match requests to the Spectron "
+            f"mock's endpoint {endpoint}:\n{listed}\n"
+            "Only one of them can answer, so the other is silently ignored. Shape Spectron's "
+            "answers through spectron_mock instead (.fail(...) for failures, .fake for state), "
+            "or point those routes, or the mock (--spectron-endpoint), at another host."
+        )
 
 
 class SpectronMock(AttemptAssertions):
-    """An in-process Spectron: state, faults, an attempt journal and a virtual clock."""
+    """An in-process Spectron: state, faults, an attempt journal and a virtual clock.
+
+    ``error_format`` picks how its error answers look: ``"json"`` (the document's, the
+    default), ``"problem"`` (``application/problem+json``) or ``"legacy"`` (``{"message"}``).
+    """
 
     def __init__(
         self,
@@ -39,6 +68,7 @@ class SpectronMock(AttemptAssertions):
         api_key: str = DEFAULT_API_KEY,
         strict: bool = True,
         clock: VirtualClock | None = None,
+        error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
     ) -> None:
         url = httpx.URL(endpoint)
         if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/"):
@@ -53,8 +83,9 @@ class SpectronMock(AttemptAssertions):
         self.api_key = api_key
         """An API key the fake accepts."""
         self.clock = clock or VirtualClock()
-        self.fake = FakeSpectron(clock=lambda: self.clock.now)
-        """The fake's state, for seeding and inspection."""
+        self.fake = FakeSpectron(clock=lambda: self.clock.now, error_format=error_format)
+        """The fake's state, for seeding and inspection; ``.error_format`` switches the format of
+        every error answer, faults' and loopback server's included."""
         self.faults = FaultEngine()
         self.journal = Journal()
         self.service = SpectronService(
@@ -64,11 +95,26 @@ class SpectronMock(AttemptAssertions):
             clock=self.clock,
             on_unroutable="raise" if strict else "answer",
         )
-        self._router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+        self._router = respx.MockRouter(
+            assert_all_called=False, assert_all_mocked=True, using=USING
+        )
         where: dict[str, Any] = {"scheme": url.scheme, "host": url.host}
         if url.port is not None:
             where["port"] = url.port
-        self._router.route(**where).mock(side_effect=respx_side_effect(self.service))
+        self._where = (url.scheme, url.host, url.port)
+        answer = respx_side_effect(self.service)
+
+        def side_effect(request: httpx.Request, **_: object) -> httpx.Response | None:
+            if self._superseded():
+                return None  # "no match": the newest mock on this endpoint answers instead
+            shadowing = self._shadowing_routes(lambda route: route.pattern.match(request))
+            if shadowing:
+                raise RouteConflict(self.endpoint, shadowing)
+            return answer(request)
+
+        # Every other request goes on: to other mocks, then down to the transports (other respx
+        # routers, pytest-httpx, this mock's own loopback server, the network).
+        self._route = self._router.route(**where).mock(side_effect=side_effect)
         self._running = ExitStack()
 
     # -- Lifecycle -----------------------------------------------------------------------------
@@ -77,6 +123,8 @@ class SpectronMock(AttemptAssertions):
         """Start answering httpx requests to the endpoint, and route retry waits to the clock."""
         self._running.enter_context(self._router)
         self._running.enter_context(self.clock.install())
+        _started.append(self)
+        self._running.callback(_started.remove, self)
         return self
 
     def stop(self) -> None:
@@ -94,19 +142,49 @@ class SpectronMock(AttemptAssertions):
     ) -> None:
         self.stop()
 
-    def serve(self) -> LoopbackServer:
+    def serve(self, *, client_timeout: float | None = CLIENT_TIMEOUT) -> LoopbackServer:
         """The same fake, faults and journal over a loopback socket, for clients that are not httpx.
 
-        Requests to the server's address are let through respx to the real socket. A request
+        Requests to the server's address go through to the real socket. A request
         no operation answers gets the fake's 404/405 problem there: a client in another process
-        or language could not see an exception raised here.
+        or language could not see an exception raised here. ``client_timeout`` is the read
+        timeout the server assumes its clients wait (the Spectron client's default): injected
+        latency beyond it holds the connection silent until the client times out, as in-process.
         """
         service = SpectronService(
             self.fake, faults=self.faults, journal=self.journal, clock=self.clock
         )
-        server = self._running.enter_context(LoopbackServer(service))
-        self._router.route(host=server.host, port=server.port).pass_through()
-        return server
+        return self._running.enter_context(LoopbackServer(service, client_timeout=client_timeout))
+
+    def assert_no_shadowing_routes(self) -> None:
+        """Raise RouteConflict if another respx router answered a request to the endpoint.
+
+        A router patched at the same level and started first answers before this mock, which
+        then never sees the request; its routes' calls are the only trace left.
+        """
+        __tracebackhide__ = True
+        shadowing = self._shadowing_routes(
+            lambda route: any(self._route.pattern.match(call.request) for call in route.calls)
+        )
+        if shadowing:
+            raise RouteConflict(self.endpoint, shadowing)
+
+    def _shadowing_routes(self, conflicts: Callable[[respx.Route], object]) -> list[str]:
+        # A catch-all route (no pattern) is a fallback by design, never a conflict; another
+        # SpectronMock on the same endpoint is superseded by the newest, never a conflict.
+        mocks = [mock._router for mock in _started]
+        return [
+            repr(route)
+            for mocker in respx.mocks.Mocker.registry.values()
+            for router in mocker.routers
+            if router not in mocks
+            for route in router.routes
+            if not isinstance(route.pattern, Noop) and conflicts(route)
+        ]
+
+    def _superseded(self) -> bool:
+        later = _started[_started.index(self) + 1 :] if self in _started else []
+        return any(mock._where == self._where for mock in later)
 
     # -- Clients -------------------------------------------------------------------------------
 

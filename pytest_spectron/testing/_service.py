@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import threading
-from http import HTTPStatus
 from typing import Any, Literal, Protocol, cast
 
 from pytest_spectron.client._catalogue import Operation, RetryClass
@@ -36,27 +36,40 @@ from pytest_spectron.testing._faults import (
 )
 from pytest_spectron.testing._journal import Journal
 from pytest_spectron.testing._problems import (
-    PROBLEM_CONTENT_TYPE,
+    DEFAULT_ERROR_FORMAT,
     TRACE_ID_HEADER,
+    ErrorFormat,
+    TraceIds,
+    error_content_type,
     new_trace_id,
     problem_response,
+    reason_phrase,
 )
 from pytest_spectron.testing._routing import NoRoute, Route, route
 
 __all__ = [
     "ADMIN_PREFIX",
+    "MAX_JSON_DEPTH",
     "FakeBackend",
     "OnUnroutable",
     "SpectronService",
     "UnroutableRequest",
+    "is_admin_path",
     "malformed_response",
     "retry_class_of",
     "status_response",
 ]
 
 ADMIN_PREFIX = "/__spectron"
+MAX_JSON_DEPTH = 200
+"""Deepest nesting of arrays and objects a JSON request body may have. Python's ``json`` recurses
+once per level and raises ``RecursionError`` near 1000; pydantic stops at about 200, so a deeper
+body could never be a valid Spectron request anyway."""
 OnUnroutable = Literal["answer", "raise"]
 _BODILESS = frozenset({204, 304})
+_JSON_START = re.compile(rb"[ \t\r\n]*[\[{]")
+_JSON_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+"""A JSON string (skipped whole, brackets inside it do not nest) or one bracket."""
 
 
 class FakeBackend(Protocol):
@@ -113,10 +126,34 @@ class SpectronService:
         # here waits for real, so serialising costs nothing.
         self._lock = threading.RLock()
 
+    @property
+    def error_format(self) -> ErrorFormat:
+        """The format of the errors answered here: the fake's (``FakeSpectron.error_format``)."""
+        # A stand-in backend without the attribute speaks the default.
+        return getattr(self.fake, "error_format", DEFAULT_ERROR_FORMAT)
+
+    def new_trace_id(self) -> str:
+        """The next trace id of the fake's sequence: faults and the fake's answers share one."""
+        trace_ids = getattr(self.fake, "trace_ids", None)
+        return trace_ids.next() if isinstance(trace_ids, TraceIds) else new_trace_id()
+
     def dispatch(self, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
-        """Answer one attempt (admin requests are answered and not journaled)."""
+        """Answer one attempt (admin requests are answered and not journaled).
+
+        A body nested deeper than ``MAX_JSON_DEPTH`` is refused with a 400 before anything reads
+        it (not journaled: the journal decodes JSON bodies too).
+        """
+        if _nested_too_deep(request.body):
+            return problem_response(
+                400,
+                f"the request body nests JSON arrays and objects more than {MAX_JSON_DEPTH} "
+                "levels deep; no Spectron request does: send a flatter document",
+                error_format=self.error_format,
+                instance=request.path,
+                trace_id=self.new_trace_id(),
+            )
         with self._lock:
-            if request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/"):
+            if is_admin_path(request.path):
                 return self._admin(request)
             return self._attempt(request)
 
@@ -135,7 +172,9 @@ class SpectronService:
         try:
             matched = route(request.method, request.path)
         except NoRoute as error:
-            not_routed = not_routed_response(error)
+            not_routed = not_routed_response(
+                error, error_format=self.error_format, trace_id=self.new_trace_id()
+            )
             self.journal.record(
                 request,
                 operation=None,
@@ -180,11 +219,17 @@ class SpectronService:
         outcome = injection.outcome
         described = injection.describe()
         if isinstance(outcome, Status):
-            return status_response(outcome, operation=matched.operation.name, request=request), (
-                described
-            )
+            return status_response(
+                outcome,
+                operation=matched.operation.name,
+                request=request,
+                error_format=self.error_format,
+                trace_id=self.new_trace_id(),
+            ), described
         if isinstance(outcome, Malformed):
-            return malformed_response(outcome), described
+            return malformed_response(
+                outcome, error_format=self.error_format, trace_id=self.new_trace_id()
+            ), described
         if isinstance(outcome, Network):
             kind = cast(NetworkFailureKind, outcome.kind)
             return NetworkFailure(kind, f"pytest-spectron fault: {described}"), described
@@ -270,6 +315,11 @@ class SpectronService:
         return _json_response(200, {"reset": ["state", "faults", "journal", "clock"]})
 
 
+def is_admin_path(path: str) -> bool:
+    """Whether a request path (raw, without the query) is one of the admin endpoints'."""
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+
+
 def retry_class_of(operation: Operation, request: ServiceRequest) -> RetryClass:
     """The retry class the client's policy gives this request (``stream`` for a streamed chat)."""
     if operation.streams:
@@ -282,24 +332,38 @@ def retry_class_of(operation: Operation, request: ServiceRequest) -> RetryClass:
     return operation.retry_class
 
 
-def status_response(outcome: Status, *, operation: str, request: ServiceRequest) -> ServiceResponse:
-    """The answer a ``Status`` outcome gives: a problem body unless the outcome brings its own."""
+def status_response(
+    outcome: Status,
+    *,
+    operation: str,
+    request: ServiceRequest,
+    error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
+    trace_id: str | None = None,
+) -> ServiceResponse:
+    """The answer a ``Status`` outcome gives: an error body unless the outcome brings its own.
+
+    The body is in the outcome's ``format``, else in ``error_format``; a ``body`` wins over both.
+    """
     extra: list[tuple[str, str]] = []
     if outcome.retry_after_header is not None:
         extra.append(("retry-after", outcome.retry_after_header))
     code = outcome.code
+    error_format = outcome.format or error_format
+    trace_id = trace_id or new_trace_id()
     if outcome.body is None:
         answer = problem_response(
             code,
             f"{operation} failed with HTTP {code} (a fault injected by pytest-spectron)",
+            error_format=error_format,
             instance=request.path,
+            trace_id=trace_id,
             headers=tuple(extra),
         )
     else:
-        content_type, body = _encode_body(outcome.body, code)
+        content_type, body = _encode_body(outcome.body, code, error_format)
         answer = ServiceResponse(
             code,
-            headers=(("content-type", content_type), (TRACE_ID_HEADER, new_trace_id()), *extra),
+            headers=(("content-type", content_type), (TRACE_ID_HEADER, trace_id), *extra),
             body=body,
         )
     if code < 200 or code in _BODILESS:
@@ -318,10 +382,15 @@ def status_response(outcome: Status, *, operation: str, request: ServiceRequest)
     return answer
 
 
-def malformed_response(outcome: Malformed) -> ServiceResponse:
+def malformed_response(
+    outcome: Malformed,
+    *,
+    error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
+    trace_id: str | None = None,
+) -> ServiceResponse:
     """The answer a ``Malformed`` outcome gives: a cut JSON document, an HTML page or nothing."""
     code = outcome.effective_status
-    phrase = _phrase(code)
+    phrase = reason_phrase(code)
     if outcome.kind == "html":
         page = (
             f"<!DOCTYPE html>\n<html><head><title>{code} {phrase}</title></head>\n"
@@ -331,7 +400,7 @@ def malformed_response(outcome: Malformed) -> ServiceResponse:
         return ServiceResponse(
             code, headers=(("content-type", "text/html; charset=utf-8"),), body=page.encode()
         )
-    content_type = "application/json" if code < 400 else PROBLEM_CONTENT_TYPE
+    content_type = "application/json" if code < 400 else error_content_type(error_format)
     if outcome.kind == "empty":
         return ServiceResponse(code, headers=(("content-type", content_type),), body=b"")
     whole = json.dumps(
@@ -343,14 +412,16 @@ def malformed_response(outcome: Malformed) -> ServiceResponse:
     ).encode()
     return ServiceResponse(
         code,
-        headers=(("content-type", content_type), (TRACE_ID_HEADER, new_trace_id())),
+        headers=(("content-type", content_type), (TRACE_ID_HEADER, trace_id or new_trace_id())),
         body=whole[: len(whole) // 2],
     )
 
 
-def _encode_body(body: dict[str, Any] | str | bytes, code: int) -> tuple[str, bytes]:
+def _encode_body(
+    body: dict[str, Any] | str | bytes, code: int, error_format: ErrorFormat
+) -> tuple[str, bytes]:
     if isinstance(body, dict):
-        kind = PROBLEM_CONTENT_TYPE if code >= 400 else "application/json"
+        kind = error_content_type(error_format) if code >= 400 else "application/json"
         return kind, json.dumps(body).encode()
     if isinstance(body, str):
         return "text/plain; charset=utf-8", body.encode()
@@ -372,8 +443,23 @@ def _bad_faults(request: ServiceRequest, detail: str) -> ServiceResponse:
     )
 
 
-def _phrase(code: int) -> str:
-    try:
-        return HTTPStatus(code).phrase
-    except ValueError:
-        return "Error"
+def _nested_too_deep(body: bytes) -> bool:
+    """Whether ``body`` is JSON whose arrays and objects nest deeper than ``MAX_JSON_DEPTH``.
+
+    Read without recursion, and only for a body that starts like a JSON array or object (a
+    multipart upload starts with its boundary): its bytes may hold any brackets.
+    """
+    if not _JSON_START.match(body):
+        return False
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False  # the common case, counted at C speed
+    depth = 0
+    for match in _JSON_NESTING.finditer(body):
+        token = match[0]
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ import pydantic
 import pytest
 import respx
 
-from pytest_spectron.client import use_sleep
+from pytest_spectron.client import AsyncSpectron, Spectron, use_sleep
 
 ENDPOINT = "https://spectron.test"
 CONTEXT = "ctx"
@@ -35,6 +36,28 @@ def sleeps() -> Iterator[list[float]]:
 
     with use_sleep(recorded.append, sleep_async):
         yield recorded
+
+
+@pytest.fixture(params=["sync", "async"])
+def call_client(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """``call_client(action, **options)``: ``action(client)`` on a fresh sync, then async, client.
+
+    The test runs once per flavour; an async action's coroutine is awaited.
+    """
+
+    def call(action: Callable[[Any], Any], **options: Any) -> Any:
+        arguments = {"context": CONTEXT, "endpoint": ENDPOINT, "api_key": API_KEY} | options
+        if request.param == "sync":
+            with Spectron(**arguments) as client:
+                return action(client)
+
+        async def main() -> Any:
+            async with AsyncSpectron(**arguments) as client:
+                return await action(client)
+
+        return asyncio.run(main())
+
+    return call
 
 
 @pytest.fixture

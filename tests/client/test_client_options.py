@@ -26,7 +26,7 @@ ENDPOINT = "https://spectron.test"
         ({"endpoint": "https://spectron.test/?a=1"}, ValueError, "query or fragment"),
         ({"endpoint": None}, TypeError, "endpoint must be a str"),
         ({"api_key": ""}, ValueError, "api_key must be a non-empty"),
-        ({"api_key": "a\nb"}, ValueError, "line breaks"),
+        ({"api_key": "a\nb"}, ValueError, "a line break"),
         ({"api_key": b"key"}, TypeError, "api_key must be a str"),
         ({"timeout": -1}, ValueError, "positive number of seconds"),
         ({"timeout": float("inf")}, ValueError, "positive number of seconds"),
@@ -53,6 +53,23 @@ def test_http_client_and_transport_are_exclusive() -> None:
         Spectron(
             "ctx", ENDPOINT, "key", http_client=httpx.Client(), transport=httpx.HTTPTransport()
         )
+
+
+@pytest.mark.parametrize(
+    ("client_class", "argument", "value", "expected"),
+    [
+        (Spectron, "http_client", httpx.AsyncClient, "httpx.Client"),
+        (AsyncSpectron, "http_client", httpx.Client, "httpx.AsyncClient"),
+        (Spectron, "transport", httpx.AsyncHTTPTransport, "httpx.BaseTransport"),
+        (AsyncSpectron, "transport", httpx.HTTPTransport, "httpx.AsyncBaseTransport"),
+    ],
+)
+def test_http_client_of_the_other_flavour_is_a_type_error(
+    client_class: type[Any], argument: str, value: Callable[[], Any], expected: str
+) -> None:
+    """An async httpx client given to the sync client, or the reverse, fails at once."""
+    with pytest.raises(TypeError, match=f"^{argument} must be an? {expected}, got "):
+        client_class("ctx", ENDPOINT, "key", **{argument: value()})
 
 
 def test_default_timeout_is_thirty_seconds() -> None:
@@ -88,14 +105,14 @@ def test_endpoint_with_base_path_is_kept(router: respx.MockRouter) -> None:
 
 
 def test_timeout_reaches_the_request(router: respx.MockRouter) -> None:
-    """The configured timeout travels with each request; streaming chat drops the read limit."""
+    """The configured timeout travels with each request, streaming chat's read limit included."""
     route = router.post("/api/v1/ctx/chat").respond(
         200, headers={"content-type": "text/event-stream"}, content=b"data: [DONE]\n\n"
     )
     with Spectron("ctx", ENDPOINT, "key", timeout=4.0) as client:
         list(client.chat("hi", stream=True))
     timeout = route.calls.last.request.extensions["timeout"]
-    assert timeout == {"connect": 4.0, "read": None, "write": 4.0, "pool": 4.0}
+    assert timeout == {"connect": 4.0, "read": 4.0, "write": 4.0, "pool": 4.0}
 
 
 def test_injected_http_client_is_used_and_left_open(router: respx.MockRouter) -> None:
@@ -103,10 +120,10 @@ def test_injected_http_client_is_used_and_left_open(router: respx.MockRouter) ->
     router.get("/api/v1/ctx/profile").respond(
         json={"static": [], "dynamic": [], "preferences": [], "instructions": []}
     )
-    http = httpx.Client(headers={"user-agent": "my-app"})
+    http = httpx.Client(headers={"x-app": "my-app"})
     with Spectron("ctx", ENDPOINT, "key", http_client=http) as client:
         client.profile()
-    assert router.calls.last.request.headers["user-agent"] == "my-app"
+    assert router.calls.last.request.headers["x-app"] == "my-app"
     assert not http.is_closed
     http.close()
 

@@ -7,11 +7,16 @@ The transport here is deliberately tiny and independent of the service layer: it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from pytest_spectron import AsyncSpectron, Spectron
+from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
 from pytest_spectron.testing._fake import FakeSpectron, not_routed_response
 from pytest_spectron.testing._routing import NoRoute, route
@@ -105,3 +110,44 @@ def client_with(transport: httpx.MockTransport) -> Iterator[ClientFactory]:
 def transport_for() -> Callable[[FakeSpectron], httpx.MockTransport]:
     """Make an httpx transport for any fake, e.g. a second one to compare answers with."""
     return lambda fake: httpx.MockTransport(answerer(fake))
+
+
+DOCUMENT_URI = "urn:spectron:openapi"
+ERROR_SCHEMA = "/components/schemas/ApiErrorResponse"
+Conformance = Callable[[Operation | None, int, Any], list[str]]
+
+
+@pytest.fixture(scope="session")
+def conformance(openapi_document: dict[str, Any]) -> Conformance:
+    """``conformance(operation, status, body)``: why an answer breaks Spectron's document.
+
+    The body is validated with ``jsonschema`` against the schema the document gives the
+    operation's ``status`` answer (``$ref``s resolve within the document). An error status the
+    operation does not list, or an answer no operation gives (``operation`` None), is held to
+    ``ApiErrorResponse``, the schema of every error the document lists; a success status it does
+    not list is a finding of its own. An empty list: the answer conforms.
+    """
+    resource = Resource(contents=openapi_document, specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
+
+    def check(operation: Operation | None, status: int, body: Any) -> list[str]:
+        pointer = ERROR_SCHEMA
+        if operation is not None:
+            method = operation.method.lower()
+            listed = openapi_document["paths"][operation.path][method]["responses"].get(str(status))
+            if listed is None and status < 400:
+                return [f"the document lists no {status} answer for {operation.name}"]
+            if listed is not None:
+                if "application/json" not in listed.get("content", {}):
+                    return []  # an answer without a JSON body: 204, raw bytes
+                escaped = operation.path.replace("~", "~0").replace("/", "~1")
+                pointer = (
+                    f"/paths/{escaped}/{method}/responses/{status}/content/application~1json/schema"
+                )
+        validator = Draft202012Validator({"$ref": DOCUMENT_URI + "#" + pointer}, registry=registry)
+        return [
+            f"{'/'.join(map(str, error.absolute_path)) or '<body>'}: {error.message}"
+            for error in validator.iter_errors(body)
+        ]
+
+    return check

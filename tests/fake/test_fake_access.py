@@ -21,11 +21,11 @@ ClientWith = Callable[..., Spectron]
 
 
 def test_missing_key_is_a_401_problem(http: httpx.Client) -> None:
-    """No bearer token: 401, as problem+json whose trace id is the x-trace-id header."""
+    """No bearer token: 401 in the document's JSON format, its trace id the x-trace-id header."""
     answer = http.get("/api/v1/ctx/state")
 
     assert answer.status_code == 401
-    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["content-type"] == "application/json"
     assert answer.json()["traceId"] == answer.headers["x-trace-id"]
     assert answer.json()["instance"] == "/api/v1/ctx/state"
 
@@ -160,11 +160,12 @@ def test_duplicate_key_name_is_a_409(client: Spectron) -> None:
 
 def test_whoami_reports_grants_and_delegation(fake: FakeSpectron, client: Spectron) -> None:
     """``whoami`` shows the key's effective grants and the on-behalf-of principal."""
-    fake.set_api_keys({"key": {"memory:read": ["team/*"]}})
+    grants = {"memory:read": ["team/*"], "grant:manage": ["*"]}
+    fake.set_api_keys({"key": grants})
 
     me = client.whoami(on_behalf_of="bot-7")
 
-    assert me.effective_grants == {"memory:read": ["team/*"]}
+    assert me.effective_grants == grants
     assert me.delegated_principal_id == "bot-7"
 
 
@@ -192,10 +193,15 @@ def test_deleted_scope_is_tombstoned(client: Spectron) -> None:
     ]
 
 
-def test_deleting_an_unregistered_scope_is_a_404(client: Spectron) -> None:
-    """An unknown scope path is a 404."""
-    with pytest.raises(SpectronNotFoundError):
-        client.scopes.delete("never/registered")
+def test_deleting_an_unregistered_scope_is_a_204(http: httpx.Client) -> None:
+    """An unknown scope path answers 204, as the document lists no 404 for ``scopes.delete``."""
+    answer = http.delete(
+        "/api/v1/ctx/scopes",
+        params={"path": "never/registered"},
+        headers={"authorization": "Bearer key"},
+    )
+
+    assert answer.status_code == 204
 
 
 def test_scope_forget_erases_the_subtree(client: Spectron, fake: FakeSpectron) -> None:
@@ -243,7 +249,7 @@ def test_principals_need_grant_manage(fake: FakeSpectron, client: Spectron) -> N
 
 
 def test_forbidden_is_a_403_problem_with_a_trace_id(fake: FakeSpectron, http: httpx.Client) -> None:
-    """A key lacking the verb gets 403 as problem+json carrying the x-trace-id."""
+    """A key lacking the verb gets a 403 error carrying the x-trace-id."""
     fake.set_api_keys({"reader": {"memory:read": ["*"]}})
 
     answer = http.post(
@@ -251,5 +257,67 @@ def test_forbidden_is_a_403_problem_with_a_trace_id(fake: FakeSpectron, http: ht
     )
 
     assert answer.status_code == 403
-    assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["traceId"] == answer.headers["x-trace-id"]
+
+
+def test_mint_key_with_a_null_body(http: httpx.Client) -> None:
+    """``keys.create`` takes a JSON ``null`` body, as the document's ``oneOf`` allows."""
+    answer = http.post(
+        "/api/v1/ctx/keys",
+        content=b"null",
+        headers={"authorization": "Bearer key", "content-type": "application/json"},
+    )
+
+    assert answer.status_code == 201
+
+
+def test_forget_scope_without_a_path_is_a_400(http: httpx.Client) -> None:
+    """``scopes.forget`` with ``{}`` is the document's 400 "Missing or invalid scope path"."""
+    answer = http.post(
+        "/api/v1/ctx/scopes/forget", json={}, headers={"authorization": "Bearer key"}
+    )
+
+    assert (answer.status_code, answer.json()["errors"][0]["field"]) == (400, "path")
+
+
+def test_official_sdk_delegation_header_is_honoured(http: httpx.Client) -> None:
+    """``X-Memory-On-Behalf-Of``, as the official Python SDK sends it, delegates the call."""
+    answer = http.get(
+        "/api/v1/ctx/me",
+        headers={"authorization": "Bearer key", "X-Memory-On-Behalf-Of": "bot-7"},
+    )
+
+    assert answer.json()["delegatedPrincipalId"] == "bot-7"
+
+
+def test_delegation_strips_the_principal_prefix(http: httpx.Client) -> None:
+    """``principal:bot-7`` and ``bot-7`` name the same principal, as Spectron reads them."""
+    answer = http.get(
+        "/api/v1/ctx/me",
+        headers={"authorization": "Bearer key", "X-Spectron-On-Behalf-Of": "principal:bot-7"},
+    )
+
+    assert answer.json()["delegatedPrincipalId"] == "bot-7"
+
+
+def test_delegation_without_grant_manage_is_a_403(fake: FakeSpectron, client: Spectron) -> None:
+    """A key without ``grant:manage`` may not act on behalf of another principal."""
+    fake.set_api_keys({"key": {"memory:read": ["*"]}})
+
+    with pytest.raises(SpectronScopeError, match="grant:manage"):
+        client.state(on_behalf_of="bot-7")
+
+
+def test_conflicting_delegation_headers_are_a_400(http: httpx.Client) -> None:
+    """Both delegation headers naming different principals is refused, naming both."""
+    answer = http.get(
+        "/api/v1/ctx/me",
+        headers={
+            "authorization": "Bearer key",
+            "X-Spectron-On-Behalf-Of": "bot-1",
+            "X-Memory-On-Behalf-Of": "bot-2",
+        },
+    )
+
+    assert answer.status_code == 400
+    assert "'bot-1', 'bot-2'" in answer.json()["message"]

@@ -129,3 +129,19 @@ def test_deleted_session_is_gone(client: Spectron) -> None:
 
     with pytest.raises(SpectronNotFoundError):
         client.sessions.turns(session.id)
+
+
+def test_context_of_an_unknown_session_is_empty(client: Spectron) -> None:
+    """``sessions.context`` lists no 404: a session that does not exist has no context."""
+    assert client.sessions.context("sess-999999", "tea").context == ""
+
+
+def test_chat_in_an_unknown_session_is_a_400_naming_the_field(http: httpx.Client) -> None:
+    """A ``sessionId`` that does not exist is an invalid request (chat lists no 404)."""
+    answer = http.post(
+        "/api/v1/ctx/chat",
+        json={"message": "hi", "sessionId": "sess-404"},
+        headers={"authorization": "Bearer key"},
+    )
+
+    assert (answer.status_code, answer.json()["errors"][0]["field"]) == (400, "sessionId")

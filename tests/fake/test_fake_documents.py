@@ -58,15 +58,15 @@ def test_identical_bytes_deduplicate(client: Spectron) -> None:
 
 
 def test_listing_pages_and_filters(client: Spectron) -> None:
-    """Pages have the asked size and the total; the MIME filter narrows the list."""
+    """Pages count from 0 (as documented) and have the asked size; the MIME filter narrows."""
     for number in range(5):
         client.documents.upload(f"doc {number}".encode(), filename=f"{number}.txt")
     client.documents.upload(b"{}", filename="data.json")
 
-    page = client.documents.list(page=2, page_size=2)
+    page = client.documents.list(page=1, page_size=2)
     json_only = client.documents.list(mime_type="application/json").documents
 
-    assert (page.total, page.page, page.page_size) == (6, 2, 2)
+    assert (page.total, page.page, page.page_size) == (6, 1, 2)
     assert [document.title for document in page.documents] == ["2.txt", "3.txt"]
     assert [document.title for document in json_only] == ["data.json"]
     assert client.documents.list(status="failed").total == 0
@@ -130,17 +130,18 @@ def test_deleted_document_is_a_404(client: Spectron) -> None:
         client.documents.fetch_raw(document.id)
 
 
-def test_metadata_after_the_file_part_is_ignored(http: httpx.Client, fake: FakeSpectron) -> None:
-    """As in Spectron, only a metadata part that precedes the file part applies."""
+def test_metadata_after_the_file_part_is_a_400(http: httpx.Client, fake: FakeSpectron) -> None:
+    """The document requires the metadata part first: one after the file is refused."""
     files = [
         ("file", ("late.txt", b"late metadata", "text/plain")),
-        ("metadata", (None, b'{"title": "Ignored"}', "application/json")),
+        ("metadata", (None, b'{"title": "Late"}', "application/json")),
     ]
 
     answer = http.post("/api/v1/ctx/documents", files=files, headers=AUTH)
 
-    assert answer.status_code == 202
-    assert fake.documents("ctx")[0].title == "late.txt"
+    assert answer.status_code == 400
+    assert "metadata part comes after the file part" in answer.json()["message"]
+    assert fake.documents("ctx") == []
 
 
 def test_upload_that_is_not_multipart_is_a_415(http: httpx.Client) -> None:
@@ -148,16 +149,15 @@ def test_upload_that_is_not_multipart_is_a_415(http: httpx.Client) -> None:
     answer = http.post("/api/v1/ctx/documents", json={"file": "x"}, headers=AUTH)
 
     assert answer.status_code == 415
-    assert answer.headers["content-type"] == "application/problem+json"
 
 
-def test_upload_without_a_file_part_is_a_422(http: httpx.Client) -> None:
+def test_upload_without_a_file_part_is_a_400(http: httpx.Client) -> None:
     """A form with metadata only names the missing ``file`` field."""
     files = [("metadata", (None, b"{}", "application/json"))]
 
     answer = http.post("/api/v1/ctx/documents", files=files, headers=AUTH)
 
-    assert answer.status_code == 422
+    assert answer.status_code == 400
     assert answer.json()["errors"] == [
         {"field": "file", "message": "the upload has no 'file' part"}
     ]
@@ -169,3 +169,36 @@ def test_seeded_document_is_served(client: Spectron, fake: FakeSpectron) -> None
 
     assert client.documents.get(document_id).mime_type == "text/markdown"
     assert client.documents.fetch_raw(document_id) == b"seeded"
+
+
+def test_reserved_label_keys_in_upload_metadata_are_a_400(
+    http: httpx.Client, fake: FakeSpectron
+) -> None:
+    """Upload labels are validated like facts: a ``_``-prefixed key is refused."""
+    files = [
+        ("metadata", (None, b'{"labels": ["_k=v"]}', "application/json")),
+        ("file", ("a.txt", b"text", "text/plain")),
+    ]
+
+    answer = http.post("/api/v1/ctx/documents", files=files, headers=AUTH)
+
+    assert (answer.status_code, answer.json()["errors"][0]["field"]) == (400, "metadata.labels")
+    assert fake.documents("ctx") == []
+
+
+def test_reprocess_without_a_body_runs_the_same_bytes_again(
+    http: httpx.Client, fake: FakeSpectron
+) -> None:
+    """A bodiless reprocess, as the official SDKs send it, bumps the version, keeps the bytes."""
+    document_id = fake.add_document("ctx", b"same bytes")
+
+    answer = http.put(f"/api/v1/ctx/documents/{document_id}", headers=AUTH)
+
+    assert answer.status_code == 202
+    [document] = fake.documents("ctx")
+    assert (document.version, document.content) == (2, b"same bytes")
+
+
+def test_page_size_is_capped_at_the_documented_100(client: Spectron) -> None:
+    """A ``pageSize`` beyond the document's maximum of 100 is served as 100."""
+    assert client.documents.list(page_size=1000).page_size == 100

@@ -8,7 +8,13 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from pytest_spectron import AsyncSpectron, FakeSpectron, Spectron, SpectronNotFoundError
+from pytest_spectron import (
+    AsyncSpectron,
+    FakeSpectron,
+    Spectron,
+    SpectronNotFoundError,
+    SpectronValidationError,
+)
 from pytest_spectron.client.models import BatchMessage, Triple, TripleEntity
 
 ALICE = TripleEntity(type="person", name="alice")
@@ -100,10 +106,11 @@ def test_remember_opens_a_session_and_records_the_turn(client: Spectron) -> None
     assert [turn.id for turn in turns] == [first.turn_id, again.turn_id]
 
 
-def test_remember_into_an_unknown_session_is_a_404(client: Spectron) -> None:
-    """Naming a session that does not exist is refused, and nothing is stored."""
-    with pytest.raises(SpectronNotFoundError, match="sess-404"):
+def test_remember_into_an_unknown_session_is_a_400(client: Spectron, fake: FakeSpectron) -> None:
+    """Naming a session that does not exist is a 400 (the document lists no 404 here)."""
+    with pytest.raises(SpectronValidationError, match="sess-404"):
         client.remember("orphan", session_id="sess-404")
+    assert fake.facts("ctx") == []
 
 
 def test_remember_many_stores_each_message_as_a_turn(client: Spectron, fake: FakeSpectron) -> None:
@@ -310,3 +317,32 @@ def test_async_client_sees_the_same_state(async_client: AsyncSpectron) -> None:
             return [hit.text for hit in (await async_client.recall("async")).hits]
 
     assert asyncio.run(main()) == ["async facts work"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("facts", {"text": "x", "labels": ["_k=v"]}),
+        ("facts/batch", {"messages": [{"role": "user", "content": "x"}], "labels": ["_k=v"]}),
+        ("chat", {"message": "x", "labels": ["_k=v"]}),
+    ],
+)
+def test_reserved_label_keys_are_a_400(
+    http: httpx.Client, fake: FakeSpectron, path: str, body: dict[str, object]
+) -> None:
+    """A label whose key starts with ``_`` is refused, as the document says, and not stored."""
+    answer = http.post(f"/api/v1/ctx/{path}", json=body, headers={"authorization": "Bearer key"})
+
+    assert (answer.status_code, answer.json()["errors"][0]["field"]) == (400, "labels")
+    assert fake.sessions("ctx") == []
+
+
+def test_history_of_an_unknown_entity_is_empty(client: Spectron) -> None:
+    """``entities.history`` lists no 404: an entity never seen has no history."""
+    assert client.entities.history("person", "nobody", "drink").history == []
+
+
+def test_elaborating_an_unknown_entity_is_a_400(client: Spectron) -> None:
+    """``elaborate`` lists 400, not 404: an unknown ``entityRef`` is an invalid request."""
+    with pytest.raises(SpectronValidationError, match="person/nobody"):
+        client.elaborate(entity_ref="entity:person/nobody")

@@ -1,8 +1,9 @@
-"""Every catalogue operation has a handler and a verb, and answers what its response type says."""
+"""Every catalogue operation has a handler and a verb; its answer fits its type and the document."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -10,10 +11,12 @@ import pydantic
 import pytest
 
 from pytest_spectron import CATALOGUE, FakeSpectron
+from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.testing._fake import OPERATION_GRANTS, PRINCIPAL_ID
 from pytest_spectron.testing._fake._call import HANDLERS
 
 HEADERS = {"authorization": "Bearer key"}
+Conformance = Callable[[Operation | None, int, Any], list[str]]
 
 # The smallest valid request for each operation: path parameters, query, JSON body.
 # ``{name}`` in a value is filled from the ids the seeded state gives.
@@ -124,11 +127,8 @@ def _filled(value: str, ids: dict[str, str]) -> str:
     return value.format(**ids)
 
 
-@pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_operation_answers_with_a_valid_body(
-    name: str, seeded: dict[str, str], http: httpx.Client
-) -> None:
-    """The operation succeeds and its body validates against the catalogue's response type."""
+def _send(name: str, seeded: dict[str, str], http: httpx.Client) -> httpx.Response:
+    """The operation's smallest valid request (``REQUESTS``), sent to the fake."""
     operation = CATALOGUE[name]
     path_parameters, query, body = REQUESTS[name]
     url = operation.expand(
@@ -142,8 +142,17 @@ def test_operation_answers_with_a_valid_body(
         request = http.build_request(
             operation.method, url, params=params, content=content, headers=HEADERS
         )
+    return http.send(request)
 
-    answer = http.send(request)
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_operation_answers_with_a_valid_body(
+    name: str, seeded: dict[str, str], http: httpx.Client
+) -> None:
+    """The operation succeeds and its body validates against the catalogue's response type."""
+    operation = CATALOGUE[name]
+
+    answer = _send(name, seeded, http)
 
     if name == "scopes.grant":
         assert answer.status_code == 501
@@ -158,6 +167,18 @@ def test_operation_answers_with_a_valid_body(
     else:
         pydantic.TypeAdapter(operation.response).validate_json(answer.content)
     assert answer.headers["x-trace-id"]
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_operation_answer_conforms_to_the_document(
+    name: str, seeded: dict[str, str], http: httpx.Client, conformance: Conformance
+) -> None:
+    """The answer's status is one the document lists, its body valid against the schema there."""
+    answer = _send(name, seeded, http)
+
+    body = answer.json() if answer.headers.get("content-type") == "application/json" else None
+
+    assert conformance(CATALOGUE[name], answer.status_code, body) == []
 
 
 def test_health_needs_no_key(http: httpx.Client) -> None:

@@ -1,4 +1,4 @@
-"""Bad requests: 400, 404, 405, 415 and 422 answers, all RFC 7807 problems with a trace id."""
+"""Bad requests: 400 for request validation, 404, 405, 415, and 422 for a bad context id."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from pytest_spectron import FakeSpectron, Spectron, SpectronNotFoundError, Spect
 AUTH = {"authorization": "Bearer key"}
 
 
-def test_bad_body_is_a_422_listing_each_field(http: httpx.Client) -> None:
+def test_bad_body_is_a_400_listing_each_field(http: httpx.Client) -> None:
     """A body failing the request model names every failing field, with a message each."""
     answer = http.post("/api/v1/ctx/query", json={"k": "many", "extra": 1}, headers=AUTH)
 
     errors = answer.json()["errors"]
 
-    assert answer.status_code == 422
-    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/json"
     assert sorted(error["field"] for error in errors) == ["extra", "k", "query"]
     assert all(error["message"] for error in errors)
 
@@ -40,27 +40,27 @@ def test_body_that_is_not_json_is_a_400(http: httpx.Client, fake: FakeSpectron) 
     assert fake.facts("ctx") == []
 
 
-def test_fact_without_text_or_triples_is_a_422(http: httpx.Client) -> None:
+def test_fact_without_text_or_triples_is_a_400(http: httpx.Client) -> None:
     """An empty fact names the missing ``text`` field."""
     answer = http.post("/api/v1/ctx/facts", json={}, headers=AUTH)
 
-    assert answer.status_code == 422
+    assert answer.status_code == 400
     assert [error["field"] for error in answer.json()["errors"]] == ["text"]
 
 
-@pytest.mark.parametrize("query", ["page=zero", "page=0", "pageSize=-1", "status=lost"])
-def test_bad_query_parameter_is_a_422(http: httpx.Client, query: str) -> None:
+@pytest.mark.parametrize("query", ["page=zero", "page=-1", "pageSize=-1"])
+def test_bad_query_parameter_is_a_400(http: httpx.Client, query: str) -> None:
     """A query parameter that is not a valid value names the parameter."""
     answer = http.get(f"/api/v1/ctx/documents?{query}", headers=AUTH)
 
-    assert answer.status_code == 422
+    assert answer.status_code == 400
     assert answer.json()["errors"][0]["field"] == query.partition("=")[0]
 
 
 def test_invalid_page_through_the_client_is_a_validation_error(client: Spectron) -> None:
-    """The typed client raises its validation error for a 422."""
+    """The typed client raises its validation error for the 400."""
     with pytest.raises(SpectronValidationError):
-        client.documents.list(page=0)
+        client.documents.list(page=-1)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_wrong_method_is_a_405_with_allow(http: httpx.Client) -> None:
     answer = http.delete("/api/v1/ctx/state", headers=AUTH)
 
     assert (answer.status_code, answer.headers["allow"]) == (405, "GET")
-    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["content-type"] == "application/json"
 
 
 def test_malformed_inspect_ref_is_a_400(http: httpx.Client) -> None:
@@ -113,8 +113,61 @@ def test_malformed_inspect_ref_is_a_400(http: httpx.Client) -> None:
     assert "attribute:<type>/<name>/<key>" in answer.json()["detail"]
 
 
-def test_missing_required_query_parameter_is_a_422(http: httpx.Client) -> None:
+def test_missing_required_query_parameter_is_a_400(http: httpx.Client) -> None:
     """``inspect`` without ``ref`` names the parameter."""
     answer = http.get("/api/v1/ctx/inspect", headers=AUTH)
 
-    assert (answer.status_code, answer.json()["errors"][0]["field"]) == (422, "ref")
+    assert (answer.status_code, answer.json()["errors"][0]["field"]) == (400, "ref")
+
+
+@pytest.mark.parametrize(
+    "context", ["no%20spaces", "a%2Fb", "-leading-dash", "x" * 129, "caf%C3%A9", "%2E%2E"]
+)
+def test_invalid_context_id_is_a_422(http: httpx.Client, fake: FakeSpectron, context: str) -> None:
+    """A context id outside the fake's pattern gets the document's 422, and no state."""
+    answer = http.get(f"/api/v1/{context}/state", headers=AUTH)
+
+    assert answer.status_code == 422
+    assert "invalid context id" in answer.json()["message"]
+    assert fake.contexts() == []
+
+
+@pytest.mark.parametrize("context", ["acme-prod", "Team.notes_2", "7", "x" * 128])
+def test_valid_context_ids_are_served(http: httpx.Client, context: str) -> None:
+    """Letters, digits, ``.``, ``_`` and ``-``, up to 128, starting alphanumeric, are served."""
+    assert http.get(f"/api/v1/{context}/state", headers=AUTH).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        "documents?page=0&pageSize=0",
+        "documents/{document}/chunks?page=0&pageSize=0",
+        "documents/keywords?page=0&pageSize=0",
+        "traces?limit=0",
+        "audit?limit=0",
+        "entities?limit=0&offset=0",
+        "sessions/{session}/turns?limit=0&offset=0",
+    ],
+)
+def test_zero_pages_and_limits_are_accepted(
+    http: httpx.Client, fake: FakeSpectron, listing: str
+) -> None:
+    """``page=0``, ``pageSize=0`` and ``limit=0`` pass, as the document's ``minimum: 0`` says."""
+    fake.add_fact("ctx", "a fact in a session")
+    ids = {"document": fake.add_document("ctx", b"text"), "session": fake.sessions("ctx")[0].id}
+
+    answer = http.get(f"/api/v1/ctx/{listing.format(**ids)}", headers=AUTH)
+
+    assert answer.status_code == 200, answer.text
+
+
+def test_page_size_zero_is_an_empty_page_with_the_total(
+    client: Spectron, fake: FakeSpectron
+) -> None:
+    """``pageSize=0`` lists nothing and still counts every document."""
+    fake.add_document("ctx", b"one")
+
+    page = client.documents.list(page=0, page_size=0)
+
+    assert (page.documents, page.total) == ([], 1)

@@ -25,12 +25,16 @@ def run_case(mock: SpectronMock, case: MatrixCase, flavour: str) -> BaseExceptio
     try:
         if flavour == "sync":
             with mock.client() as client:
-                call(client)
+                result = call(client)
+                if case.retry_class == "stream":
+                    list(result)  # a stream's failures surface while it is read
         else:
 
             async def main() -> None:
                 async with mock.async_client() as client:
-                    await call(client)
+                    result = await call(client)
+                    if case.retry_class == "stream":
+                        _ = [chunk async for chunk in result]
 
             asyncio.run(main())
     except Exception as error:
@@ -50,13 +54,13 @@ def test_matrix_case_holds_for_the_client(case: MatrixCase, flavour: str) -> Non
 
 
 def test_matrix_covers_every_outcome_and_retry_class() -> None:
-    """Thirteen failures for each of the four retry classes, each once."""
-    assert len(STATUS_MATRIX) == 13 * 4
+    """Thirteen failures for each of the four retry classes, and a cut for streams, each once."""
+    assert len(STATUS_MATRIX) == 13 * 4 + 1
     assert {(case.outcome, case.retry_class) for case in STATUS_MATRIX} == {
         (outcome, retry_class)
         for outcome in MATRIX_OUTCOMES
         for retry_class in ("read", "idempotent_write", "write", "stream")
-    }
+    } | {("stream_cut", "stream")}
 
 
 @pytest.mark.parametrize(

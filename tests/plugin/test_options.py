@@ -47,7 +47,13 @@ def test_command_line_wins_over_ini(pytester: pytest.Pytester) -> None:
         ("--spectron-endpoint=http://h.test/base", "*spectron_endpoint*without a path*"),
         ("--spectron-strict=maybe", "*--spectron-strict / spectron_strict: got 'maybe'*"),
         ("--spectron-report=2", "*--spectron-report / spectron_report*true or false*"),
+        ("--spectron-context=", "*--spectron-context / spectron_context: got ''*non-empty*"),
+        ("--spectron-endpoint=", "*--spectron-endpoint / spectron_endpoint: got ''*"),
         ("--spectron-api-key=has space", "*--spectron-api-key / spectron_api_key: got ***"),
+        (
+            "--spectron-assert-all-faults-used=maybe",
+            "*--spectron-assert-all-faults-used / spectron_assert_all_faults_used: got 'maybe'*",
+        ),
     ],
 )
 def test_bad_option_values_are_usage_errors(
@@ -68,7 +74,7 @@ def test_lenient_mode_answers_unroutable_requests_with_404(pytester: pytest.Pyte
         def test_lenient(spectron_mock):
             answer = httpx.get(spectron_mock.endpoint + "/api/v1/ctx/nothing")
             assert answer.status_code == 404
-            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.headers["content-type"] == "application/json"
         """
     )
     pytester.runpytest("--spectron-strict=false").assert_outcomes(passed=1)

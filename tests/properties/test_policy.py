@@ -64,7 +64,8 @@ def expected(script: list[Outcome], retry_class: str, max_retries: int) -> Expec
 def failure(outcome: Outcome, retry_class: str) -> type[SpectronError] | None:
     """The error one attempt's outcome gives, or None when the attempt succeeds.
 
-    A streamed chat has no read timeout, so no latency makes it time out.
+    A streamed chat keeps its read timeout until the headers arrive, so latency beyond it times
+    the stream out like any other call.
     """
     if isinstance(outcome, Status) and outcome.code < 300:
         # A 2xx whose body is not the operation's answer: never retried, whatever the class.
@@ -74,7 +75,7 @@ def failure(outcome: Outcome, retry_class: str) -> type[SpectronError] | None:
     if isinstance(outcome, Network):
         timeouts = ("connect_timeout", "read_timeout")
         return SpectronTimeoutError if outcome.kind in timeouts else SpectronConnectionError
-    if isinstance(outcome, Latency) and retry_class != "stream" and outcome.seconds > TIMEOUT:
+    if isinstance(outcome, Latency) and outcome.seconds > TIMEOUT:
         return SpectronTimeoutError
     return None
 

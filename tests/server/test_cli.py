@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from pytest_spectron.testing import _cli, _server
+
 WAIT = 30.0
 """Seconds a test waits at most for the command (a cold interpreter start included)."""
 COMMAND = (sys.executable, "-m", "pytest_spectron")
@@ -80,7 +82,8 @@ def test_serve_help_shows_the_fault_grammar() -> None:
         [*COMMAND, "serve", "--help"], capture_output=True, text=True, timeout=WAIT
     )
     assert done.returncode == 0
-    for option in ("--host", "--port", "--context", "--api-key", "--fault"):
+    options = ("--host", "--port", "--context", "--api-key", "--fault")
+    for option in (*options, "--idle-timeout", "--max-connections"):
         assert option in done.stdout
     assert "fault spec grammar:" in done.stdout
 
@@ -144,7 +147,55 @@ def test_bad_port_exits_2() -> None:
         [*COMMAND, "serve", "--port", "70000"], capture_output=True, text=True, timeout=WAIT
     )
     assert done.returncode == 2
-    assert "70000 is not a port number (0-65535)" in done.stderr
+    assert "'70000' is not a port number (0-65535)" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--port", "+80", "is not a port number (0-65535)"),
+        ("--port", "\u0668\u0660", "is not a port number (0-65535)"),
+        ("--port", " 80", "is not a port number (0-65535)"),
+        ("--idle-timeout", "-1", "is not a number of seconds (0 or more"),
+        ("--idle-timeout", "soon", "is not a number of seconds (0 or more"),
+        ("--idle-timeout", "inf", "is not a number of seconds (0 or more"),
+        ("--max-connections", "0", "is not a number of connections (1 or more)"),
+        ("--max-connections", "²", "is not a number of connections (1 or more)"),
+    ],
+)
+def test_bad_number_option_exits_2(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, message: str
+) -> None:
+    """A number option takes ASCII digits in its range only: else exit 2 naming the value."""
+    with pytest.raises(SystemExit) as exited:
+        _cli.main(["serve", option, value])
+    assert exited.value.code == 2
+    assert f"argument {option}: {value!r} {message}" in capsys.readouterr().err
+
+
+def test_defaults_in_help_are_the_servers() -> None:
+    """The defaults ``serve --help`` shows (kept import-free) are the server's own."""
+    assert (
+        _cli.DEFAULT_IDLE_TIMEOUT,
+        _cli.DEFAULT_MAX_CONNECTIONS,
+        _cli.DEFAULT_CLIENT_TIMEOUT,
+    ) == (_server.IDLE_TIMEOUT, _server.MAX_CONNECTIONS, _server.CLIENT_TIMEOUT)
+
+
+def test_idle_timeout_closes_a_silent_connection(serve: Serve) -> None:
+    """``--idle-timeout 0.2``: a connection that sends nothing is closed without an answer."""
+    served = serve("--idle-timeout", "0.2")
+    address = httpx.URL(served.url)
+    with socket.create_connection((address.host, address.port), timeout=WAIT) as connection:
+        assert connection.recv(1024) == b""
+
+
+def test_max_connections_turns_the_next_one_away(serve: Serve) -> None:
+    """``--max-connections 1``: with one client connected, the next connection gets a 503."""
+    served = serve("--max-connections", "1")
+    with httpx.Client(base_url=served.url, timeout=WAIT) as first:
+        assert first.get("/__spectron/faults").status_code == 200
+        assert httpx.get(f"{served.url}/__spectron/faults", timeout=WAIT).status_code == 503
 
 
 def test_port_in_use_exits_1_naming_the_address() -> None:

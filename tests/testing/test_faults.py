@@ -77,8 +77,9 @@ def test_parse_outcome_accepts_every_spelling(value: object, expected: Outcome) 
     ("value", "message"),
     [
         ("rest", "'rest' is not a fault outcome; did you mean 'reset'?"),
-        ("banana", "'banana' is not a fault outcome. Accepted: an HTTP status"),
-        (700, "700 is not an HTTP status 100-599"),
+        ("banana", "'banana' is not a fault outcome. Accepted: a final HTTP status"),
+        (700, "700 is not a final HTTP status 200-599"),
+        (101, "101 is not a final HTTP status 200-599: a 1xx status is an interim answer"),
         (True, "True is not a fault outcome"),
         ("latency", "latency needs seconds, as in 'latency:2.5'"),
         ("latency:soon", "expected seconds, got 'soon'"),
@@ -89,6 +90,12 @@ def test_parse_outcome_accepts_every_spelling(value: object, expected: Outcome) 
         ({"error": "rest"}, "did you mean 'reset'?"),
         ({"latency": -1}, "Latency must be more than 0 seconds"),
         (2.5, "2.5 is not a fault outcome"),
+        ("²", "'²' is not a fault outcome"),
+        ("stream_cut:²", "expected a frame count (digits 0-9), got '²'"),
+        ("html:\uff15\uff10\uff12", "expected an HTTP status (digits 0-9)"),
+        ("latency:٢", "expected seconds, got '٢'"),
+        ("latency:1_0", "expected seconds, got '1_0'"),
+        ("429:1e999", "expected Retry-After seconds, got '1e999'"),
     ],
 )
 def test_parse_outcome_rejects_with_a_clear_message(value: object, message: str) -> None:
@@ -101,13 +108,14 @@ def test_parse_outcome_rejects_with_a_clear_message(value: object, message: str)
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: Status(99), "99 is not an HTTP status 100-599"),
+        (lambda: Status(99), "99 is not a final HTTP status 200-599"),
+        (lambda: Status(100), "a 1xx status is an interim answer"),
         (lambda: Status(503, retry_after=-1), "retry_after must be 0 or more seconds"),
         (lambda: Status(503, headers={"a": 1}), "headers must map str to str"),  # type: ignore[dict-item]
         (lambda: Network("rest"), "did you mean 'reset'?"),
         (lambda: Latency(0), "more than 0 seconds"),
         (lambda: Malformed("xml"), "is not one of truncated_json, html, empty"),
-        (lambda: Malformed("html", 42), "42 is not an HTTP status"),
+        (lambda: Malformed("html", 42), "42 is not a final HTTP status"),
         (lambda: StreamCut(-1), "frame count >= 0"),
     ],
 )
@@ -335,8 +343,14 @@ def test_spec_rate_and_seed_are_read() -> None:
         ("state=", "empty step"),
         ("state=503,,503", "empty step"),
         ("state=rest", "did you mean 'reset'"),
-        ("state=503x0", "the count after 'x' must be 1 or more"),
-        ("state=700", "700 is not an HTTP status"),
+        ("state=503x0", "the count after 'x' must be 1 to 10000, got 0"),
+        ("state=503x10001", "the count after 'x' must be 1 to 10000, got 10001"),
+        ("state=503x999999999,ok", "the count after 'x' must be 1 to 10000"),
+        ("state=" + ",".join(["503x5000"] * 3), "the steps cover more than 10000 attempts"),
+        ("state=503x²", "'503x²' is not a fault outcome"),
+        ("state=503x" + "9" * 5000, "is not a fault outcome"),
+        ("state=503@0.5~²", "expected an int seed (digits 0-9), got '²'"),
+        ("state=700", "700 is not a final HTTP status"),
         ("state=503@2", "rate must be a probability in (0, 1]"),
         ("state=503@often", "expected a probability"),
         ("state=503@0.5~x", "expected an int seed"),

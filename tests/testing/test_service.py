@@ -113,7 +113,7 @@ def test_status_fault_answers_problem_json_instead_of_the_fake(
         429,
         "Too Many Requests",
     )
-    assert headers(result)["content-type"] == "application/problem+json"
+    assert headers(result)["content-type"] == "application/json"
     assert headers(result)["retry-after"] == "2"
     assert headers(result)["x-trace-id"] == problem["traceId"]
     assert fake.handled == []
@@ -328,7 +328,7 @@ def test_admin_post_bad_fault_is_422_and_adds_nothing(service: SpectronService) 
     problem = body(result)
     assert (answer(result).status, headers(result)["content-type"]) == (
         422,
-        "application/problem+json",
+        "application/json",
     )
     assert SPEC_GRAMMAR in problem["detail"]
     assert service.faults.faults() == []
@@ -340,6 +340,13 @@ def test_admin_post_non_json_is_422(service: SpectronService) -> None:
     result = service.dispatch(request)
     assert answer(result).status == 422
     assert "the body is not JSON" in body(result)["detail"]
+
+
+def test_admin_post_spec_with_non_ascii_digits_is_422(service: SpectronService) -> None:
+    """``state=503x²``: ``²`` is no count; a 422 problem showing the grammar, not a 500."""
+    result = service.dispatch(post("/__spectron/faults", {"spec": "state=503x²"}))
+    assert answer(result).status == 422
+    assert "'503x²' is not a fault outcome" in body(result)["detail"]
 
 
 def test_admin_delete_faults_clears_them(service: SpectronService) -> None:
@@ -415,6 +422,25 @@ def test_wrong_method_gets_the_fakes_405(real: SpectronService) -> None:
     """A known path with the wrong method is answered 405 with Allow."""
     result = real.dispatch(ServiceRequest("DELETE", "/api/v1/ctx/state"))
     assert (answer(result).status, headers(result)["allow"]) == (405, "GET")
+
+
+def test_json_nested_too_deep_is_a_400_and_not_journaled(real: SpectronService) -> None:
+    """A 100,000-deep JSON body gets a 400 problem (not a RecursionError 500), unjournaled."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+    request = dataclasses.replace(post("/api/v1/ctx/facts", {}), body=deep)
+    result = real.dispatch(request)
+    assert answer(result).status == 400
+    assert "more than 200 levels deep" in body(result)["detail"]
+    assert real.journal.attempts() == []
+
+
+def test_brackets_inside_json_strings_do_not_nest(
+    real: SpectronService, real_fake: FakeSpectron
+) -> None:
+    """Brackets inside a string are text: a fact made of 1000 ``[`` is stored."""
+    request = post("/api/v1/ctx/facts", {"text": "[" * 1000}, headers={"authorization": "Bearer k"})
+    assert answer(real.dispatch(request)).status == 200
+    assert [fact.text for fact in real_fake.facts("ctx")] == ["[" * 1000]
 
 
 def test_faulted_remember_stores_nothing_and_the_retry_stores_once(

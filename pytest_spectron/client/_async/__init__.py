@@ -1,1 +1,1 @@
-"""The asynchronous client: the source the sync client is generated from."""
+"""The asynchronous client: ``AsyncSpectron``, its namespaces and its chat stream."""

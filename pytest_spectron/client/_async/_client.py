@@ -1,17 +1,17 @@
-"""The asynchronous Spectron client: every method is awaited."""
+"""The asynchronous Spectron client and its memory verbs."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Literal, cast, overload
+from collections.abc import Sequence
+from typing import Literal, overload
 
 import httpx
-from httpx_sse import EventSource
 
+from pytest_spectron.client import _catalogue as ops
 from pytest_spectron.client import models as m
+from pytest_spectron.client._async._base_client import AsyncBaseClient
+from pytest_spectron.client._async._documents import AsyncDocuments
 from pytest_spectron.client._async._resources import (
-    AsyncDocuments,
     AsyncEntities,
     AsyncKeys,
     AsyncLifecycle,
@@ -20,69 +20,38 @@ from pytest_spectron.client._async._resources import (
     AsyncSessions,
     AsyncTraces,
 )
-from pytest_spectron.client._catalogue import CATALOGUE
-from pytest_spectron.client._chat import DONE, ChatChunk, parse_chunk
-from pytest_spectron.client._exceptions import SpectronStreamError
-from pytest_spectron.client._options import (
-    DEFAULT_TIMEOUT,
-    NOT_GIVEN,
-    ClientOptions,
-    NotGiven,
-    TimeoutTypes,
-)
-from pytest_spectron.client._retry import (
-    DEFAULT_MAX_RETRIES,
-    async_sleep,
-    backoff,
-    is_retryable_status,
-    retries_allowed,
-)
+from pytest_spectron.client._async._stream import AsyncChatStream
+from pytest_spectron.client._options import ClientOptions
 from pytest_spectron.client._scopes import ScopeSelector
-from pytest_spectron.client._wire import (
-    Call,
-    FileContent,
-    api_error,
-    build_call,
-    connection_error,
-    decode_result,
-    request_body,
-)
+from pytest_spectron.client._wire import build_call, request_body
 
-__all__ = ["AsyncChatStream", "AsyncSpectron"]
+__all__ = ["AsyncSpectron"]
 
 
-class AsyncSpectron:
-    """Asynchronous client for one Spectron context; every method is awaited.
+class AsyncSpectron(AsyncBaseClient):
+    """Asynchronous client for one Spectron context: ``async with AsyncSpectron(…) as client``.
 
     Follows Spectron's documented retry policy: reads and ``remember`` / ``remember_many`` are
     retried on connection errors, timeouts and 5xx (up to ``max_retries`` times, waiting 0.25 s,
     0.5 s, then 1.0 s); every other call is sent once; no 4xx is retried.
+
+    Every method takes ``on_behalf_of``, the principal to act for, sent as the
+    ``X-Spectron-On-Behalf-Of`` header; its arguments are validated before anything is sent.
+
+    :param context: the context id every call addresses (``/api/v1/{context_id}/…``).
+    :param endpoint: the server's absolute ``http(s)`` URL; a path prefix is kept.
+    :param api_key: the API key, sent as ``Authorization: Bearer …`` and never shown.
+    :param timeout: seconds for every phase, an ``httpx.Timeout``, or None for no timeout.
+    :param max_retries: retries allowed after a retryable call's first attempt; 0 disables them.
+    :param http_client: an ``httpx.AsyncClient`` to send with; used as is and never closed.
+    :param transport: an ``httpx.AsyncBaseTransport`` for the client built here.
+    :raises TypeError: if an argument has the wrong type, or an httpx object the other flavour.
+    :raises ValueError: if an argument is out of range, or both ``http_client`` and
+        ``transport`` are given.
     """
 
-    def __init__(
-        self,
-        context: str,
-        endpoint: str | httpx.URL,
-        api_key: str,
-        *,
-        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        if http_client is not None and transport is not None:
-            raise ValueError("pass either http_client or transport, not both")
-        options = ClientOptions.create(
-            context, endpoint, api_key, timeout=timeout, max_retries=max_retries
-        )
-        owns_http = http_client is None
-        http = http_client or httpx.AsyncClient(transport=transport)
-        self._setup(options, http, owns_http=owns_http)
-
     def _setup(self, options: ClientOptions, http: httpx.AsyncClient, *, owns_http: bool) -> None:
-        self._options = options
-        self._http = http
-        self._owns_http = owns_http
+        super()._setup(options, http, owns_http=owns_http)
         self.documents = AsyncDocuments(self)
         """Documents: upload, list, get, reprocess, delete, raw bytes, chunks, keywords, query."""
         self.sessions = AsyncSessions(self)
@@ -98,63 +67,7 @@ class AsyncSpectron:
         self.traces = AsyncTraces(self)
         """Retrieval and response traces, and their statistics."""
         self.lifecycle = AsyncLifecycle(self)
-        """Importance decay and expiry."""
-
-    @property
-    def context(self) -> str:
-        """The context id every call addresses."""
-        return self._options.context
-
-    @property
-    def endpoint(self) -> httpx.URL:
-        """The base URL of the Spectron server."""
-        return self._options.endpoint
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """The timeout applied to every request."""
-        return self._options.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """How many times a retryable call may be retried after its first attempt."""
-        return self._options.max_retries
-
-    def with_options(
-        self,
-        *,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> AsyncSpectron:
-        """A copy with other settings that shares this client's connection pool."""
-        copy = object.__new__(type(self))
-        options = self._options.with_changes(timeout=timeout, max_retries=max_retries)
-        copy._setup(options, self._http, owns_http=False)
-        return copy
-
-    async def aclose(self) -> None:
-        """Close the connection pool, unless it was passed in by the caller."""
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> AsyncSpectron:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __repr__(self) -> str:
-        return (
-            f"<{type(self).__name__} context={self.context!r} endpoint={str(self.endpoint)!r} "
-            f"max_retries={self.max_retries}>"
-        )
-
-    # -- Memory verbs ------------------------------------------------------------------------
+        """Importance decay and expiry, and the store check ``fsck``."""
 
     async def remember(
         self,
@@ -171,7 +84,26 @@ class AsyncSpectron:
         idempotency_key: str | None = None,
         on_behalf_of: str | None = None,
     ) -> m.FactsResponse:
-        """Store a fact, as free text or triples; retried safely under one Idempotency-Key."""
+        """Store a fact, as free text or triples; retried safely under one Idempotency-Key.
+
+        :param text: the fact as free text, read as ``infer`` says.
+        :param triples: the fact as subject, predicate, object triples (with ``infer="triples"``).
+        :param session_id: an existing session to record the turn in.
+        :param role: who said it: ``user`` (the default), ``assistant``, ``system`` or ``tool``.
+        :param labels: ``key=value`` labels stamped on the stored rows.
+        :param scopes: the scopes written to: a path, a list of paths, or a list of clauses.
+        :param memory_category: ``identity``, ``knowledge`` or ``context``, instead of the one
+            inferred.
+        :param observed_at: when the fact was known (RFC 3339), to backfill history.
+        :param infer: how ``text`` is read: ``full`` (the default, extracted by the server's
+            model), ``triples``, ``preview`` (a dry run) or ``none`` (stored as is).
+        :param idempotency_key: the key every attempt carries; derived from the request as the
+            official SDKs derive it unless given.
+        :param on_behalf_of: the principal to act for.
+        :return: what was stored.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes, after any retries.
+        """
         body = request_body(
             m.FactsRequest,
             text=text,
@@ -184,11 +116,8 @@ class AsyncSpectron:
             observed_at=observed_at,
             infer=infer,
         )
-        return cast(
-            m.FactsResponse,
-            await self._call(
-                "remember", body=body, idempotency_key=idempotency_key, on_behalf_of=on_behalf_of
-            ),
+        return await self._call(
+            ops.REMEMBER, body=body, idempotency_key=idempotency_key, on_behalf_of=on_behalf_of
         )
 
     async def remember_many(
@@ -203,7 +132,22 @@ class AsyncSpectron:
         idempotency_key: str | None = None,
         on_behalf_of: str | None = None,
     ) -> m.FactsBatchResponse:
-        """Store a batch of conversation messages; retried safely under one Idempotency-Key."""
+        """Store a conversation, one turn per message; retried safely under one Idempotency-Key.
+
+        :param messages: the messages, each a ``BatchMessage`` or a dict with ``role`` and
+            ``content`` (and ``ts``, its time).
+        :param session_id: an existing session to record the turns in.
+        :param labels: ``key=value`` labels recorded with the batch.
+        :param scopes: the scopes written to: a path, a list of paths, or a list of clauses.
+        :param extract: ``per_message`` or ``whole_conversation``: what facts are drawn from.
+        :param infer: how the messages are read, as in ``remember``.
+        :param idempotency_key: the key every attempt carries; derived from the request as the
+            official SDKs derive it unless given.
+        :param on_behalf_of: the principal to act for.
+        :return: what was stored.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes, after any retries.
+        """
         body = request_body(
             m.FactsBatchRequest,
             messages=messages,
@@ -213,14 +157,11 @@ class AsyncSpectron:
             extract=extract,
             infer=infer,
         )
-        return cast(
-            m.FactsBatchResponse,
-            await self._call(
-                "remember_many",
-                body=body,
-                idempotency_key=idempotency_key,
-                on_behalf_of=on_behalf_of,
-            ),
+        return await self._call(
+            ops.REMEMBER_MANY,
+            body=body,
+            idempotency_key=idempotency_key,
+            on_behalf_of=on_behalf_of,
         )
 
     async def recall(
@@ -243,7 +184,31 @@ class AsyncSpectron:
         source: str | None = None,
         on_behalf_of: str | None = None,
     ) -> m.QueryMemoryResponse:
-        """Find the memories that best match ``query`` (a POST read: sent once)."""
+        """Find the memories that best match ``query`` (a POST read: sent once).
+
+        The time arguments are RFC 3339 instants; each left out means "now" or "unbounded".
+
+        :param query: what to look for, in plain words.
+        :param k: the most hits to return (the server's default 10, at most 50).
+        :param labels: ``key=value`` labels every hit must carry.
+        :param lens: narrows what is read: a path, a list of paths, or a list of clauses.
+        :param scope_view: how wide to read: ``strict`` (the default), ``merged`` or
+            ``crossTeam``.
+        :param session_id: the session the question belongs to.
+        :param mode: ``hybrid``, ``vector``, ``bm25`` or ``graph`` retrieval.
+        :param include: which families of result to return.
+        :param include_duplicates: also return chunks flagged as near-duplicates of older ones.
+        :param location: a geographic filter on entities and memory chunks.
+        :param as_of: read memory as it was known at this time.
+        :param at_instant: read memory as the system held it at this time.
+        :param valid_from: only facts valid (in the world) from this time on.
+        :param valid_until: only facts valid (in the world) until this time.
+        :param source: a free-form label of where the question comes from.
+        :param on_behalf_of: the principal to act for.
+        :return: the hits, best first, with how the query was answered.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes.
+        """
         body = request_body(
             m.QueryMemoryRequest,
             query=query,
@@ -262,9 +227,7 @@ class AsyncSpectron:
             valid_until=valid_until,
             source=source,
         )
-        return cast(
-            m.QueryMemoryResponse, await self._call("recall", body=body, on_behalf_of=on_behalf_of)
-        )
+        return await self._call(ops.RECALL, body=body, on_behalf_of=on_behalf_of)
 
     async def forget(
         self,
@@ -274,11 +237,18 @@ class AsyncSpectron:
         purge: bool | None = None,
         on_behalf_of: str | None = None,
     ) -> m.ForgetResponse:
-        """Delete the memories matching ``query``; ``dry_run`` only counts them."""
+        """Delete the memories matching ``query`` (sent once).
+
+        :param query: what to forget, matched by similarity.
+        :param dry_run: only count what would be deleted; nothing is written.
+        :param purge: erase for good (the right to be forgotten), not soft-delete.
+        :param on_behalf_of: the principal to act for.
+        :return: how many memories were (or would be) deleted.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes.
+        """
         body = request_body(m.ForgetRequest, query=query, dry_run=dry_run, purge=purge)
-        return cast(
-            m.ForgetResponse, await self._call("forget", body=body, on_behalf_of=on_behalf_of)
-        )
+        return await self._call(ops.FORGET, body=body, on_behalf_of=on_behalf_of)
 
     @overload
     async def chat(
@@ -320,7 +290,21 @@ class AsyncSpectron:
         bypass_cache: bool | None = None,
         on_behalf_of: str | None = None,
     ) -> m.ChatResponse | AsyncChatStream:
-        """Answer ``message`` from memory; with ``stream=True``, yield the answer in chunks."""
+        """Answer ``message`` from memory, whole or streamed in chunks (sent once, never replayed).
+
+        :param message: the user's message; it is stored, as is the answer.
+        :param stream: answer with an ``AsyncChatStream`` of chunks instead of the whole reply.
+        :param session_id: the session to continue.
+        :param labels: ``key=value`` labels stamped on the rows the chat stores.
+        :param scopes: the conversation's scopes: a path, a list of paths, or a list of clauses.
+        :param model: the model to answer with, instead of the server's.
+        :param bypass_cache: skip the server's response cache for a fresh answer.
+        :param on_behalf_of: the principal to act for.
+        :return: the reply; with ``stream=True``, the stream to read with ``async for`` and
+            close (``async with`` does).
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes.
+        """
         body = request_body(
             m.ChatRequest,
             message=message,
@@ -332,16 +316,9 @@ class AsyncSpectron:
             bypass_cache=bypass_cache,
         )
         if not stream:
-            return cast(
-                m.ChatResponse, await self._call("chat", body=body, on_behalf_of=on_behalf_of)
-            )
+            return await self._call(ops.CHAT, body=body, on_behalf_of=on_behalf_of)
         call = build_call(
-            self._http,
-            self._options,
-            CATALOGUE["chat"],
-            body=body,
-            on_behalf_of=on_behalf_of,
-            stream=True,
+            self._http, self._options, ops.CHAT, body=body, on_behalf_of=on_behalf_of, stream=True
         )
         return AsyncChatStream(call, await self._send(call, stream=True))
 
@@ -353,26 +330,38 @@ class AsyncSpectron:
         observation_limit: int | None = None,
         on_behalf_of: str | None = None,
     ) -> m.ConsolidateResponse:
-        """Merge observations into consolidated facts; ``dry_run`` reports without writing."""
+        """Pool recent facts and consolidate them into observations (sent once).
+
+        :param dry_run: report what would change without writing.
+        :param fact_limit: the most recent facts to pool.
+        :param observation_limit: the most observations to write.
+        :param on_behalf_of: the principal to act for.
+        :return: what was (or would be) consolidated.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes.
+        """
         body = request_body(
             m.ConsolidateRequest,
             dry_run=dry_run,
             fact_limit=fact_limit,
             observation_limit=observation_limit,
         )
-        return cast(
-            m.ConsolidateResponse,
-            await self._call("consolidate", body=body, on_behalf_of=on_behalf_of),
-        )
+        return await self._call(ops.CONSOLIDATE, body=body, on_behalf_of=on_behalf_of)
 
     async def reflect(
         self, query: str, *, persist: bool | None = None, on_behalf_of: str | None = None
     ) -> m.ReflectResponse:
-        """Reason over memory about ``query``; ``persist`` stores what it concludes."""
+        """Reason over memory about ``query`` with the server's model (sent once).
+
+        :param query: the question to reflect on.
+        :param persist: store what the reflection concludes.
+        :param on_behalf_of: the principal to act for.
+        :return: the reflection.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes.
+        """
         body = request_body(m.ReflectRequest, query=query, persist=persist)
-        return cast(
-            m.ReflectResponse, await self._call("reflect", body=body, on_behalf_of=on_behalf_of)
-        )
+        return await self._call(ops.REFLECT, body=body, on_behalf_of=on_behalf_of)
 
     async def elaborate(
         self,
@@ -383,13 +372,21 @@ class AsyncSpectron:
         dry_run: bool | None = None,
         on_behalf_of: str | None = None,
     ) -> m.ElaborateResponse:
-        """Propose and emit relations between known entities."""
+        """Propose and store relations for one entity, or sweep the poorly linked ones (sent once).
+
+        :param entity_ref: the entity to elaborate, such as ``person/alice``.
+        :param sweep: elaborate every entity with few relations instead of one.
+        :param budget: the most relations to propose.
+        :param dry_run: propose without storing.
+        :param on_behalf_of: the principal to act for.
+        :return: the relations proposed and stored.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes.
+        """
         body = request_body(
             m.ElaborateRequest, entity_ref=entity_ref, sweep=sweep, budget=budget, dry_run=dry_run
         )
-        return cast(
-            m.ElaborateResponse, await self._call("elaborate", body=body, on_behalf_of=on_behalf_of)
-        )
+        return await self._call(ops.ELABORATE, body=body, on_behalf_of=on_behalf_of)
 
     async def query_context(
         self,
@@ -401,14 +398,23 @@ class AsyncSpectron:
         scope_view: str | None = None,
         on_behalf_of: str | None = None,
     ) -> m.ContextQueryResponse:
-        """Compose a context string for a prompt from the memories matching ``query``."""
+        """Compose context for a prompt from the memories matching ``query`` (sent once).
+
+        :param query: what the prompt is about.
+        :param k: the most memories to draw on (the server's default 10, at most 50).
+        :param labels: ``key=value`` labels every memory drawn on must carry.
+        :param lens: narrows what is read: a path, a list of paths, or a list of clauses.
+        :param scope_view: how wide to read: ``strict`` (the default), ``merged`` or
+            ``crossTeam``.
+        :param on_behalf_of: the principal to act for.
+        :return: the context text, ready to put in a prompt.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes.
+        """
         body = request_body(
             m.ContextQueryRequest, query=query, k=k, labels=labels, lens=lens, scope_view=scope_view
         )
-        return cast(
-            m.ContextQueryResponse,
-            await self._call("query_context", body=body, on_behalf_of=on_behalf_of),
-        )
+        return await self._call(ops.QUERY_CONTEXT, body=body, on_behalf_of=on_behalf_of)
 
     async def fsck(
         self,
@@ -418,14 +424,25 @@ class AsyncSpectron:
         max_results: int | None = None,
         on_behalf_of: str | None = None,
     ) -> m.FsckReport:
-        """Check the memory store for duplicates, contradictions, injection and unscoped rows."""
+        """Check the memory store for duplicates, contradictions, injection and unscoped rows.
+
+        Sent once.
+
+        :param check: run only this check instead of all of them.
+        :param duplicate_threshold: the similarity from which two rows are duplicates.
+        :param max_results: the most findings to report.
+        :param on_behalf_of: the principal to act for.
+        :return: the findings.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes.
+        """
         body = request_body(
             m.FsckRequest,
             check=check,
             duplicate_threshold=duplicate_threshold,
             max_results=max_results,
         )
-        return cast(m.FsckReport, await self._call("fsck", body=body, on_behalf_of=on_behalf_of))
+        return await self._call(ops.FSCK, body=body, on_behalf_of=on_behalf_of)
 
     async def inspect(
         self,
@@ -437,7 +454,21 @@ class AsyncSpectron:
         valid_until: str | None = None,
         on_behalf_of: str | None = None,
     ) -> m.InspectResponse:
-        """Look up one entity, attribute, relation or trace by reference."""
+        """Look up one entity, attribute, relation, passage or trace by reference.
+
+        The time arguments are RFC 3339 instants, as in ``recall``.
+
+        :param ref: what to look up, such as ``entity:person/alice`` or
+            ``attribute:person/alice/drink``.
+        :param as_of: read it as it was known at this time.
+        :param at_instant: read it as it was valid at this time.
+        :param valid_from: only rows valid from this time on.
+        :param valid_until: only rows valid until this time.
+        :param on_behalf_of: the principal to act for.
+        :return: the view of what ``ref`` names; its ``kind`` says which.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes, after any retries.
+        """
         query = {
             "ref": ref,
             "asOf": as_of,
@@ -445,21 +476,37 @@ class AsyncSpectron:
             "validFrom": valid_from,
             "validUntil": valid_until,
         }
-        return cast(
-            m.InspectResponse, await self._call("inspect", query=query, on_behalf_of=on_behalf_of)
-        )
+        return await self._call(ops.INSPECT, query=query, on_behalf_of=on_behalf_of)
 
     async def state(self, *, on_behalf_of: str | None = None) -> m.StateResponse:
-        """What the context knows: identity, knowledge, context, instructions and unknowns."""
-        return cast(m.StateResponse, await self._call("state", on_behalf_of=on_behalf_of))
+        """What the context knows: identity, knowledge, context, instructions and unknowns.
+
+        :param on_behalf_of: the principal to act for.
+        :return: the memory state, grouped by category.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes, after any retries.
+        """
+        return await self._call(ops.STATE, on_behalf_of=on_behalf_of)
 
     async def whoami(self, *, on_behalf_of: str | None = None) -> m.Whoami:
-        """The calling principal and its grants."""
-        return cast(m.Whoami, await self._call("whoami", on_behalf_of=on_behalf_of))
+        """The calling principal, its key and their grants.
+
+        :param on_behalf_of: the principal to act for.
+        :return: the caller's identity and effective grants.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes, after any retries.
+        """
+        return await self._call(ops.WHOAMI, on_behalf_of=on_behalf_of)
 
     async def profile(self, *, on_behalf_of: str | None = None) -> m.ProfileResponse:
-        """The user profile distilled from memory: static and dynamic facts, preferences."""
-        return cast(m.ProfileResponse, await self._call("profile", on_behalf_of=on_behalf_of))
+        """The user profile distilled from memory, for a system prompt.
+
+        :param on_behalf_of: the principal to act for.
+        :return: the static and dynamic facts and the preferences.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes, after any retries.
+        """
+        return await self._call(ops.PROFILE, on_behalf_of=on_behalf_of)
 
     async def audit(
         self,
@@ -472,7 +519,19 @@ class AsyncSpectron:
         limit: int | None = None,
         on_behalf_of: str | None = None,
     ) -> m.AuditResponse:
-        """The audit log of calls made in this context, newest first."""
+        """The audit log of calls made in this context, newest first.
+
+        :param principal: only calls made with this API key id.
+        :param key: the same as ``principal``, by its other name.
+        :param kind: only traces of this kind: ``decision``, ``retrieval`` or ``response``.
+        :param since: only calls made at or after this RFC 3339 time.
+        :param until: only calls made at or before this RFC 3339 time.
+        :param limit: the most rows to return (the server's default 50, at most 500).
+        :param on_behalf_of: the principal to act for.
+        :return: the matching rows.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes, after any retries.
+        """
         query = {
             "principal": principal,
             "key": key,
@@ -481,105 +540,13 @@ class AsyncSpectron:
             "until": until,
             "limit": limit,
         }
-        return cast(
-            m.AuditResponse, await self._call("audit", query=query, on_behalf_of=on_behalf_of)
-        )
+        return await self._call(ops.AUDIT, query=query, on_behalf_of=on_behalf_of)
 
     async def health(self, *, on_behalf_of: str | None = None) -> None:
-        """Check that the server is up; raises if it is not."""
-        await self._call("health", on_behalf_of=on_behalf_of)
+        """Check that the server is up.
 
-    # -- The engine ----------------------------------------------------------------------------
-
-    async def _call(
-        self,
-        name: str,
-        *,
-        path: Mapping[str, str] | None = None,
-        query: Mapping[str, object] | None = None,
-        body: m.RequestModel | None = None,
-        upload: tuple[str, FileContent, str | None] | None = None,
-        idempotency_key: str | None = None,
-        on_behalf_of: str | None = None,
-    ) -> Any:
-        call = build_call(
-            self._http,
-            self._options,
-            CATALOGUE[name],
-            path=path,
-            query=query,
-            body=body,
-            upload=upload,
-            idempotency_key=idempotency_key,
-            on_behalf_of=on_behalf_of,
-        )
-        response = await self._send(call)
-        return decode_result(call, response)
-
-    async def _send(self, call: Call, *, stream: bool = False) -> httpx.Response:
-        """Send ``call``, retrying as its retry class allows; return the first 2xx answer."""
-        retries = retries_allowed(call.retry_class, self._options.max_retries)
-        retry = 0
-        while True:
-            try:
-                response = await self._http.send(call.request, stream=stream)
-                if response.is_success:
-                    return response
-                await response.aread()
-                await response.aclose()
-            except httpx.RequestError as exc:
-                if retry >= retries:
-                    raise connection_error(call, exc) from exc
-            else:
-                if retry >= retries or not is_retryable_status(response.status_code):
-                    raise api_error(call, response)
-            retry += 1
-            await async_sleep(backoff(retry))
-
-
-class AsyncChatStream:
-    """The chunks of a streamed chat answer: ``async for chunk in stream``; close it when done.
-
-    The request is sent once and never replayed. A stream that stops before its ``[DONE]``
-    frame, or sends a frame that is not a chat chunk, raises ``SpectronStreamError``.
-    """
-
-    def __init__(self, call: Call, response: httpx.Response) -> None:
-        self._call = call
-        self._response = response
-        self.completed = False
-        """True once the ``[DONE]`` frame has arrived."""
-
-    def __aiter__(self) -> AsyncIterator[ChatChunk]:
-        return self._chunks()
-
-    async def _chunks(self) -> AsyncIterator[ChatChunk]:
-        operation = self._call.operation
-        try:
-            async for event in EventSource(self._response).aiter_sse():
-                if event.data == DONE:
-                    self.completed = True
-                    return
-                yield parse_chunk(operation, event.data)
-        except httpx.RequestError as exc:
-            raise SpectronStreamError(
-                f"{operation.name}: the stream was cut before [DONE]: {exc or type(exc).__name__}"
-            ) from exc
-        finally:
-            await self._response.aclose()
-        raise SpectronStreamError(f"{operation.name}: the stream ended before its [DONE] frame")
-
-    async def aclose(self) -> None:
-        """Stop reading and release the connection."""
-        await self._response.aclose()
-
-    async def __aenter__(self) -> AsyncChatStream:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        :param on_behalf_of: the principal to act for.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes, after any retries.
+        """
+        await self._call(ops.HEALTH, on_behalf_of=on_behalf_of)

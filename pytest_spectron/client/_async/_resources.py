@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from pytest_spectron.client._async._client import AsyncSpectron
 
 __all__ = [
+    "AsyncDocumentKeywords",
     "AsyncDocuments",
     "AsyncEntities",
     "AsyncKeys",
@@ -34,6 +35,13 @@ class _AsyncNamespace:
 
 class AsyncDocuments(_AsyncNamespace):
     """Documents: upload, list, get, reprocess, delete, raw bytes, chunks, keywords, query."""
+
+    def __init__(self, client: AsyncSpectron) -> None:
+        super().__init__(client)
+        self.keywords = AsyncDocumentKeywords(client)
+        """The keywords across all documents: ``keywords(…)`` lists them, as ``keywords.list(…)``
+        does; ``keywords.get``, ``.search`` and ``.for_document`` are the official SDK's names.
+        """
 
     async def upload(
         self,
@@ -205,29 +213,6 @@ class AsyncDocuments(_AsyncNamespace):
         return cast(
             m.RecomputeLinksResponse,
             await self._client._call("documents.recompute_links", on_behalf_of=on_behalf_of),
-        )
-
-    async def keywords(
-        self,
-        *,
-        q: str | None = None,
-        min_document_count: int | None = None,
-        sort: str | None = None,
-        page: int | None = None,
-        page_size: int | None = None,
-        on_behalf_of: str | None = None,
-    ) -> m.KeywordPage:
-        """One page of the keywords across all documents, optionally filtered by ``q``."""
-        query = {
-            "q": q,
-            "minDocumentCount": min_document_count,
-            "sort": sort,
-            "page": page,
-            "pageSize": page_size,
-        }
-        return cast(
-            m.KeywordPage,
-            await self._client._call("documents.keywords", query=query, on_behalf_of=on_behalf_of),
         )
 
     async def keyword(self, normalised: str, *, on_behalf_of: str | None = None) -> m.KeywordDetail:
@@ -586,7 +571,7 @@ class AsyncTraces(_AsyncNamespace):
 
 
 class AsyncLifecycle(_AsyncNamespace):
-    """Importance decay and expiry."""
+    """Importance decay and expiry, and the store check ``fsck``."""
 
     async def decay(self, *, on_behalf_of: str | None = None) -> m.LifecycleResponse:
         """Apply importance decay to the context's memories."""
@@ -600,4 +585,78 @@ class AsyncLifecycle(_AsyncNamespace):
         return cast(
             m.LifecycleResponse,
             await self._client._call("lifecycle.expire", on_behalf_of=on_behalf_of),
+        )
+
+    async def fsck(
+        self,
+        *,
+        check: str | None = None,
+        duplicate_threshold: float | None = None,
+        max_results: int | None = None,
+        on_behalf_of: str | None = None,
+    ) -> m.FsckReport:
+        """``client.fsck``, where the official SDK has it."""
+        return await self._client.fsck(
+            check=check,
+            duplicate_threshold=duplicate_threshold,
+            max_results=max_results,
+            on_behalf_of=on_behalf_of,
+        )
+
+
+class AsyncDocumentKeywords(_AsyncNamespace):
+    """The keywords across all documents, under the official SDK's names (``documents.keywords``).
+
+    Calling the namespace itself lists them: ``documents.keywords(q=…)`` is
+    ``documents.keywords.list(q=…)``.
+    """
+
+    async def list(
+        self,
+        *,
+        q: str | None = None,
+        min_document_count: int | None = None,
+        sort: str | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        on_behalf_of: str | None = None,
+    ) -> m.KeywordPage:
+        """One page of the keywords across all documents, optionally filtered by ``q``."""
+        query = {
+            "q": q,
+            "minDocumentCount": min_document_count,
+            "sort": sort,
+            "page": page,
+            "pageSize": page_size,
+        }
+        return cast(
+            m.KeywordPage,
+            await self._client._call("documents.keywords", query=query, on_behalf_of=on_behalf_of),
+        )
+
+    __call__ = list
+
+    async def get(self, normalised: str, *, on_behalf_of: str | None = None) -> m.KeywordDetail:
+        """``documents.keyword``: one keyword with the documents that carry it."""
+        return await self._client.documents.keyword(normalised, on_behalf_of=on_behalf_of)
+
+    async def search(
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        threshold: float | None = None,
+        on_behalf_of: str | None = None,
+    ) -> m.KeywordSearchResponse:
+        """``documents.search_keywords``: keywords similar to ``query`` (sent once)."""
+        return await self._client.documents.search_keywords(
+            query, k=k, threshold=threshold, on_behalf_of=on_behalf_of
+        )
+
+    async def for_document(
+        self, document_id: str, *, on_behalf_of: str | None = None
+    ) -> m.DocumentKeywordsResponse:
+        """``documents.document_keywords``: the keywords extracted from one document."""
+        return await self._client.documents.document_keywords(
+            document_id, on_behalf_of=on_behalf_of
         )

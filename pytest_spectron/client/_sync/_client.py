@@ -24,14 +24,16 @@ from pytest_spectron.client._sync._resources import (
     AsyncTraces,
 )
 from pytest_spectron.client._catalogue import CATALOGUE
-from pytest_spectron.client._chat import DONE, ChatChunk, parse_chunk
+from pytest_spectron.client._chat import ENDINGS, ChatChunk, ChatFrames
 from pytest_spectron.client._exceptions import SpectronStreamError
 from pytest_spectron.client._options import (
     DEFAULT_TIMEOUT,
     NOT_GIVEN,
     ClientOptions,
     NotGiven,
+    Secret,
     TimeoutTypes,
+    redacted_url,
 )
 from pytest_spectron.client._retry import (
     DEFAULT_MAX_RETRIES,
@@ -73,8 +75,23 @@ class Spectron:
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        # Wrapped before anything can fail, so no frame of a failed construction shows the key.
+        if isinstance(api_key, str):
+            api_key = Secret(api_key)
         if http_client is not None and transport is not None:
             raise ValueError("pass either http_client or transport, not both")
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise TypeError(
+                f"http_client must be an httpx.Client, got {_qualified_name(http_client)}: "
+                f"{type(self).__name__} sends with an httpx.Client; pass one, or use the "
+                f"client of the other flavour"
+            )
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise TypeError(
+                f"transport must be an httpx.BaseTransport, got {_qualified_name(transport)}: "
+                f"{type(self).__name__} sends with an httpx.Client; pass a transport of its "
+                f"flavour, or use the client of the other flavour"
+            )
         options = ClientOptions.create(
             context, endpoint, api_key, timeout=timeout, max_retries=max_retries
         )
@@ -101,11 +118,16 @@ class Spectron:
         self.traces = AsyncTraces(self)
         """Retrieval and response traces, and their statistics."""
         self.lifecycle = AsyncLifecycle(self)
-        """Importance decay and expiry."""
+        """Importance decay and expiry, and the store check ``fsck``."""
 
     @property
     def context(self) -> str:
         """The context id every call addresses."""
+        return self._options.context
+
+    @property
+    def context_id(self) -> str:
+        """``context``, under the official SDK's name."""
         return self._options.context
 
     @property
@@ -153,8 +175,8 @@ class Spectron:
 
     def __repr__(self) -> str:
         return (
-            f"<{type(self).__name__} context={self.context!r} endpoint={str(self.endpoint)!r} "
-            f"max_retries={self.max_retries}>"
+            f"<{type(self).__name__} context={self.context!r} "
+            f"endpoint={redacted_url(self.endpoint)!r} max_retries={self.max_retries}>"
         )
 
     # -- Memory verbs ------------------------------------------------------------------------
@@ -447,7 +469,13 @@ class Spectron:
         )
 
     def state(self, *, on_behalf_of: str | None = None) -> m.StateResponse:
-        """What the context knows: identity, knowledge, context, instructions and unknowns."""
+        """What the context knows: identity, knowledge, context, instructions and unknowns.
+
+        :param on_behalf_of: the principal to act for, sent as ``X-Spectron-On-Behalf-Of``.
+        :return: the context's state.
+        :raises SpectronAPIError: when Spectron answers with an error status.
+        :raises SpectronConnectionError: when no answer comes, after any retries.
+        """
         return cast(m.StateResponse, self._call("state", on_behalf_of=on_behalf_of))
 
     def whoami(self, *, on_behalf_of: str | None = None) -> m.Whoami:
@@ -535,37 +563,70 @@ class Spectron:
 class ChatStream:
     """The chunks of a streamed chat answer: ``for chunk in stream``; close it when done.
 
-    The request is sent once and never replayed. A stream that stops before its ``[DONE]``
-    frame, or sends a frame that is not a chat chunk, raises ``SpectronStreamError``.
+    The stream is complete on its ``[DONE]``, ``event: done`` or ``"done": true`` frame, as the
+    official SDKs read it; the chunk made of that frame is the last, with ``done=True``. The
+    request is sent once and never replayed, so a stream can be iterated once. A stream that
+    stops before its ending, falls silent for longer than the read timeout, or sends a frame
+    that is not a chat chunk raises ``SpectronStreamError``.
     """
 
     def __init__(self, call: Call, response: httpx.Response) -> None:
         self._call = call
         self._response = response
-        self.completed = False
-        """True once the ``[DONE]`` frame has arrived."""
+        self._frames = ChatFrames(call.operation)
+        self._iterated = False
+        self._closed = False
+
+    @property
+    def completed(self) -> bool:
+        """True once the stream's ending has arrived."""
+        return self._frames.completed
 
     def __iter__(self) -> Iterator[ChatChunk]:
+        name = self._call.operation.name
+        if self._iterated:
+            raise SpectronStreamError(
+                f"{name}: this chat stream is already read, and a stream can be iterated once: "
+                f"keep the chunks you need from the first pass, or call chat() again"
+            )
+        if self._closed:
+            raise SpectronStreamError(
+                f"{name}: this chat stream is closed, so it has no chunks to give: iterate it "
+                f"before closing it, or call chat() again"
+            )
+        self._iterated = True
         return self._chunks()
 
     def _chunks(self) -> Iterator[ChatChunk]:
-        operation = self._call.operation
+        name = self._call.operation.name
         try:
             for event in EventSource(self._response).iter_sse():
-                if event.data == DONE:
-                    self.completed = True
+                chunk = self._frames.read(event)
+                if chunk is not None:
+                    yield chunk
+                if self.completed:
+                    # What follows the ending (another ending, as some servers send) is not read.
                     return
-                yield parse_chunk(operation, event.data)
+        except httpx.ReadTimeout as exc:
+            read = self._call.request.extensions["timeout"]["read"]
+            raise SpectronStreamError(
+                f"{name}: the stream fell silent for more than {read:g} s (the read timeout) "
+                f"before {ENDINGS}: raise timeout= if the server may pause longer between chunks"
+            ) from exc
         except httpx.RequestError as exc:
             raise SpectronStreamError(
-                f"{operation.name}: the stream was cut before [DONE]: {exc or type(exc).__name__}"
+                f"{name}: the stream was cut before {ENDINGS}: {str(exc) or type(exc).__name__}"
             ) from exc
         finally:
             self._response.close()
-        raise SpectronStreamError(f"{operation.name}: the stream ended before its [DONE] frame")
+        raise SpectronStreamError(
+            f"{name}: the stream ended before {ENDINGS}, so the answer is incomplete: the "
+            f"server or a proxy closed it mid-answer; call chat() again"
+        )
 
     def close(self) -> None:
         """Stop reading and release the connection."""
+        self._closed = True
         self._response.close()
 
     def __enter__(self) -> ChatStream:
@@ -578,3 +639,8 @@ class ChatStream:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _qualified_name(value: object) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"

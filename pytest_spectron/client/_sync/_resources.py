@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pytest_spectron.client._sync._client import Spectron
 
 __all__ = [
+    "AsyncDocumentKeywords",
     "AsyncDocuments",
     "AsyncEntities",
     "AsyncKeys",
@@ -37,6 +38,13 @@ class _AsyncNamespace:
 
 class AsyncDocuments(_AsyncNamespace):
     """Documents: upload, list, get, reprocess, delete, raw bytes, chunks, keywords, query."""
+
+    def __init__(self, client: Spectron) -> None:
+        super().__init__(client)
+        self.keywords = AsyncDocumentKeywords(client)
+        """The keywords across all documents: ``keywords(…)`` lists them, as ``keywords.list(…)``
+        does; ``keywords.get``, ``.search`` and ``.for_document`` are the official SDK's names.
+        """
 
     def upload(
         self,
@@ -206,29 +214,6 @@ class AsyncDocuments(_AsyncNamespace):
         return cast(
             m.RecomputeLinksResponse,
             self._client._call("documents.recompute_links", on_behalf_of=on_behalf_of),
-        )
-
-    def keywords(
-        self,
-        *,
-        q: str | None = None,
-        min_document_count: int | None = None,
-        sort: str | None = None,
-        page: int | None = None,
-        page_size: int | None = None,
-        on_behalf_of: str | None = None,
-    ) -> m.KeywordPage:
-        """One page of the keywords across all documents, optionally filtered by ``q``."""
-        query = {
-            "q": q,
-            "minDocumentCount": min_document_count,
-            "sort": sort,
-            "page": page,
-            "pageSize": page_size,
-        }
-        return cast(
-            m.KeywordPage,
-            self._client._call("documents.keywords", query=query, on_behalf_of=on_behalf_of),
         )
 
     def keyword(self, normalised: str, *, on_behalf_of: str | None = None) -> m.KeywordDetail:
@@ -577,7 +562,7 @@ class AsyncTraces(_AsyncNamespace):
 
 
 class AsyncLifecycle(_AsyncNamespace):
-    """Importance decay and expiry."""
+    """Importance decay and expiry, and the store check ``fsck``."""
 
     def decay(self, *, on_behalf_of: str | None = None) -> m.LifecycleResponse:
         """Apply importance decay to the context's memories."""
@@ -592,3 +577,75 @@ class AsyncLifecycle(_AsyncNamespace):
             m.LifecycleResponse,
             self._client._call("lifecycle.expire", on_behalf_of=on_behalf_of),
         )
+
+    def fsck(
+        self,
+        *,
+        check: str | None = None,
+        duplicate_threshold: float | None = None,
+        max_results: int | None = None,
+        on_behalf_of: str | None = None,
+    ) -> m.FsckReport:
+        """``client.fsck``, where the official SDK has it."""
+        return self._client.fsck(
+            check=check,
+            duplicate_threshold=duplicate_threshold,
+            max_results=max_results,
+            on_behalf_of=on_behalf_of,
+        )
+
+
+class AsyncDocumentKeywords(_AsyncNamespace):
+    """The keywords across all documents, under the official SDK's names (``documents.keywords``).
+
+    Calling the namespace itself lists them: ``documents.keywords(q=…)`` is
+    ``documents.keywords.list(q=…)``.
+    """
+
+    def list(
+        self,
+        *,
+        q: str | None = None,
+        min_document_count: int | None = None,
+        sort: str | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        on_behalf_of: str | None = None,
+    ) -> m.KeywordPage:
+        """One page of the keywords across all documents, optionally filtered by ``q``."""
+        query = {
+            "q": q,
+            "minDocumentCount": min_document_count,
+            "sort": sort,
+            "page": page,
+            "pageSize": page_size,
+        }
+        return cast(
+            m.KeywordPage,
+            self._client._call("documents.keywords", query=query, on_behalf_of=on_behalf_of),
+        )
+
+    __call__ = list
+
+    def get(self, normalised: str, *, on_behalf_of: str | None = None) -> m.KeywordDetail:
+        """``documents.keyword``: one keyword with the documents that carry it."""
+        return self._client.documents.keyword(normalised, on_behalf_of=on_behalf_of)
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        threshold: float | None = None,
+        on_behalf_of: str | None = None,
+    ) -> m.KeywordSearchResponse:
+        """``documents.search_keywords``: keywords similar to ``query`` (sent once)."""
+        return self._client.documents.search_keywords(
+            query, k=k, threshold=threshold, on_behalf_of=on_behalf_of
+        )
+
+    def for_document(
+        self, document_id: str, *, on_behalf_of: str | None = None
+    ) -> m.DocumentKeywordsResponse:
+        """``documents.document_keywords``: the keywords extracted from one document."""
+        return self._client.documents.document_keywords(document_id, on_behalf_of=on_behalf_of)

@@ -1,7 +1,11 @@
 """The stateful in-memory fake of Spectron: ``FakeSpectron`` and the records it keeps."""
 
 from pytest_spectron.testing._fake._auth import ALL_GRANTS, OPERATION_GRANTS, PRINCIPAL_ID
-from pytest_spectron.testing._fake._fake import FakeSpectron, not_routed_response
+from pytest_spectron.testing._fake._fake import (
+    CONTEXT_ID_PATTERN,
+    FakeSpectron,
+    not_routed_response,
+)
 from pytest_spectron.testing._fake._store import (
     EPOCH,
     StoredDocument,
@@ -15,6 +19,7 @@ from pytest_spectron.testing._fake._store import (
 
 __all__ = [
     "ALL_GRANTS",
+    "CONTEXT_ID_PATTERN",
     "EPOCH",
     "OPERATION_GRANTS",
     "PRINCIPAL_ID",

@@ -51,9 +51,9 @@ def whoami(call: Call) -> Answer:
 
 
 def _scope_path(raw: str | None, field_name: str = "path") -> str:
-    """A canonical scope path: a 422 if missing, a 400 (as the document says) if malformed."""
+    """A canonical scope path; a 400 if missing or malformed, as the document says."""
     if raw is None or not raw.strip():
-        raise invalid(field_name, "a scope path is required")
+        raise invalid(field_name, "a scope path is required, such as 'team/a'")
     if not is_valid_path(raw):
         raise Problem(400, f"invalid scope path {raw!r}: use slash-separated names, no wildcards")
     return canonical_path(raw)
@@ -96,12 +96,13 @@ def scopes_register(call: Call) -> Answer:
 
 @handles("scopes.delete")
 def scopes_delete(call: Call) -> Answer:
-    """Tombstone a registered scope node (204)."""
+    """Tombstone a registered scope node (204); an unregistered path is left as it is (204).
+
+    The document lists no 404 here: deleting is idempotent, as for entities.
+    """
     path = _scope_path(call.query.get("path"))
     scope = call.state.scopes.get(path)
-    if scope is None:
-        raise not_found("scope", path)
-    if scope.tombstoned_at is None:
+    if scope is not None and scope.tombstoned_at is None:
         call.state.scopes[path] = dataclasses.replace(scope, tombstoned_at=call.now)
     return NO_CONTENT
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from pytest_spectron.client._wire import ON_BEHALF_OF_HEADER
 from pytest_spectron.testing._fake._scoping import covers
 from pytest_spectron.testing._fake._store import Grants
 
 __all__ = [
     "ALL_GRANTS",
+    "DELEGATION_HEADERS",
     "OPERATION_GRANTS",
     "PRINCIPAL_ID",
     "Caller",
@@ -30,6 +32,10 @@ ALL_GRANTS: tuple[str, ...] = (
     "grant:manage",
 )
 """Every grant verb Spectron knows."""
+
+DELEGATION_HEADERS: tuple[str, ...] = (ON_BEHALF_OF_HEADER, "X-Memory-On-Behalf-Of")
+"""Where a call names the principal it acts for: the document's header, and the one the official
+Python SDK sends."""
 
 PRINCIPAL_ID = "user-1"
 """The principal every accepted key acts as."""
@@ -111,7 +117,7 @@ class Caller:
     token_grants: Grants | None = None
     """A minted key's attenuating grants, when it has some."""
     delegated_to: str | None = None
-    """The ``X-Spectron-On-Behalf-Of`` principal, when the call delegates."""
+    """The principal a ``DELEGATION_HEADERS`` header names, when the call delegates."""
 
     def may(self, verb: str, path: str | None = None) -> bool:
         """Whether the caller holds ``verb`` (over ``path``, when one is given)."""

@@ -13,7 +13,7 @@ from pytest_spectron.testing._fake._auth import Caller
 from pytest_spectron.testing._fake._keyring import Keyring
 from pytest_spectron.testing._fake._multipart import Part
 from pytest_spectron.testing._fake._store import ContextState, Ids
-from pytest_spectron.testing._problems import problem_response
+from pytest_spectron.testing._problems import ErrorFormat, problem_response
 
 __all__ = [
     "HANDLERS",
@@ -22,6 +22,7 @@ __all__ = [
     "Call",
     "Handler",
     "Problem",
+    "check_labels",
     "handles",
     "invalid",
     "not_found",
@@ -42,20 +43,36 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors
 
-    def response(self, *, instance: str, trace_id: str) -> ServiceResponse:
-        """The problem as a ``problem+json`` answer with its ``x-trace-id`` header."""
-        if self.errors is None:
-            return problem_response(self.status, self.detail, instance=instance, trace_id=trace_id)
+    def response(
+        self, *, instance: str, trace_id: str, error_format: ErrorFormat
+    ) -> ServiceResponse:
+        """The problem as an error answer in ``error_format``, with its ``x-trace-id`` header."""
         return problem_response(
-            self.status, self.detail, instance=instance, trace_id=trace_id, errors=self.errors
+            self.status,
+            self.detail,
+            error_format=error_format,
+            instance=instance,
+            trace_id=trace_id,
+            errors=self.errors,
         )
 
 
-def invalid(field_name: str, message: str, *, status: int = 422) -> Problem:
-    """A validation problem naming one field, in the shape every 422 of the fake has."""
+def invalid(field_name: str, message: str) -> Problem:
+    """A 400 naming one field: the status the document gives every request validation error."""
     return Problem(
-        status, f"{field_name}: {message}", errors=[{"field": field_name, "message": message}]
+        400, f"{field_name}: {message}", errors=[{"field": field_name, "message": message}]
     )
+
+
+def check_labels(field_name: str, labels: Sequence[str] | None) -> None:
+    """A 400 if a label's key starts with ``_``: the document reserves those keys."""
+    reserved = [label for label in labels or () if label.startswith("_")]
+    if reserved:
+        raise invalid(
+            field_name,
+            f"label keys starting with '_' are reserved, got {reserved}: "
+            "rename them (labels are 'key=value' strings such as 'kind=note')",
+        )
 
 
 def not_found(what: str, name: str) -> Problem:
@@ -94,9 +111,9 @@ class Call:
         return self.body
 
     def integer(
-        self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+        self, name: str, default: int, *, minimum: int | None = 0, maximum: int | None = None
     ) -> int:
-        """A query parameter as an int (capped at ``maximum``); a 422 if it is not one."""
+        """A query parameter as an int (capped at ``maximum``); a 400 if it is not one."""
         raw = self.query.get(name)
         if raw is None:
             return default
@@ -104,19 +121,19 @@ class Call:
             value = int(raw)
         except ValueError:
             raise invalid(name, f"must be an integer, got {raw!r}") from None
-        if value < minimum:
+        if minimum is not None and value < minimum:
             raise invalid(name, f"must be {minimum} or more, got {value}")
         return value if maximum is None else min(value, maximum)
 
     def choice(self, name: str, allowed: Sequence[str]) -> str | None:
-        """A query parameter that must be one of ``allowed``; a 422 naming them if not."""
+        """A query parameter that must be one of ``allowed``; a 400 naming them if not."""
         raw = self.query.get(name)
         if raw is not None and raw not in allowed:
             raise invalid(name, f"must be one of {', '.join(allowed)}; got {raw!r}")
         return raw
 
     def required(self, name: str) -> str:
-        """A query parameter the operation cannot do without; a 422 if it is missing or empty."""
+        """A query parameter the operation cannot do without; a 400 if it is missing or empty."""
         raw = self.query.get(name)
         if not raw:
             raise invalid(name, "this query parameter is required")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import get_args
 
 from pytest_spectron.client import models as m
 from pytest_spectron.testing._fake._call import (
     NO_CONTENT,
     Answer,
     Call,
+    check_labels,
     handles,
     invalid,
     not_found,
@@ -24,8 +24,8 @@ from pytest_spectron.testing._fake._text import chunk_spans, keywords, score
 __all__ = ["store_document"]
 
 DEFAULT_PAGE_SIZE = 20
-_STATUSES: tuple[str, ...] = get_args(m.DocumentStatus)
-_KEYWORD_SORTS = ("documentCount", "text")
+MAX_PAGE_SIZE = 100
+"""The document's cap on ``pageSize``; a larger one is served as 100."""
 
 
 def store_document(
@@ -102,16 +102,20 @@ def _chunks(document: StoredDocument) -> list[m.Chunk]:
 
 
 def _page(call: Call) -> tuple[slice, int, int]:
-    """The slice of a listing that ``page`` and ``pageSize`` ask for, and those two numbers."""
-    page = call.integer("page", 1, minimum=1)
-    size = call.integer("pageSize", DEFAULT_PAGE_SIZE, minimum=1, maximum=500)
-    start = (page - 1) * size
+    """The slice of a listing that ``page`` (0 is the first) and ``pageSize`` ask for, and both.
+
+    The document numbers pages from 0 and allows ``pageSize=0``, which asks for an empty page.
+    """
+    page = call.integer("page", 0)
+    size = call.integer("pageSize", DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+    start = page * size
     return slice(start, start + size), page, size
 
 
 def _upload(call: Call) -> tuple[m.UploadMetadata, str, bytes, str]:
-    """(metadata, file name, bytes, MIME type) of an upload; a 422 if it has no file part."""
+    """(metadata, file name, bytes, MIME type) of an upload; a 400 if it has no file part."""
     metadata = call.body_as(m.UploadMetadata)
+    check_labels("metadata.labels", metadata.labels)
     files = [part for part in call.parts if part.name == "file"]
     if not files:
         raise invalid("file", "the upload has no 'file' part")
@@ -119,6 +123,15 @@ def _upload(call: Call) -> tuple[m.UploadMetadata, str, bytes, str]:
     filename = part.filename or "upload"
     mime_type = metadata.mime_type or part.content_type or "application/octet-stream"
     return metadata, filename, part.content, mime_type
+
+
+def _upload_response(document: StoredDocument, *, deduplicated: bool) -> m.UploadResponse:
+    return m.UploadResponse(
+        id=document.id,
+        status=document.status,
+        content_hash=document.content_hash,
+        deduplicated=deduplicated,
+    )
 
 
 @handles("documents.upload")
@@ -136,45 +149,37 @@ def upload(call: Call) -> Answer:
         labels=metadata.labels or (),
         scopes=freeze_scopes(metadata.scopes),
     )
-    return ok(
-        m.UploadResponse(
-            id=document.id,
-            status=document.status,
-            content_hash=document.content_hash,
-            deduplicated=deduplicated,
-        ),
-        202,
-    )
+    return ok(_upload_response(document, deduplicated=deduplicated), 202)
 
 
 @handles("documents.reprocess")
 def reprocess(call: Call) -> Answer:
-    """Replace a document's bytes (202), as a new version under the same id."""
+    """Process a document again (202) as a new version, with the uploaded bytes if any.
+
+    The official SDKs send no body: then the document's own bytes go through again.
+    """
     document = _document(call)
-    metadata, _, content, mime_type = _upload(call)
-    updated = dataclasses.replace(
-        document,
-        content=content,
-        content_hash=hashlib.sha256(content).hexdigest(),
-        version=document.version + 1,
-        updated_at=call.now,
-        title=metadata.title or document.title,
-        mime_type=mime_type,
-        source=metadata.source or document.source,
-        labels=tuple(metadata.labels) if metadata.labels is not None else document.labels,
-        scopes=freeze_scopes(metadata.scopes) if metadata.scopes is not None else document.scopes,
-    )
+    if call.parts:
+        metadata, _, content, mime_type = _upload(call)
+        document = dataclasses.replace(
+            document,
+            content=content,
+            content_hash=hashlib.sha256(content).hexdigest(),
+            title=metadata.title or document.title,
+            mime_type=mime_type,
+            source=metadata.source or document.source,
+            labels=document.labels if metadata.labels is None else tuple(metadata.labels),
+            scopes=document.scopes if metadata.scopes is None else freeze_scopes(metadata.scopes),
+        )
+    updated = dataclasses.replace(document, version=document.version + 1, updated_at=call.now)
     call.state.documents[document.id] = updated
-    answer = m.UploadResponse(
-        id=updated.id, status=updated.status, content_hash=updated.content_hash, deduplicated=False
-    )
-    return ok(answer, 202)
+    return ok(_upload_response(updated, deduplicated=False), 202)
 
 
 @handles("documents.list")
 def list_documents(call: Call) -> Answer:
-    """One page of documents, filtered by status and MIME type."""
-    status = call.choice("status", _STATUSES)
+    """One page of documents, filtered by status and MIME type (any string, as documented)."""
+    status = call.query.get("status")
     mime_type = call.query.get("mimeType")
     documents = [
         document
@@ -252,10 +257,14 @@ def document_keywords(call: Call) -> Answer:
 
 @handles("documents.keywords")
 def list_keywords(call: Call) -> Answer:
-    """One page of the context's keywords, by prefix and document count."""
+    """One page of the context's keywords, by prefix and document count.
+
+    ``sort=documentCount`` puts the most linked first; any other key (the document leaves it an
+    open string) keeps the alphabetical order.
+    """
     prefix = (call.query.get("q") or "").lower()
-    minimum = call.integer("minDocumentCount", 1)
-    order = call.choice("sort", _KEYWORD_SORTS)
+    minimum = call.integer("minDocumentCount", 1, minimum=None)
+    order = call.query.get("sort")
     listed = [
         _keyword_model(word, documents)
         for word, documents in _keyword_index(call.state.documents.values()).items()

@@ -1,8 +1,10 @@
 """``FakeSpectron``: a stateful, deterministic, in-memory Spectron behind the catalogue's routes.
 
-One request goes: authenticate (401), check the operation's verb (403), replay a known
-``Idempotency-Key``, validate the body (400/415/422), check the scopes it names (403), run the
-operation's handler, render its response model, and leave an audit row.
+One request goes: check the context id (422), authenticate (401), check delegation and the
+operation's verb (403), replay a known ``Idempotency-Key``, validate the body (400/415), check the
+scopes it names (403), run the operation's handler, render its response model, and leave an audit
+row. Every answer, error or not, carries a trace id from the fake's own sequence; errors come in
+the fake's error format (``error_format``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import dataclasses
 import functools
 import itertools
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -20,7 +23,7 @@ import pydantic
 from pytest_spectron.client._base import RequestModel, ResponseModel
 from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
-from pytest_spectron.client._wire import IDEMPOTENCY_HEADER, ON_BEHALF_OF_HEADER
+from pytest_spectron.client._wire import IDEMPOTENCY_HEADER
 from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
 
 # Importing the handler modules registers every operation's handler.
@@ -33,6 +36,7 @@ from pytest_spectron.testing._fake import (  # noqa: F401
     _sessions,
 )
 from pytest_spectron.testing._fake._auth import (
+    DELEGATION_HEADERS,
     OPERATION_GRANTS,
     PRINCIPAL_ID,
     Caller,
@@ -55,10 +59,24 @@ from pytest_spectron.testing._fake._store import (
     StoredTrace,
     timestamp,
 )
-from pytest_spectron.testing._problems import TRACE_ID_HEADER, problem_response
+from pytest_spectron.testing._problems import (
+    DEFAULT_ERROR_FORMAT,
+    TRACE_ID_HEADER,
+    ErrorFormat,
+    TraceIds,
+    check_error_format,
+    problem_response,
+)
 from pytest_spectron.testing._routing import NoRoute, Route
 
-__all__ = ["FakeSpectron", "not_routed_response"]
+__all__ = ["CONTEXT_ID_PATTERN", "FakeSpectron", "not_routed_response"]
+
+CONTEXT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+"""What the fake takes for a context id; any other gets the document's 422 "Invalid context id".
+
+The document gives no pattern, only examples and SDK samples such as ``acme-prod``: a URL-safe
+name. So: 1 to 128 ASCII letters, digits, ``.``, ``_`` or ``-``, starting with a letter or digit.
+"""
 
 _RETRIEVALS = frozenset(
     {
@@ -74,6 +92,9 @@ _PATH_IN_BODY = frozenset(
     {"scopes.register", "scopes.forget", "principals.grant", "principals.revoke"}
 )
 _PATH_IN_QUERY = frozenset({"scopes.delete", "principals.effective"})
+_NULL_BODY = frozenset({"keys.create"})
+"""Operations whose body the document allows to be JSON ``null`` (read as an empty body)."""
+_DELEGATION_GRANT = "grant:manage"
 
 
 class _Ticks:
@@ -91,14 +112,33 @@ class FakeSpectron:
 
     Any non-empty bearer key is accepted with every grant until ``set_api_keys`` restricts it.
     Timestamps are ``2026-01-01T00:00:00Z`` plus ``clock()`` seconds (by default a counter that
-    moves one second per request), ids come from per-instance counters (``fact-000001``), so two
-    fakes fed the same calls give the same answers.
+    moves one second per request), ids come from per-instance counters (``fact-000001``, trace
+    ids ``trc-000001`` from ``trace_ids``), so two fakes fed the same calls give the same
+    answers. Errors come in ``error_format``: ``"json"`` (the default, the document's),
+    ``"problem"`` or ``"legacy"``.
     """
 
-    def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] | None = None,
+        error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
+    ) -> None:
         self._given_clock = clock
         self._lock = threading.RLock()
+        self.error_format = error_format
+        self.trace_ids = TraceIds()
+        """Numbers every answer's trace id: the fake's own, and the faults served in front of it."""
         self.reset()
+
+    @property
+    def error_format(self) -> ErrorFormat:
+        """How error answers look: ``"json"``, ``"problem"`` or ``"legacy"``; settable."""
+        return self._error_format
+
+    @error_format.setter
+    def error_format(self, value: ErrorFormat) -> None:
+        self._error_format = check_error_format(value)
 
     def reset(self) -> None:
         """Forget every context, key, count and auth setting."""
@@ -107,6 +147,7 @@ class FakeSpectron:
             self._contexts: dict[str, ContextState] = {}
             self._ids = Ids()
             self._keyring = Keyring()
+            self.trace_ids.reset()
 
     def set_api_keys(self, keys: Mapping[str, Mapping[str, Iterable[str]] | None] | None) -> None:
         """Accept only these keys, each with its grants (verb → scope patterns; None: every grant).
@@ -124,18 +165,21 @@ class FakeSpectron:
         """Answer one routed request, as Spectron would."""
         with self._lock:
             seconds = self._clock()
-            trace_id = self._ids.next("trc")
+            trace_id = self.trace_ids.next()
             audit: tuple[ContextState, Caller] | None = None
             try:
                 if route.operation.name == "health":
                     return self._run(route, request, ContextState(), _ANONYMOUS, trace_id, seconds)
+                _check_context_id(route.parameters["context_id"])
                 caller = self._authenticate(request, route, seconds)
                 state = self._contexts.setdefault(route.parameters["context_id"], ContextState())
                 state.principals.setdefault(caller.principal, copy_grants(caller.grants))
                 audit = (state, caller)
                 response = self._run(route, request, state, caller, trace_id, seconds)
             except Problem as problem:
-                response = problem.response(instance=request.path, trace_id=trace_id)
+                response = problem.response(
+                    instance=request.path, trace_id=trace_id, error_format=self.error_format
+                )
             if audit is not None:
                 state, caller = audit
                 state.audit.append(
@@ -153,23 +197,32 @@ class FakeSpectron:
             return response
 
     def _authenticate(self, request: ServiceRequest, route: Route, seconds: float) -> Caller:
-        """The caller behind the request's bearer key, allowed the operation; else 401/403."""
+        """The caller behind the request's bearer key, allowed the operation; else 401/400/403."""
         # Details never repeat the key: it must not reach a log or an error message.
         key = bearer_key(request.header("authorization"))
         if key is None:
             raise Problem(401, "missing API key: send 'Authorization: Bearer <key>'")
-        delegated = request.header(ON_BEHALF_OF_HEADER)
         if self._keyring.is_revoked(key):
             raise Problem(401, "this API key was rotated or deleted: use its new secret")
         minted = self._keyring.minted(key)
         if minted is not None:
-            caller = self._minted_caller(minted, route, seconds, delegated)
+            caller = self._minted_caller(minted, route, seconds)
         elif self._keyring.configured is None:
-            caller = Caller(PRINCIPAL_ID, all_grants(), delegated_to=delegated)
+            caller = Caller(PRINCIPAL_ID, all_grants())
         elif key in self._keyring.configured:
-            caller = Caller(PRINCIPAL_ID, self._keyring.configured[key], delegated_to=delegated)
+            caller = Caller(PRINCIPAL_ID, self._keyring.configured[key])
         else:
             raise Problem(401, "unknown API key: the fake accepts only the keys set_api_keys gave")
+        delegated = _delegated_principal(request)
+        if delegated is not None:
+            if not caller.may(_DELEGATION_GRANT):
+                raise Problem(
+                    403,
+                    f"acting on behalf of {delegated!r} needs the {_DELEGATION_GRANT!r} grant, "
+                    "which this key lacks: send the request without the on-behalf-of header, or "
+                    "use a key that holds the grant",
+                )
+            caller = dataclasses.replace(caller, delegated_to=delegated)
         needed = OPERATION_GRANTS[route.operation.name]
         if needed is not None and not caller.may(needed):
             raise Problem(
@@ -177,9 +230,7 @@ class FakeSpectron:
             )
         return caller
 
-    def _minted_caller(
-        self, minted: tuple[str, str], route: Route, seconds: float, delegated: str | None
-    ) -> Caller:
+    def _minted_caller(self, minted: tuple[str, str], route: Route, seconds: float) -> Caller:
         context_id, name = minted
         if context_id != route.parameters["context_id"]:
             raise Problem(401, "this API key belongs to another context")
@@ -188,9 +239,7 @@ class FakeSpectron:
         if key.expires_at_seconds is not None and seconds >= key.expires_at_seconds:
             raise Problem(401, f"this API key expired at {key.valid_until}")
         state.keys[name] = dataclasses.replace(key, last_used_at=timestamp(seconds))
-        return Caller(
-            PRINCIPAL_ID, key.holds, key_name=name, token_grants=key.grants, delegated_to=delegated
-        )
+        return Caller(PRINCIPAL_ID, key.holds, key_name=name, token_grants=key.grants)
 
     def _run(
         self,
@@ -375,16 +424,62 @@ class FakeSpectron:
 _ANONYMOUS = Caller("anonymous", {})
 
 
-def not_routed_response(error: NoRoute) -> ServiceResponse:
-    """The 404 problem (naming the nearest operations) or 405 (with ``Allow``) for ``error``."""
+def not_routed_response(
+    error: NoRoute,
+    *,
+    error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
+    trace_id: str | None = None,
+) -> ServiceResponse:
+    """The 404 (naming the nearest operations) or 405 (with ``Allow``) error for ``error``."""
     if error.allowed:
-        allow = (("allow", ", ".join(error.allowed)),)
-        return problem_response(405, error.describe(), instance=error.path, headers=allow)
-    nearest = [operation.name for operation in error.nearest]
-    return problem_response(404, error.describe(), instance=error.path, nearest=nearest)
+        return problem_response(
+            405,
+            error.describe(),
+            error_format=error_format,
+            instance=error.path,
+            trace_id=trace_id,
+            headers=(("allow", ", ".join(error.allowed)),),
+        )
+    return problem_response(
+        404,
+        error.describe(),
+        error_format=error_format,
+        instance=error.path,
+        trace_id=trace_id,
+        nearest=[operation.name for operation in error.nearest],
+    )
 
 
 # -- Requests ----------------------------------------------------------------------------------
+
+
+def _check_context_id(context_id: str) -> None:
+    """The document's 422 "Invalid context id" unless ``context_id`` fits ``CONTEXT_ID_PATTERN``."""
+    if not CONTEXT_ID_PATTERN.fullmatch(context_id):
+        raise Problem(
+            422,
+            f"invalid context id {context_id!r}: a context id is 1 to 128 ASCII letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit, such as 'acme-prod'",
+        )
+
+
+def _delegated_principal(request: ServiceRequest) -> str | None:
+    """The principal the request acts for, from either delegation header; a 400 if they differ.
+
+    The official SDKs send ``principal:<id>`` or a bare ``<id>``; Spectron strips the prefix.
+    """
+    named = {
+        value.strip().removeprefix("principal:")
+        for header in DELEGATION_HEADERS
+        if (value := request.header(header)) and value.strip()
+    }
+    if len(named) > 1:
+        raise Problem(
+            400,
+            f"the on-behalf-of headers ({', '.join(DELEGATION_HEADERS)}) name different "
+            f"principals {sorted(named)}: send one of them",
+        )
+    return named.pop() if named else None
 
 
 def _first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -403,13 +498,19 @@ def _frozen_scopes(selector: ScopeSelector) -> tuple[tuple[str, ...], ...]:
 def _parse_body(
     operation: Operation, request: ServiceRequest
 ) -> tuple[RequestModel | None, list[Part]]:
-    """The request model the body holds (and an upload's parts); 400/415/422 if it does not."""
+    """The request model the body holds (and an upload's parts); 400/415 if it does not."""
     model = operation.request
     if model is None:
         return None, []
     if operation.body == "multipart":
+        if operation.name == "documents.reprocess" and not request.body:
+            # The official SDKs reprocess without a body: the document's own bytes run again.
+            return model.model_validate({}), []
         return _parse_upload(model, request)
-    return _validate(model, request.body.strip() or b"{}", prefix=""), []
+    raw = request.body.strip() or b"{}"
+    if raw == b"null" and operation.name in _NULL_BODY:
+        raw = b"{}"
+    return _validate(model, raw, prefix=""), []
 
 
 def _parse_upload(
@@ -423,12 +524,15 @@ def _parse_upload(
     except MultipartError as error:
         raise Problem(400, f"malformed multipart body: {error}") from None
     names = [part.name for part in parts]
-    metadata = b"{}"
-    # Spectron applies the metadata part only when it precedes the file part.
-    if "metadata" in names and (
-        "file" not in names or names.index("metadata") < names.index("file")
-    ):
-        metadata = parts[names.index("metadata")].content.strip() or b"{}"  # fmt: skip
+    if "metadata" not in names:
+        return model.model_validate({}), parts
+    if "file" in names and names.index("file") < names.index("metadata"):
+        raise Problem(
+            400,
+            "the metadata part comes after the file part; the document requires metadata "
+            "first (Spectron reads the parts in order): send the metadata part before the file",
+        )
+    metadata = parts[names.index("metadata")].content.strip() or b"{}"
     return _validate(model, metadata, prefix="metadata."), parts
 
 
@@ -449,7 +553,7 @@ def _validate(model: type[RequestModel], raw: bytes, *, prefix: str) -> RequestM
         ]
         fields = ", ".join(problem["field"] for problem in problems)
         raise Problem(
-            422, f"the request does not match {model.__name__}: {fields}", errors=problems
+            400, f"the request does not match {model.__name__}: {fields}", errors=problems
         ) from None
 
 

@@ -40,6 +40,8 @@ Entity = tuple[str, str]
 ELABORATED_LABEL = "related_to"
 """The label of relations ``elaborate`` proposes between entities met in the same session."""
 FSCK_CHECKS = ("duplicates", "contradictions", "injection", "unscoped")
+MAX_ENTITIES = 500
+"""``entities.list`` gives every entity unless ``limit`` asks for fewer, capped at 500."""
 INJECTION_PATTERNS: dict[str, re.Pattern[str]] = {
     "instruction_override": re.compile(r"ignore (all |any )?(previous|prior) instructions", re.I),
     "role_override": re.compile(r"\byou are now\b", re.I),
@@ -75,7 +77,7 @@ def entities_list(call: Call) -> Answer:
     """Entities ordered by type then name, optionally of one type, paged."""
     wanted = call.query.get("type")
     offset = call.integer("offset", 0)
-    limit = call.integer("limit", 500, minimum=1, maximum=500)
+    limit = call.integer("limit", MAX_ENTITIES, maximum=MAX_ENTITIES)
     listed = sorted(
         (entity, facts)
         for entity, facts in entities(call.state).items()
@@ -113,9 +115,12 @@ def entities_delete(call: Call) -> Answer:
 
 @handles("entities.history")
 def entities_history(call: Call) -> Answer:
-    """Every value an entity's key has had, newest first."""
+    """Every value an entity's key has had, newest first.
+
+    An unknown entity has no history: the document lists no 404 here.
+    """
     entity = (call.path["entity_type"], call.path["entity_name"])
-    chain = history(_entity(call, entity), call.path["key"])
+    chain = history(entities(call.state).get(entity, []), call.path["key"])
     newest_first = [attribute_detail(chain, index) for index in reversed(range(len(chain)))]
     return ok(m.EntityHistoryResponse(history=newest_first))
 
@@ -219,7 +224,9 @@ def elaborate(call: Call) -> Answer:
         entity = _entity_ref(body.entity_ref)
         if entity is None:
             raise invalid("entityRef", f"expected 'type/name', got {body.entity_ref!r}")
-        _entity(call, entity)
+        if entity not in known:
+            # The document lists 400, not 404, for elaborate.
+            raise invalid("entityRef", f"no entity {entity_id(entity)!r} in this context")
         chosen = [entity]
     else:
         # A sweep looks at the entities that take part in no relation yet.

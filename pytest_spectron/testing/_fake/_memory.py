@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from pytest_spectron.client import models as m
-from pytest_spectron.testing._fake._call import Answer, Call, handles, invalid, ok
+from pytest_spectron.testing._fake._call import Answer, Call, check_labels, handles, invalid, ok
 from pytest_spectron.testing._fake._observability import leave_trace
 from pytest_spectron.testing._fake._scoping import seen_through_lens
 from pytest_spectron.testing._fake._sessions import append_turn, freeze_scopes, open_session
@@ -89,6 +89,7 @@ def _triple_text(triple: m.Triple) -> str:
 def remember(call: Call) -> Answer:
     """Store a fact (text, triples or both) as a turn of a session."""
     body = call.body_as(m.FactsRequest)
+    check_labels("labels", body.labels)
     triples = body.triples or []
     mode = body.infer or ("triples" if triples and not body.text else "full")
     if mode == "triples" and not triples:
@@ -164,6 +165,7 @@ def remember(call: Call) -> Answer:
 def remember_many(call: Call) -> Answer:
     """Store each message of a batch as a turn and a fact."""
     body = call.body_as(m.FactsBatchRequest)
+    check_labels("labels", body.labels)
     scopes = freeze_scopes(body.scopes)
     session = open_session(call.state, call.ids, call.now, body.session_id, scopes=scopes)
     turn_ids = []
@@ -302,8 +304,14 @@ def chat(call: Call) -> Answer:
     body = call.body_as(m.ChatRequest)
     if not body.message.strip():
         raise invalid("message", "must not be empty")
+    check_labels("labels", body.labels)
     session = open_session(
-        call.state, call.ids, call.now, body.session_id, scopes=freeze_scopes(body.scopes)
+        call.state,
+        call.ids,
+        call.now,
+        body.session_id,
+        field_name="sessionId",
+        scopes=freeze_scopes(body.scopes),
     )
     hits = recall_hits(call, body.message, 5)
     reply = chat_reply(hits)

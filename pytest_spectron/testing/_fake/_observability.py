@@ -11,13 +11,24 @@ from pytest_spectron.testing._fake._call import Answer, Call, handles, invalid, 
 from pytest_spectron.testing._fake._store import EPOCH, StoredFact, StoredTrace
 from pytest_spectron.testing._fake._views import trace_record
 
-__all__ = ["CONTEXT_TTL_SECONDS", "DECAY_FACTOR", "HealthStatus", "leave_trace"]
+__all__ = [
+    "CONTEXT_TTL_SECONDS",
+    "DECAY_FACTOR",
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "HealthStatus",
+    "leave_trace",
+]
 
 CONTEXT_TTL_SECONDS = 3600.0
 """How long ``context``-category memories live before ``lifecycle.expire`` sweeps them."""
 DECAY_FACTOR = 0.9
 """What ``lifecycle.decay`` multiplies every memory's importance by."""
 _TRACE_KINDS = ("decision", "retrieval", "response")
+DEFAULT_LIMIT = 50
+"""Rows ``traces.list`` and ``audit`` give when ``limit`` is not given, as the document says."""
+MAX_LIMIT = 500
+"""The document's cap on their ``limit``; a larger one is served as 500."""
 
 
 class HealthStatus(ResponseModel):
@@ -52,7 +63,7 @@ def leave_trace(
 @handles("traces.list")
 def traces_list(call: Call) -> Answer:
     """The newest traces first."""
-    limit = call.integer("limit", 50, minimum=1)
+    limit = call.integer("limit", DEFAULT_LIMIT, maximum=MAX_LIMIT)
     newest = list(reversed(call.state.traces))[:limit]
     return ok(m.TraceListResponse(traces=[trace_record(trace) for trace in newest]))
 
@@ -121,7 +132,7 @@ def _instant(call: Call, name: str) -> float | None:
 @handles("audit")
 def audit(call: Call) -> Answer:
     """Audit rows, newest first, filtered by kind, principal, key and time."""
-    limit = call.integer("limit", 100, minimum=1)
+    limit = call.integer("limit", DEFAULT_LIMIT, maximum=MAX_LIMIT)
     kind = call.choice("kind", _TRACE_KINDS)
     principal = call.query.get("principal")
     key = call.query.get("key")

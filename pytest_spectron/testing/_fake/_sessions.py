@@ -11,6 +11,7 @@ from pytest_spectron.testing._fake._call import (
     Answer,
     Call,
     handles,
+    invalid,
     not_found,
     ok,
 )
@@ -26,7 +27,9 @@ from pytest_spectron.testing._fake._text import best_first
 __all__ = ["append_turn", "freeze_scopes", "open_session"]
 
 TURN_LIMIT = 100
-"""Turns listed when ``limit`` is not given; the document caps it at 500."""
+"""Turns listed when ``limit`` is not given."""
+MAX_TURN_LIMIT = 500
+"""The document's cap on ``limit``; a larger one is served as 500."""
 
 
 def freeze_scopes(selector: list[list[str]] | None) -> Scopes:
@@ -40,14 +43,22 @@ def open_session(
     now: str,
     session_id: str | None = None,
     *,
+    field_name: str = "session_id",
     scopes: Scopes = (),
     metadata: Any = None,
 ) -> StoredSession:
-    """The session ``session_id`` (a 404 problem if unknown), or a new one when it is None."""
+    """The session a body names in ``field_name``, or a new one when it names none.
+
+    An unknown session is a 400: the operations that take one in their body list no 404.
+    """
     if session_id is not None:
         session = state.sessions.get(session_id)
         if session is None:
-            raise not_found("session", session_id)
+            raise invalid(
+                field_name,
+                f"no session {session_id!r} in this context: leave it out to open a new session, "
+                "or create one first with sessions.create",
+            )
         return session
     session = StoredSession(ids.next("sess"), now, scopes=scopes, metadata=metadata)
     state.sessions[session.id] = session
@@ -65,7 +76,11 @@ def append_turn(
 
 
 def _session(call: Call) -> StoredSession:
-    return open_session(call.state, call.ids, call.now, call.path["session_id"])
+    """The session the path names; a 404, as ``sessions.delete`` and ``sessions.turns`` list."""
+    session = call.state.sessions.get(call.path["session_id"])
+    if session is None:
+        raise not_found("session", call.path["session_id"])
+    return session
 
 
 @handles("sessions.create")
@@ -97,7 +112,7 @@ def turns(call: Call) -> Answer:
     """A session's turns, oldest first, paged by offset and limit."""
     session = _session(call)
     offset = call.integer("offset", 0)
-    limit = call.integer("limit", TURN_LIMIT, minimum=1, maximum=500)
+    limit = call.integer("limit", TURN_LIMIT, maximum=MAX_TURN_LIMIT)
     return ok(
         m.TurnListResponse(
             turns=[
@@ -117,10 +132,14 @@ def turns(call: Call) -> Answer:
 
 @handles("sessions.context")
 def context(call: Call) -> Answer:
-    """The session's turns that match the query, in the order they happened."""
+    """The session's turns that match the query, in the order they happened.
+
+    An unknown session has no turns, so no context: the document lists no 404 here.
+    """
     body = call.body_as(m.SessionContextRequest)
-    session = _session(call)
-    ranked = best_first(body.query, ((turn.content, turn) for turn in session.turns))
+    session = call.state.sessions.get(call.path["session_id"])
+    turns = session.turns if session is not None else ()
+    ranked = best_first(body.query, ((turn.content, turn) for turn in turns))
     # The matching turns, told in the order they happened.
     chosen = sorted((turn for _, turn in ranked), key=lambda turn: turn.seq)
     return ok(m.SessionContextResponse(context="\n".join(f"{t.role}: {t.content}" for t in chosen)))

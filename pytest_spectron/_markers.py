@@ -1,0 +1,119 @@
+"""The plugin's markers, read when a test sets up and checked argument by argument.
+
+Reading them at setup (``item.iter_markers``) means markers another plugin adds after collection
+count too, and a wrong argument errors that one test with a message naming what to fix, while the
+rest of the run goes on. ``spectron_fault`` takes exactly the arguments of
+``SpectronMock.fail()``: both go through ``build_fault``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from pytest_spectron._settings import FAULT_MARKER, MATRIX_MARKER
+from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass, operation
+from pytest_spectron.client._suggest import did_you_mean
+from pytest_spectron.testing._fault_options import build_fault, describe_call
+from pytest_spectron.testing._faults import Fault, FaultError, validate_target
+from pytest_spectron.testing._matrix import (
+    MATRIX_OUTCOMES,
+    STREAM_OUTCOMES,
+    MatrixCase,
+    status_matrix,
+)
+
+__all__ = ["MarkerError", "MatrixSelection", "fault_from_marker", "matrix_selection"]
+
+
+class MarkerError(ValueError):
+    """A marker argument is wrong: the message names it, what was given and what is accepted."""
+
+
+def fault_from_marker(marker: pytest.Mark) -> Fault:
+    """The fault a ``spectron_fault`` marker declares; MarkerError on the first wrong argument."""
+    try:
+        return build_fault(*marker.args, **marker.kwargs)
+    except TypeError:
+        # No target at all: build_fault's one required argument.
+        message = "give the operation (or retry class, or '*') to fail first"
+    except FaultError as error:
+        message = str(error)
+    call = describe_call(f"@pytest.mark.{FAULT_MARKER}", marker.args, marker.kwargs)
+    raise MarkerError(f"{call}: {message}")
+
+
+@dataclass(frozen=True)
+class MatrixSelection:
+    """What a ``spectron_matrix`` marker (or its absence) selects."""
+
+    cases: list[MatrixCase]
+    target: str | None
+    """Where each case's failure is injected; None: the case's own retry class."""
+
+
+def matrix_selection(marker: pytest.Mark | None) -> MatrixSelection:
+    """The cases and the injection target of a ``spectron_matrix`` marker; MarkerError if wrong."""
+    if marker is None:
+        return MatrixSelection(status_matrix(), None)
+    try:
+        return _matrix(*marker.args, **marker.kwargs)
+    except TypeError as error:
+        message = str(error).replace(f"{_matrix.__name__}()", f"{MATRIX_MARKER}()")
+    except FaultError as error:
+        message = str(error)
+    call = describe_call(f"@pytest.mark.{MATRIX_MARKER}", marker.args, marker.kwargs)
+    raise MarkerError(f"{call}: {message}")
+
+
+def _matrix(
+    op: str | None = None,
+    *,
+    retry_class: str | None = None,
+    outcomes: list[int | str] | None = None,
+    max_retries: int = 3,
+) -> MatrixSelection:
+    classes: list[RetryClass] = list(RETRY_CLASSES)
+    target = None if op is None else validate_target(op)
+    if target in CATALOGUE:
+        chosen = operation(target)
+        classes = [chosen.retry_class]
+        if retry_class == "stream" and chosen.streams:
+            classes = ["stream"]
+        elif retry_class is not None and retry_class != chosen.retry_class:
+            streams = " or 'stream' (its streamed call)" if chosen.streams else ""
+            raise FaultError(
+                f"{target!r} is in the {chosen.retry_class!r} retry class: retry_class= may "
+                f"only be {chosen.retry_class!r}{streams}"
+            )
+    elif target is not None and target != "*":
+        classes = [retry_class_named(target)]
+    if retry_class is not None and target not in CATALOGUE:
+        classes = [retry_class_named(retry_class)]
+    selected = None
+    if outcomes is not None:
+        accepted = (*MATRIX_OUTCOMES, *STREAM_OUTCOMES)
+        if not isinstance(outcomes, list | tuple) or not all(item in accepted for item in outcomes):
+            raise FaultError(
+                f"outcomes must be a list drawn from {', '.join(map(str, accepted))}; "
+                f"got {outcomes!r}"
+            )
+        selected = list(outcomes)
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise FaultError(f"max_retries must be an int >= 0, got {max_retries!r}")
+    cases = status_matrix(max_retries=max_retries, retry_classes=classes, outcomes=selected)
+    if not cases:
+        raise FaultError(f"outcomes={outcomes!r} select no case of the {', '.join(classes)} class")
+    return MatrixSelection(cases, None if target == "*" else target)
+
+
+def retry_class_named(name: object) -> RetryClass:
+    """``name`` as a retry class; a FaultError lists the retry classes otherwise."""
+    for retry_class in RETRY_CLASSES:
+        if name == retry_class:
+            return retry_class
+    raise FaultError(
+        f"retry_class={name!r} is not one of {', '.join(RETRY_CLASSES)}"
+        + did_you_mean(name, RETRY_CLASSES)
+    )

@@ -1,0 +1,169 @@
+"""The one way to declare a fault: the marker, ``fail()``, the CLI and the admin API share it.
+
+``build_fault(target, *outcomes, **options)`` is the whole vocabulary. Outcomes are given
+positionally in the one outcome grammar (``503``, ``"connect"``, ``"429:2"``, ``"503x2"``,
+``"503x2,connect,ok"``, ``Status(503)``…), or as one keyword form: ``status=`` (with
+``retry_after=``, ``body=``, ``headers=``, ``error_format=``), ``error=`` (with ``after=`` for a
+cut stream) or ``latency=``. The other options say how often and where the fault applies.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypedDict
+
+from typing_extensions import Unpack
+
+from pytest_spectron.client._suggest import did_you_mean
+from pytest_spectron.testing._exchange import NETWORK_FAILURE_KINDS, ServiceRequest
+from pytest_spectron.testing._faults import (
+    MALFORMED_KINDS,
+    Fault,
+    FaultError,
+    Latency,
+    Outcome,
+    Status,
+    StreamCut,
+    parse_outcome,
+    validate_target,
+)
+from pytest_spectron.testing._problems import ErrorFormat, check_error_format
+
+__all__ = ["ERROR_KINDS", "FaultOptions", "build_fault", "describe_call"]
+
+ERROR_KINDS: Final = (*NETWORK_FAILURE_KINDS, "timeout", *MALFORMED_KINDS, "stream_cut")
+"""What ``error=`` accepts: network failures, malformed bodies and a cut stream."""
+
+
+class FaultOptions(TypedDict, total=False):
+    """The keyword arguments of ``spectron_fault``, ``SpectronMock.fail`` and ``build_fault``."""
+
+    status: int
+    """Answer with this HTTP status (200-599) and an error body."""
+    error: str
+    """A network failure, a malformed body or a cut stream: one of ``ERROR_KINDS``."""
+    latency: float
+    """Answer after this many virtual seconds (beyond the read timeout: a timeout)."""
+    retry_after: float | str
+    """With ``status=``: the ``Retry-After`` header, seconds or an HTTP date."""
+    body: dict[str, Any] | str | bytes
+    """With ``status=``: the answer's body instead of the error body."""
+    headers: Mapping[str, str]
+    """With ``status=``: extra answer headers."""
+    error_format: str
+    """With ``status=``: ``json``, ``problem`` or ``legacy`` error bodies for this fault."""
+    after: int
+    """With ``error="stream_cut"``: frames sent before the cut."""
+    times: int
+    """Fail the next N matching attempts (the whole script N times)."""
+    rate: float
+    """Apply the fault to a matching attempt with this probability (0, 1]."""
+    seed: int
+    """The seed of ``rate``'s draws (0 unless given), so a run is reproducible."""
+    when: Callable[[ServiceRequest], bool]
+    """Apply only to the requests this predicate accepts."""
+    optional: bool
+    """Whether the test may end without any attempt matching the fault."""
+
+
+_ACCEPTED: Final = tuple(FaultOptions.__annotations__)
+_WITH_STATUS: Final = ("retry_after", "body", "headers", "error_format")
+_TYPES: Final[dict[str, tuple[type | tuple[type, ...], str]]] = {
+    "status": (int, "an int such as 503"),
+    "error": (str, "a str such as 'connect'"),
+    "latency": ((int, float), "a number of seconds such as 2.5"),
+    "after": (int, "an int frame count such as 2"),
+    "times": (int, "an int such as 2"),
+    "seed": (int, "an int such as 7"),
+    "optional": (bool, "True or False"),
+}
+
+
+def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOptions]) -> Fault:
+    """A fault for ``target`` (an operation, a retry class or ``"*"``); FaultError if wrong.
+
+    :param target: an operation such as ``"state"``, a retry class such as ``"read"``, or ``"*"``.
+    :param outcomes: the script, in the outcome grammar; or none, and one keyword form instead.
+    :param options: see ``FaultOptions``.
+    :raises FaultError: naming the argument, what was given and what is accepted.
+    :returns: a new ``Fault``, its whole script still ahead of it.
+    """
+    unknown = [name for name in options if name not in _ACCEPTED]
+    if unknown:
+        raise FaultError(
+            f"unknown keyword {unknown[0]!r}{did_you_mean(unknown[0], _ACCEPTED)}; "
+            f"accepted: {', '.join(_ACCEPTED)}"
+        )
+    for name, (kind, wanted) in _TYPES.items():
+        value = options.get(name)
+        if value is not None and (
+            not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool)
+        ):
+            raise FaultError(f"{name} must be {wanted}, got {value!r} ({type(value).__name__})")
+    keyword = _keyword_outcome(options)
+    if keyword is not None and outcomes:
+        raise FaultError(
+            "give the outcomes positionally (503, 'connect', '503x2,ok') or one of status=, "
+            "error= or latency=, not both"
+        )
+    script = [keyword] if keyword is not None else list(outcomes)
+    return Fault(
+        validate_target(target),
+        *script,
+        times=options.get("times"),
+        rate=options.get("rate"),
+        seed=options.get("seed"),
+        when=options.get("when"),
+        optional=options.get("optional", False),
+    )
+
+
+def describe_call(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    """``name(args, key=value)`` as the user wrote it, for error messages."""
+    shown = [*map(repr, args), *(f"{key}={value!r}" for key, value in kwargs.items())]
+    return f"{name}({', '.join(shown)})"
+
+
+def _error_format(value: str) -> ErrorFormat:
+    try:
+        return check_error_format(value)
+    except ValueError as error:
+        raise FaultError(str(error)) from None
+
+
+def _keyword_outcome(options: FaultOptions) -> Outcome | None:
+    forms = [name for name in ("status", "error", "latency") if options.get(name) is not None]
+    if len(forms) > 1:
+        raise FaultError(f"give one of status=, error= or latency=; got {' and '.join(forms)}")
+    for name, allowed, needs in (
+        *((extra, "status" in forms, "status=") for extra in _WITH_STATUS),
+        ("after", options.get("error") == "stream_cut", "error='stream_cut'"),
+    ):
+        if options.get(name) is not None and not allowed:
+            raise FaultError(f"{name}= only goes with {needs}")
+    if not forms:
+        return None
+    if "status" in forms:
+        error_format = options.get("error_format")
+        return Status(
+            options["status"],
+            options.get("retry_after"),
+            options.get("body"),
+            options.get("headers"),
+            None if error_format is None else _error_format(error_format),
+        )
+    if "latency" in forms:
+        latency = options["latency"]
+        if not math.isfinite(latency):
+            raise FaultError(f"latency must be a finite number of seconds, got {latency!r}")
+        return Latency(latency)
+    error = options["error"]
+    if error == "stream_cut":
+        return StreamCut(options.get("after") or 0)
+    if error not in ERROR_KINDS:
+        raise FaultError(
+            f"error={error!r} is not a fault kind{did_you_mean(error, ERROR_KINDS)}; "
+            f"accepted: {', '.join(ERROR_KINDS)}"
+        )
+    return parse_outcome(error)

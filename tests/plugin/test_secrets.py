@@ -1,0 +1,81 @@
+"""The canary: a failing suite's output, under every traceback flag, never shows the API key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CANARY = "sk-canary-5f1e0b7d"
+
+FAILING_SUITE = """
+import httpx
+import pytest
+from pytest_spectron import Spectron
+
+
+@pytest.fixture
+def app_http(spectron_mock):
+    # The application's own httpx client, authenticated the usual way.
+    with httpx.Client(
+        base_url=spectron_mock.endpoint,
+        headers={"Authorization": "Bearer " + spectron_mock.api_key},
+    ) as client:
+        yield client
+
+
+def test_unroutable(app_http):
+    app_http.get("/api/v1/ctx/no-such-operation")
+
+
+def test_exhausted_retries(spectron, spectron_mock):
+    spectron_mock.fail("state", 503)
+    spectron.state()
+
+
+def test_connection_error(spectron, spectron_mock):
+    spectron_mock.fail("whoami", "reset")
+    spectron.whoami()
+
+
+def test_plain_assert(spectron, spectron_mock):
+    spectron.remember("a fact")
+    assert spectron_mock.attempts("remember") == []
+
+
+def test_app_client_on_the_loopback_server(spectron_server, spectron_mock):
+    spectron_mock.fail("state", 500)
+    with Spectron("ctx", spectron_server.url, spectron_mock.api_key, max_retries=0) as client:
+        client.state()
+
+
+@pytest.mark.spectron_fault("profile", status=503)
+def test_unused_fault(spectron):
+    spectron.state()
+"""
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        [],
+        ["--showlocals"],
+        ["-l", "--tb=long", "-vv"],
+        ["--full-trace"],
+        ["--spectron-report=true", "-rA"],
+        ["--junitxml=report.xml", "-l"],
+    ],
+    ids=["default", "showlocals", "long-vv", "full-trace", "report", "junitxml"],
+)
+def test_the_api_key_appears_in_no_output(pytester: pytest.Pytester, flags: list[str]) -> None:
+    """stdout, stderr and the JUnit XML of six failing tests hold the key 0 times."""
+    pytester.makepyfile(FAILING_SUITE)
+    result = pytester.runpytest(f"--spectron-api-key={CANARY}", "-p", "no:randomly", *flags)
+    result.assert_outcomes(failed=5, passed=1, errors=1)
+    outputs = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
+    xml = Path(pytester.path, "report.xml")
+    if xml.exists():
+        outputs["junitxml"] = xml.read_text()
+    leaks = {name: text.count(CANARY) for name, text in outputs.items() if CANARY in text}
+    assert leaks == {}, f"the API key leaked: {leaks}"
+    assert "Bearer ***" in outputs["stdout"] or flags == []

@@ -1,0 +1,153 @@
+"""A fault that no attempt matched fails its test at teardown: the failure was never tested."""
+
+from __future__ import annotations
+
+import pytest
+
+UNUSED_MARKER = """
+import pytest
+
+@pytest.mark.spectron_fault("remember", status=503, times=2)
+def test_only_reads(spectron):
+    spectron.state()
+"""
+
+
+def test_unused_marker_fault_fails_the_test_at_teardown(pytester: pytest.Pytester) -> None:
+    """The error names the fault and says how to mark it optional or turn the check off."""
+    pytester.makepyfile(UNUSED_MARKER)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_only_reads*",
+            "*1 Spectron fault(s) matched no attempt*",
+            "*- remember=503x2*",
+            "*optional=True*spectron_assert_all_faults_used = false*",
+        ]
+    )
+
+
+def test_unused_fail_fault_fails_the_test_at_teardown(pytester: pytest.Pytester) -> None:
+    """A fault scripted with ``fail()`` is checked the same way."""
+    pytester.makepyfile(
+        """
+        def test_scripted(spectron, spectron_mock):
+            spectron_mock.fail("recall", "connect")
+            spectron.state()
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*- recall=connect*"])
+
+
+def test_fault_taken_by_an_earlier_fault_counts_as_unused(pytester: pytest.Pytester) -> None:
+    """Two faults on one operation where the first takes every attempt: the second is unused."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_spectron import SpectronServerError
+
+        def test_shadowed(spectron, spectron_mock):
+            spectron_mock.fail("state", 503)
+            spectron_mock.fail("read", "reset")
+            with pytest.raises(SpectronServerError):
+                spectron.state()
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*- read=reset*"])
+
+
+def test_used_faults_pass(pytester: pytest.Pytester) -> None:
+    """A fault that took at least one attempt, or matched but lost its random draw, is used."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_fault("state", status=503, times=1)
+        def test_used(spectron):
+            spectron.state()
+
+        def test_matched_by_rate(spectron, spectron_mock):
+            spectron_mock.fail("whoami", 503, rate=0.01, seed=1)
+            spectron.whoami()
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        ("option", ["--spectron-assert-all-faults-used=false"], ""),
+        ("ini", [], "spectron_assert_all_faults_used = false\n"),
+    ],
+    ids=lambda how: how[0],
+)
+def test_the_check_turns_off_by_option_and_ini(
+    pytester: pytest.Pytester, how: tuple[str, list[str], str]
+) -> None:
+    """``--spectron-assert-all-faults-used=false`` or the ini value turns the check off."""
+    _, arguments, ini = how
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n" + ini,
+    )
+    pytester.makepyfile(UNUSED_MARKER)
+    pytester.runpytest(*arguments).assert_outcomes(passed=1)
+
+
+def test_optional_faults_may_go_unused(pytester: pytest.Pytester) -> None:
+    """``optional=True`` on the marker or on ``fail()`` exempts that fault only."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_fault("remember", status=503, optional=True)
+        def test_marker(spectron):
+            spectron.state()
+
+        def test_method(spectron, spectron_mock):
+            spectron_mock.fail("recall", "connect", optional=True)
+            spectron_mock.fail("forget", 500)
+            spectron.state()
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*- forget=500*"])
+    result.stdout.no_fnmatch_line("*- recall=connect*")
+
+
+def test_a_failing_test_is_not_blamed_twice(pytester: pytest.Pytester) -> None:
+    """When the test itself failed, its unused faults are not reported on top."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_fault("remember", status=503)
+        def test_fails(spectron):
+            assert False, "the test's own failure"
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.no_fnmatch_line("*matched no attempt*")
+
+
+def test_matrix_case_never_exercised_is_reported(pytester: pytest.Pytester) -> None:
+    """A ``spectron_case`` whose operation the test never calls fails, case by case."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_matrix("state", outcomes=[503])
+        def test_forgot_to_call(spectron, spectron_case):
+            spectron.whoami()
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*- state=503*"])
