@@ -15,14 +15,15 @@ import pytest
 from pytest_spectron._settings import FAULT_MARKER, MATRIX_MARKER
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass, operation
 from pytest_spectron.client._suggest import did_you_mean
-from pytest_spectron.testing._fault_options import build_fault, describe_call
-from pytest_spectron.testing._faults import Fault, FaultError, validate_target
+from pytest_spectron.testing._declare import build_fault, describe_call
+from pytest_spectron.testing._faults import Fault, validate_target
 from pytest_spectron.testing._matrix import (
     MATRIX_OUTCOMES,
     STREAM_OUTCOMES,
     MatrixCase,
     status_matrix,
 )
+from pytest_spectron.testing._outcomes import FaultError
 
 __all__ = ["MarkerError", "MatrixSelection", "fault_from_marker", "matrix_selection"]
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import urlsplit
+
+from pytest_spectron._endpoint import check_endpoint
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -80,7 +81,8 @@ OPTIONS = (
         "endpoint",
         "base URL the spectron_mock fixture answers",
         DEFAULT_ENDPOINT,
-        "an absolute http(s) URL without a path, such as http://spectron.test",
+        "an absolute http(s) URL such as http://spectron.test, with an optional path prefix "
+        "(http://spectron.test/spectron)",
     ),
     Option(
         "context",
@@ -164,16 +166,7 @@ def _check(option: Option, value: str, parse: Callable[[str], T]) -> T:
 
 
 def _endpoint(value: str) -> str:
-    try:
-        url = urlsplit(value)
-        url.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise ValueError(value) from None
-    if url.scheme not in ("http", "https") or not url.hostname or url.path not in ("", "/"):
-        raise ValueError(value)
-    if url.query or url.fragment:
-        raise ValueError(value)
-    return value.rstrip("/")
+    return check_endpoint(value, argument="--spectron-endpoint")
 
 
 def _non_empty(value: str) -> str:

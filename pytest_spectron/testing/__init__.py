@@ -6,21 +6,9 @@ pytest too, e.g. ``with SpectronMock() as mock: ...``.
 """
 
 from pytest_spectron.testing._clock import VirtualClock
+from pytest_spectron.testing._declare import parse_fault_spec
 from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._faults import (
-    PASS,
-    SPEC_GRAMMAR,
-    Fault,
-    FaultEngine,
-    FaultError,
-    Latency,
-    Malformed,
-    Network,
-    Outcome,
-    Status,
-    StreamCut,
-    parse_fault_spec,
-)
+from pytest_spectron.testing._faults import Fault, FaultEngine
 from pytest_spectron.testing._journal import Attempt, Journal
 from pytest_spectron.testing._matrix import (
     MATRIX_OUTCOMES,
@@ -29,6 +17,17 @@ from pytest_spectron.testing._matrix import (
     status_matrix,
 )
 from pytest_spectron.testing._mock import RouteConflict, SpectronMock
+from pytest_spectron.testing._outcomes import (
+    PASS,
+    SPEC_GRAMMAR,
+    FaultError,
+    Latency,
+    Malformed,
+    Network,
+    Outcome,
+    Status,
+    StreamCut,
+)
 from pytest_spectron.testing._server import LoopbackServer
 from pytest_spectron.testing._service import SpectronService, UnroutableRequest
 from pytest_spectron.testing._transport import ServiceTransport

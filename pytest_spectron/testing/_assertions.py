@@ -8,7 +8,7 @@ from typing_extensions import Unpack
 
 from pytest_spectron.client._catalogue import Operation, operation
 from pytest_spectron.testing._clock import VirtualClock
-from pytest_spectron.testing._fault_options import FaultOptions, build_fault
+from pytest_spectron.testing._declare import FaultOptions, build_fault
 from pytest_spectron.testing._faults import Fault, FaultEngine, validate_target
 from pytest_spectron.testing._journal import Attempt, Journal
 

@@ -60,8 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
     if arguments.command is None:
-        parser.print_help(sys.stderr)
-        return 2
+        parser.error("a command is needed: serve (see --help)")  # usage, an error: line, exit 2
     return _serve(arguments, parser)
 
 
@@ -76,7 +75,7 @@ class _CommandParser(argparse.ArgumentParser):
 
 
 def _serve_closing_help() -> str:
-    from pytest_spectron.testing._faults import SPEC_GRAMMAR
+    from pytest_spectron.testing._outcomes import SPEC_GRAMMAR
 
     return f"{SPEC_GRAMMAR}\n\n{SERVE_EXAMPLES}"
 
@@ -199,7 +198,8 @@ def _max_connections(text: str) -> int:
 
 
 def _fault(text: str) -> Fault:
-    from pytest_spectron.testing._faults import FaultError, parse_fault_spec
+    from pytest_spectron.testing._declare import parse_fault_spec
+    from pytest_spectron.testing._outcomes import FaultError
 
     try:
         return parse_fault_spec(text)

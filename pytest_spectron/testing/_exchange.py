@@ -20,6 +20,7 @@ __all__ = [
     "ServiceRequest",
     "ServiceResponse",
     "redact_headers",
+    "strip_prefix",
 ]
 
 NetworkFailureKind = Literal["connect", "connect_timeout", "read_timeout", "reset"]
@@ -40,6 +41,13 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
         name.lower(): (REDACTED_AUTHORIZATION if name.lower() in _SECRET_HEADERS else value)
         for name, value in headers.items()
     }
+
+
+def strip_prefix(path: str, prefix: str) -> str:
+    """``path`` without the endpoint's path ``prefix``; a path outside it is left whole."""
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
+        return path[len(prefix) :] or "/"
+    return path
 
 
 @dataclass(frozen=True)

@@ -20,439 +20,27 @@ its work even when the client then times out or loses the stream, as a real slow
 
 from __future__ import annotations
 
-import math
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeAlias
+from typing import Any
 
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass
 from pytest_spectron.client._suggest import did_you_mean
-from pytest_spectron.testing._exchange import NETWORK_FAILURE_KINDS, ServiceRequest
-from pytest_spectron.testing._numbers import decimal_number, whole_number
-from pytest_spectron.testing._problems import ErrorFormat, check_error_format
+from pytest_spectron.testing._exchange import ServiceRequest
+from pytest_spectron.testing._outcomes import (
+    ACCEPTED_OUTCOMES,
+    MAX_SCRIPT_ATTEMPTS,
+    FaultError,
+    Outcome,
+    compress_script,
+    format_seconds,
+    parse_steps,
+)
 from pytest_spectron.testing._routing import NoRoute, nearest_operations, route
 
-__all__ = [
-    "MALFORMED_KINDS",
-    "MALFORMED_STATUS",
-    "PASS",
-    "SPEC_GRAMMAR",
-    "Fault",
-    "FaultEngine",
-    "FaultError",
-    "Injection",
-    "Latency",
-    "Malformed",
-    "Network",
-    "Outcome",
-    "Status",
-    "StreamCut",
-    "parse_fault_spec",
-    "parse_outcome",
-    "validate_target",
-]
-
-MALFORMED_KINDS: Final = ("truncated_json", "html", "empty")
-MAX_SCRIPT_ATTEMPTS: Final = 10_000
-"""Most attempts one spec may script: a count such as ``503x999999999`` would build the script in
-memory, and the admin endpoint takes specs from any client."""
-MALFORMED_STATUS: Final[dict[str, int]] = {"truncated_json": 200, "html": 502, "empty": 200}
-"""Default statuses: a 2xx with a broken body exercises the client's decode errors; an HTML page
-is what a proxy in front of a failing server sends."""
-
-SPEC_GRAMMAR: Final = """\
-fault spec grammar:
-  FAULT   := TARGET "=" STEP ("," STEP)* ["@" RATE ["~" SEED]]
-  TARGET  := an operation (state, documents.upload...), a retry class
-             (read, idempotent_write, write, stream) or "*"
-  STEP    := OUTCOME ["x" COUNT]
-  OUTCOME := STATUS[":" RETRY_AFTER]          503, 429:2 (Retry-After: 2)
-           | connect | connect_timeout | read_timeout | timeout | reset
-           | latency:SECONDS                  latency:2.5 (virtual seconds)
-           | truncated_json[:STATUS] | html[:STATUS] | empty[:STATUS]
-           | stream_cut[:FRAMES]              stream_cut:2
-           | ok                               the fake answers
-  One step without a count fails every matching attempt; "503x2" fails the next two; several
-  steps run once each, in order, then the fake answers. "@0.3~7" applies the fault to each
-  matching attempt with probability 0.3, reproducibly from seed 7 (default 0).
-  Examples: state=503x2   remember=connect,503,ok   *=latency:2.5   chat=stream_cut:2
-            read=503@0.3~7"""
-
-
-class FaultError(ValueError):
-    """A fault, outcome or spec is malformed: the message says what was given and what fits."""
-
-
-# -- Outcomes ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Status:
-    """Answer with this HTTP status and an error body (or ``body``), plus ``headers``."""
-
-    code: int
-    retry_after: float | str | None = None
-    """Seconds, or an HTTP date, sent as the ``Retry-After`` header."""
-    body: dict[str, Any] | str | bytes | None = None
-    """Replaces the error body: a dict goes as JSON, a str as text, bytes as they are."""
-    headers: Mapping[str, str] | None = None
-    """Extra answer headers; they win over the generated ones."""
-    format: ErrorFormat | None = None
-    """The error body's format (``json``, ``problem`` or ``legacy``); None: the fake's own.
-    A ``body`` wins over it."""
-
-    def __post_init__(self) -> None:
-        _check_status("Status", self.code)
-        if self.format is not None:
-            try:
-                check_error_format(self.format, argument="Status format")
-            except ValueError as error:
-                raise FaultError(str(error)) from None
-        if self.retry_after is not None and not isinstance(self.retry_after, str):
-            _check_seconds("Status retry_after", self.retry_after, allow_zero=True)
-        if self.body is not None and not isinstance(self.body, dict | str | bytes):
-            raise FaultError(f"Status body must be a dict, str or bytes, got {self.body!r}")
-        if self.headers is not None and (
-            not isinstance(self.headers, Mapping)
-            or not all(
-                isinstance(name, str) and isinstance(value, str)
-                for name, value in self.headers.items()
-            )
-        ):
-            raise FaultError(f"Status headers must map str to str, got {self.headers!r}")
-
-    @property
-    def retry_after_header(self) -> str | None:
-        """The ``Retry-After`` header value, if any."""
-        if self.retry_after is None or isinstance(self.retry_after, str):
-            return self.retry_after
-        return _number(self.retry_after)
-
-    def describe(self) -> str:
-        """In words, for the journal."""
-        text = f"HTTP {self.code}"
-        if self.retry_after is not None:
-            text += f", Retry-After: {self.retry_after_header}"
-        if self.format is not None:
-            text += f", {self.format} error format"
-        if self.body is not None or self.headers:
-            text += ", custom " + " and ".join(
-                part
-                for part, given in (("body", self.body is not None), ("headers", self.headers))
-                if given
-            )
-        return text
-
-    def token(self) -> str:
-        """The SPEC spelling (``429:2``); a custom body, headers or format are not spelled."""
-        text = str(self.code)
-        if self.retry_after is not None:
-            text += f":{self.retry_after_header}"
-        custom = self.body is not None or self.headers or self.format is not None
-        return text + ("+custom" if custom else "")
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by ``parse_outcome``."""
-        data: dict[str, Any] = {"status": self.code}
-        if self.retry_after is not None:
-            data["retry_after"] = self.retry_after
-        if isinstance(self.body, bytes):
-            data["body"] = self.body.decode("utf-8", errors="replace")
-        elif self.body is not None:
-            data["body"] = self.body
-        if self.headers:
-            data["headers"] = dict(self.headers)
-        if self.format is not None:
-            data["format"] = self.format
-        return data
-
-
-_NETWORK_WORDS: Final[dict[str, str]] = {
-    "connect": "connection refused",
-    "connect_timeout": "connect timeout",
-    "read_timeout": "read timeout",
-    "reset": "connection reset by peer",
-}
-
-
-@dataclass(frozen=True)
-class Network:
-    """No answer: ``connect`` (refused), ``connect_timeout``, ``read_timeout`` or ``reset``."""
-
-    kind: str
-
-    def __post_init__(self) -> None:
-        if self.kind not in NETWORK_FAILURE_KINDS:
-            raise FaultError(
-                f"Network kind {self.kind!r} is not one of {', '.join(NETWORK_FAILURE_KINDS)}"
-                + _did_you_mean(self.kind, NETWORK_FAILURE_KINDS)
-            )
-
-    def describe(self) -> str:
-        """In words, for the journal."""
-        return _NETWORK_WORDS[self.kind]
-
-    def token(self) -> str:
-        """The SPEC spelling."""
-        return self.kind
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by ``parse_outcome``."""
-        return {"error": self.kind}
-
-
-@dataclass(frozen=True)
-class Latency:
-    """Answer normally after ``seconds`` of virtual time; past the request's timeout, time out."""
-
-    seconds: float
-
-    def __post_init__(self) -> None:
-        _check_seconds("Latency", self.seconds, allow_zero=False)
-
-    def describe(self) -> str:
-        """In words, for the journal."""
-        return f"latency {_number(self.seconds)} s"
-
-    def token(self) -> str:
-        """The SPEC spelling."""
-        return f"latency:{_number(self.seconds)}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by ``parse_outcome``."""
-        return {"latency": self.seconds}
-
-
-_MALFORMED_WORDS: Final[dict[str, str]] = {
-    "truncated_json": "truncated JSON body",
-    "html": "HTML error page",
-    "empty": "empty body",
-}
-
-
-@dataclass(frozen=True)
-class Malformed:
-    """Answer with a broken body: ``truncated_json`` (200), ``html`` (502) or ``empty`` (200)."""
-
-    kind: str
-    status: int | None = None
-    """Overrides the kind's default status."""
-
-    def __post_init__(self) -> None:
-        if self.kind not in MALFORMED_KINDS:
-            raise FaultError(
-                f"Malformed kind {self.kind!r} is not one of {', '.join(MALFORMED_KINDS)}"
-                + _did_you_mean(self.kind, MALFORMED_KINDS)
-            )
-        if self.status is not None:
-            _check_status("Malformed status", self.status)
-
-    @property
-    def effective_status(self) -> int:
-        """The status sent: the one given, else the kind's default."""
-        return MALFORMED_STATUS[self.kind] if self.status is None else self.status
-
-    def describe(self) -> str:
-        """In words, for the journal."""
-        return f"{_MALFORMED_WORDS[self.kind]} (HTTP {self.effective_status})"
-
-    def token(self) -> str:
-        """The SPEC spelling."""
-        return self.kind if self.status is None else f"{self.kind}:{self.status}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by ``parse_outcome``."""
-        data: dict[str, Any] = {"malformed": self.kind}
-        if self.status is not None:
-            data["status"] = self.status
-        return data
-
-
-@dataclass(frozen=True)
-class StreamCut:
-    """Let the fake answer, but drop an SSE answer's connection after ``after`` frames.
-
-    On an answer that is not a stream, or one with no more than ``after`` frames, the cut is
-    spent without effect and the journal's fault column says so.
-    """
-
-    after: int = 0
-
-    def __post_init__(self) -> None:
-        if isinstance(self.after, bool) or not isinstance(self.after, int) or self.after < 0:
-            raise FaultError(f"StreamCut after must be a frame count >= 0, got {self.after!r}")
-
-    def describe(self) -> str:
-        """In words, for the journal."""
-        return f"stream cut after {self.after} frame{'' if self.after == 1 else 's'}"
-
-    def token(self) -> str:
-        """The SPEC spelling."""
-        return f"stream_cut:{self.after}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by ``parse_outcome``."""
-        return {"stream_cut": self.after}
-
-
-class _Pass:
-    """The sentinel outcome: the fake answers, untouched."""
-
-    _instance: _Pass | None = None
-
-    def __new__(cls) -> _Pass:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def describe(self) -> str:
-        """In words, for the journal."""
-        return "ok (the fake answers)"
-
-    def token(self) -> str:
-        """The SPEC spelling."""
-        return "ok"
-
-    def to_json(self) -> str:
-        """The JSON form accepted by ``parse_outcome``."""
-        return "ok"
-
-    def __repr__(self) -> str:
-        return "PASS"
-
-    def __reduce__(self) -> str:
-        return "PASS"
-
-
-PASS: Final = _Pass()
-"""The outcome "the fake answers": a step in a script that lets one attempt through."""
-
-Outcome: TypeAlias = Status | Network | Latency | Malformed | StreamCut | _Pass
-_OUTCOME_TYPES: Final = (Status, Network, Latency, Malformed, StreamCut, _Pass)
-
-_WORDS: Final[dict[str, Outcome]] = {
-    "ok": PASS,
-    "connect": Network("connect"),
-    "connect_timeout": Network("connect_timeout"),
-    "read_timeout": Network("read_timeout"),
-    "timeout": Network("read_timeout"),
-    "reset": Network("reset"),
-    "truncated_json": Malformed("truncated_json"),
-    "html": Malformed("html"),
-    "empty": Malformed("empty"),
-    "stream_cut": StreamCut(0),
-}
-_WITH_ARGUMENT: Final = ("latency", "stream_cut", *MALFORMED_KINDS)
-_ACCEPTED: Final = (
-    "a final HTTP status 200-599 (503, or '429:2' for Retry-After: 2), "
-    + ", ".join(repr(word) for word in _WORDS)
-    + ", 'latency:SECONDS', 'stream_cut:FRAMES', 'html:STATUS' (likewise truncated_json, "
-    'empty), a JSON object such as {"status": 503} or {"error": "reset"}, or an outcome '
-    "object: Status(503, retry_after=2), Network('reset'), Latency(2.5), Malformed('html'), "
-    "StreamCut(after=2), PASS"
-)
-_JSON_KEYS: Final = {
-    "status": ("status", "retry_after", "body", "headers"),
-    "error": ("error",),
-    "latency": ("latency",),
-    "malformed": ("malformed", "status"),
-    "stream_cut": ("stream_cut",),
-}
-
-
-def parse_outcome(value: object) -> Outcome:
-    """An outcome from any spelling: an outcome object, a status, a word, a token or JSON."""
-    if isinstance(value, _OUTCOME_TYPES):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        _check_status("outcome", value)
-        return Status(value)
-    if isinstance(value, str):
-        return _parse_token(value)
-    if isinstance(value, Mapping):
-        return _outcome_from_json(value)
-    raise FaultError(f"{value!r} is not a fault outcome. Accepted: {_ACCEPTED}")
-
-
-def _parse_token(text: str) -> Outcome:
-    token = text.strip()
-    head, colon, argument = token.partition(":")
-    head = head.strip().lower()
-    argument = argument.strip()
-    code = whole_number(head)
-    if code is not None:
-        _check_status(f"outcome {text!r}", code)
-        if not colon:
-            return Status(code)
-        return Status(code, retry_after=_float(text, argument, "Retry-After seconds"))
-    if not colon and head in _WORDS:
-        return _WORDS[head]
-    if colon and head == "latency":
-        return Latency(_float(text, argument, "seconds"))
-    if colon and head == "stream_cut":
-        return StreamCut(_int(text, argument, "a frame count"))
-    if colon and head in MALFORMED_KINDS:
-        return Malformed(head, _int(text, argument, "an HTTP status"))
-    if head == "latency":
-        raise FaultError(f"outcome {text!r}: latency needs seconds, as in 'latency:2.5'")
-    if colon and head in _WORDS:
-        raise FaultError(f"outcome {text!r}: {head!r} takes no ':' argument")
-    if "~" in token:
-        raise FaultError(f"{text!r}: '~SEED' only follows '@RATE', as in read=503@0.3~7")
-    hint = _did_you_mean(head, [*_WORDS, *_WITH_ARGUMENT])
-    raise FaultError(f"{text!r} is not a fault outcome{hint} Accepted: {_ACCEPTED}")
-
-
-def _outcome_from_json(data: Mapping[Any, Any]) -> Outcome:
-    kinds = [key for key in _JSON_KEYS if key in data and key != "status"] or (
-        ["status"] if "status" in data else []
-    )
-    if len(kinds) != 1:
-        raise FaultError(
-            f"outcome object {dict(data)!r} must have exactly one of the keys "
-            f"{', '.join(_JSON_KEYS)}"
-        )
-    kind = kinds[0]
-    unknown = sorted(str(key) for key in data if key not in _JSON_KEYS[kind])
-    if unknown:
-        raise FaultError(
-            f"outcome object {dict(data)!r}: unknown key(s) {', '.join(unknown)}; an outcome "
-            f"with {kind!r} accepts only {', '.join(_JSON_KEYS[kind])}"
-            + _did_you_mean(unknown[0], _JSON_KEYS[kind])
-        )
-    try:
-        if kind == "status":
-            return Status(
-                _json_int(data, "status"),
-                retry_after=data.get("retry_after"),
-                body=data.get("body"),
-                headers=data.get("headers"),
-            )
-        if kind == "error":
-            error = data["error"]
-            if error == "timeout":
-                return Network("read_timeout")
-            return Network(error) if isinstance(error, str) else Network(repr(error))
-        if kind == "latency":
-            return Latency(data["latency"])
-        if kind == "malformed":
-            status = data.get("status")
-            return Malformed(str(data["malformed"]), None if status is None else _json_int(data))
-        return StreamCut(data["stream_cut"])
-    except (TypeError, FaultError) as error:
-        raise FaultError(f"outcome object {dict(data)!r}: {error}") from None
-
-
-def _json_int(data: Mapping[Any, Any], key: str = "status") -> int:
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FaultError(f"{key} must be an int, got {value!r}")
-    return value
-
-
-# -- Faults ------------------------------------------------------------------------------------
+__all__ = ["Fault", "FaultEngine", "Injection", "validate_target"]
 
 
 def validate_target(target: object) -> str:
@@ -502,7 +90,9 @@ class Fault:
     ) -> None:
         self.target = validate_target(target)
         if not outcomes:
-            raise FaultError(f"fault {target!r}: give at least one outcome; accepted: {_ACCEPTED}")
+            raise FaultError(
+                f"fault {target!r}: give at least one outcome; accepted: {ACCEPTED_OUTCOMES}"
+            )
         self.script: tuple[Outcome, ...] = tuple(
             outcome for value in outcomes for outcome in parse_steps(value)
         )
@@ -565,9 +155,10 @@ class Fault:
             return False
         return self.when is None or bool(self.when(request))
 
-    def _take(
+    def take(
         self, operation: str, retry_class: RetryClass, request: ServiceRequest
     ) -> Outcome | None:
+        """The outcome this fault gives the attempt, consumed; None when it does not apply."""
         if not self.active or not self.matches(operation, retry_class, request):
             return None
         self.matched += 1
@@ -582,10 +173,10 @@ class Fault:
         if len(self.script) == 1:
             steps = self.script[0].token() + ("" if self.times is None else f"x{self.times}")
         else:
-            steps = _compress(self.script * (self.times or 1))
+            steps = compress_script(self.script * (self.times or 1))
         text = f"{self.target}={steps}"
         if self.rate is not None:
-            text += f"@{_number(self.rate)}" + ("" if self.seed is None else f"~{self.seed}")
+            text += f"@{format_seconds(self.rate)}" + ("" if self.seed is None else f"~{self.seed}")
         if self.when is not None:
             text += f" when {getattr(self.when, '__name__', repr(self.when))}"
         return text
@@ -609,40 +200,6 @@ class Fault:
             "remaining": self.remaining,
         }
         return data
-
-    @classmethod
-    def from_json(cls, data: object) -> Fault:
-        """A fault from ``{"spec": "state=503x2"}`` or ``{"target": …, "outcomes": […], …}``."""
-        if not isinstance(data, Mapping):
-            raise FaultError(f"a fault must be a JSON object, got {data!r}")
-        if "target" not in data:
-            if set(data) != {"spec"}:
-                raise FaultError(
-                    'a fault object needs either "spec" (such as "state=503x2") or "target" '
-                    f'and "outcomes" (with optional "times", "rate", "seed"); got {dict(data)!r}'
-                )
-            spec = data["spec"]
-            if not isinstance(spec, str):
-                raise FaultError(f'"spec" must be a string, got {spec!r}')
-            return parse_fault_spec(spec)
-        accepted = ("target", "outcomes", "times", "rate", "seed", "optional", "spec", "remaining")
-        unknown = sorted(str(key) for key in data if key not in accepted)
-        if unknown:
-            raise FaultError(
-                f"fault object: unknown key(s) {', '.join(unknown)}; accepted: "
-                f"{', '.join(accepted[:6])}" + _did_you_mean(unknown[0], accepted)
-            )
-        outcomes = data.get("outcomes")
-        if not isinstance(outcomes, list):
-            raise FaultError(f'fault object: "outcomes" must be a list, got {outcomes!r}')
-        return cls(
-            data["target"],
-            *outcomes,
-            times=data.get("times"),
-            rate=data.get("rate"),
-            seed=data.get("seed"),
-            optional=data.get("optional", False),
-        )
 
     def __repr__(self) -> str:
         return f"<Fault {self.describe()}>"
@@ -702,6 +259,8 @@ class FaultEngine:
 
     def add_spec(self, spec: str) -> Fault:
         """Add a fault written in the SPEC grammar (``state=503x2``)."""
+        from pytest_spectron.testing._declare import parse_fault_spec  # it builds on this module
+
         return self.add_fault(parse_fault_spec(spec))
 
     def pick(
@@ -710,7 +269,7 @@ class FaultEngine:
         """Consume and return the outcome for one attempt, or None when no fault applies."""
         with self._lock:
             for fault in self._faults:
-                outcome = fault._take(operation, retry_class, request)
+                outcome = fault.take(operation, retry_class, request)
                 if outcome is not None:
                     return Injection(fault, outcome, fault.used)
         return None
@@ -745,125 +304,3 @@ class FaultEngine:
 
     def __repr__(self) -> str:
         return f"<FaultEngine active={len(self.faults())}>"
-
-
-# -- The SPEC grammar --------------------------------------------------------------------------
-
-
-def parse_fault_spec(text: str) -> Fault:
-    """A fault from ``OP=SPEC`` (see ``SPEC_GRAMMAR``); a FaultError shows the grammar."""
-    try:
-        return _parse_spec(text)
-    except FaultError as error:
-        raise FaultError(f"bad fault spec {text!r}: {error}\n{SPEC_GRAMMAR}") from None
-
-
-def _parse_spec(text: str) -> Fault:
-    if not isinstance(text, str):
-        raise FaultError(f"a spec is a string, got {type(text).__name__}")
-    target, equals, script = text.partition("=")
-    if not equals:
-        raise FaultError("expected OP=SPEC, as in state=503x2")
-    target = target.strip()
-    script, at, rate_text = script.partition("@")
-    rate: float | None = None
-    seed: int | None = None
-    if at:
-        rate_text, tilde, seed_text = rate_text.partition("~")
-        rate = _float(rate_text, rate_text.strip(), "a probability")
-        if tilde:
-            seed = _int(seed_text, seed_text.strip(), "an int seed")
-    steps = _steps(script)
-    if len(steps) == 1:
-        outcome, count = steps[0]
-        return Fault(target, outcome, times=count, rate=rate, seed=seed)
-    return Fault(target, script, rate=rate, seed=seed)
-
-
-def parse_steps(value: object) -> list[Outcome]:
-    """One positional outcome as the attempts it scripts: ``"503x2,connect"`` is three.
-
-    Everything ``parse_outcome`` accepts is one step; a string may also hold the spec's steps,
-    separated by commas, each with an ``xCOUNT``.
-    """
-    if not isinstance(value, str):
-        return [parse_outcome(value)]
-    return [outcome for outcome, count in _steps(value) for _ in range(count or 1)]
-
-
-def _steps(script: str) -> list[tuple[Outcome, int | None]]:
-    texts = [step.strip() for step in script.split(",")]
-    if not all(texts):
-        raise FaultError("empty step: steps are separated by single commas")
-    steps: list[tuple[Outcome, int | None]] = []
-    attempts = 0
-    for text in texts:
-        outcome_text, count = _split_count(text)
-        attempts += count or 1
-        if attempts > MAX_SCRIPT_ATTEMPTS:  # checked before anything is built
-            raise FaultError(f"the steps cover more than {MAX_SCRIPT_ATTEMPTS} attempts")
-        steps.append((parse_outcome(outcome_text), count))
-    return steps
-
-
-def _split_count(step: str) -> tuple[str, int | None]:
-    head, x, count = step.rpartition("x")
-    value = whole_number(count.strip())
-    if not x or value is None or not head.strip():
-        return step, None
-    if not 1 <= value <= MAX_SCRIPT_ATTEMPTS:
-        raise FaultError(
-            f"step {step!r}: the count after 'x' must be 1 to {MAX_SCRIPT_ATTEMPTS}, got {value}"
-        )
-    return head.strip(), value
-
-
-def _compress(script: tuple[Outcome, ...]) -> str:
-    runs: list[tuple[Outcome, int]] = []
-    for outcome in script:
-        if runs and runs[-1][0] == outcome:
-            runs[-1] = (outcome, runs[-1][1] + 1)
-        else:
-            runs.append((outcome, 1))
-    return ",".join(outcome.token() + (f"x{n}" if n > 1 else "") for outcome, n in runs)
-
-
-# -- Helpers -----------------------------------------------------------------------------------
-
-
-def _check_status(what: str, code: object) -> None:
-    if isinstance(code, bool) or not isinstance(code, int) or not 200 <= code <= 599:
-        interim = isinstance(code, int) and 100 <= code <= 199
-        why = ": a 1xx status is an interim answer, never a server's final one" if interim else ""
-        raise FaultError(f"{what}: {code!r} is not a final HTTP status 200-599{why}")
-
-
-def _check_seconds(what: str, value: object, *, allow_zero: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise FaultError(f"{what} must be a number of seconds, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = "0 or more" if allow_zero else "more than 0"
-        raise FaultError(f"{what} must be {bound} seconds, got {value!r}")
-
-
-def _float(text: str, argument: str, what: str) -> float:
-    value = decimal_number(argument)
-    if value is None:
-        raise FaultError(f"{text!r}: expected {what}, got {argument!r}")
-    return int(value) if value.is_integer() else value
-
-
-def _int(text: str, argument: str, what: str) -> int:
-    value = whole_number(argument)
-    if value is None:
-        raise FaultError(f"{text!r}: expected {what} (digits 0-9), got {argument!r}")
-    return value
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _did_you_mean(given: str, accepted: Any) -> str:
-    # Ends a sentence either way: "…; did you mean 'reset'?" or "…."
-    return did_you_mean(given, accepted) or "."

@@ -19,6 +19,7 @@ import respx
 import respx.mocks
 from respx.patterns import Noop
 
+from pytest_spectron._endpoint import check_endpoint, endpoint_prefix
 from pytest_spectron._settings import DEFAULT_API_KEY, DEFAULT_CONTEXT, DEFAULT_ENDPOINT
 from pytest_spectron.client import AsyncSpectron, Spectron
 from pytest_spectron.testing._assertions import AttemptAssertions
@@ -70,14 +71,12 @@ class SpectronMock(AttemptAssertions):
         clock: VirtualClock | None = None,
         error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
     ) -> None:
-        url = httpx.URL(endpoint)
-        if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/"):
-            raise ValueError(
-                f"endpoint must be an absolute http(s) URL without a path, such as "
-                f"{DEFAULT_ENDPOINT!r}; got {endpoint!r}"
-            )
-        self.endpoint = str(url).rstrip("/")
-        """The base URL the mock answers; pass it to your application's Spectron client."""
+        self.endpoint = check_endpoint(endpoint)
+        """The base URL the mock answers; pass it to your application's Spectron client. It may
+        carry a path prefix (``http://spectron.test/spectron``), as behind a gateway."""
+        self.prefix = endpoint_prefix(self.endpoint)
+        """The endpoint's path prefix, ``""`` for none; removed from paths before routing."""
+        url = httpx.URL(self.endpoint)
         self.context = context
         """The context id the bound clients use (the fake answers any context)."""
         self.api_key = api_key
@@ -102,7 +101,7 @@ class SpectronMock(AttemptAssertions):
         if url.port is not None:
             where["port"] = url.port
         self._where = (url.scheme, url.host, url.port)
-        answer = respx_side_effect(self.service)
+        answer = respx_side_effect(self.service, prefix=self.prefix)
 
         def side_effect(request: httpx.Request, **_: object) -> httpx.Response | None:
             if self._superseded():
@@ -154,7 +153,9 @@ class SpectronMock(AttemptAssertions):
         service = SpectronService(
             self.fake, faults=self.faults, journal=self.journal, clock=self.clock
         )
-        return self._running.enter_context(LoopbackServer(service, client_timeout=client_timeout))
+        return self._running.enter_context(
+            LoopbackServer(service, client_timeout=client_timeout, prefix=self.prefix)
+        )
 
     def assert_no_shadowing_routes(self) -> None:
         """Raise RouteConflict if another respx router answered a request to the endpoint.

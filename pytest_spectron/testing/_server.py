@@ -66,6 +66,7 @@ from pytest_spectron.testing._exchange import (
     Service,
     ServiceRequest,
     ServiceResponse,
+    strip_prefix,
 )
 from pytest_spectron.testing._numbers import whole_number
 from pytest_spectron.testing._problems import problem_response
@@ -150,6 +151,7 @@ class LoopbackServer:
         idle_timeout: float | None = IDLE_TIMEOUT,
         max_connections: int = MAX_CONNECTIONS,
         client_timeout: float | None = CLIENT_TIMEOUT,
+        prefix: str = "",
     ) -> None:
         for name, seconds in (("idle_timeout", idle_timeout), ("client_timeout", client_timeout)):
             _check_timeout(name, seconds)
@@ -169,6 +171,9 @@ class LoopbackServer:
         self.idle_timeout = idle_timeout
         self.max_connections = max_connections
         self.client_timeout = client_timeout
+        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+            raise ValueError(f"prefix must look like '/spectron' (or be empty), got {prefix!r}")
+        self.prefix = prefix
         self._requested = (host, port)
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -198,7 +203,7 @@ class LoopbackServer:
         """The base URL, such as ``http://127.0.0.1:8765``."""
         host = self.host
         shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{self.port}"
+        return f"http://{shown}:{self.port}{self.prefix}"
 
     # -- Lifecycle -------------------------------------------------------------------------
 
@@ -380,6 +385,7 @@ class LoopbackServer:
                 bound_host,
                 self.idle_timeout,
                 self.client_timeout,
+                self.prefix,
             ).serve()
         except OSError:
             pass  # the client went away, or stop() shut the connection: nobody to answer
@@ -418,6 +424,7 @@ class _Connection:
         bound_host: str,
         idle_timeout: float | None,
         client_timeout: float | None,
+        prefix: str,
     ) -> None:
         self.connection = connection
         self.reader = reader
@@ -426,6 +433,7 @@ class _Connection:
         self.bound_host = bound_host
         self.idle_timeout = idle_timeout
         self.client_timeout = client_timeout
+        self.prefix = prefix
 
     def serve(self) -> None:
         """Answer requests until the client closes or asks to, or an answer closes."""
@@ -495,7 +503,7 @@ class _Connection:
         body = self._read_chunked() if length is None else self._exactly(length)
         request = ServiceRequest(
             method=method,
-            path=path,
+            path=strip_prefix(path, self.prefix),
             query=tuple(parse_qsl(query, keep_blank_values=True)),
             headers=headers,
             body=body,

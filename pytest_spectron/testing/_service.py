@@ -11,10 +11,11 @@ import dataclasses
 import json
 import re
 import threading
-from typing import Any, Literal, Protocol, cast
+from typing import Literal, Protocol, cast
 
 from pytest_spectron.client._catalogue import Operation, RetryClass
 from pytest_spectron.testing._clock import VirtualClock
+from pytest_spectron.testing._declare import fault_from_json
 from pytest_spectron.testing._exchange import (
     NetworkFailure,
     NetworkFailureKind,
@@ -22,28 +23,24 @@ from pytest_spectron.testing._exchange import (
     ServiceResponse,
 )
 from pytest_spectron.testing._fake import not_routed_response
-from pytest_spectron.testing._faults import (
+from pytest_spectron.testing._fault_answers import malformed_response, status_response
+from pytest_spectron.testing._faults import FaultEngine, Injection
+from pytest_spectron.testing._journal import Journal
+from pytest_spectron.testing._outcomes import (
     PASS,
-    Fault,
-    FaultEngine,
     FaultError,
-    Injection,
     Latency,
     Malformed,
     Network,
     Status,
     StreamCut,
 )
-from pytest_spectron.testing._journal import Journal
 from pytest_spectron.testing._problems import (
     DEFAULT_ERROR_FORMAT,
-    TRACE_ID_HEADER,
     ErrorFormat,
     TraceIds,
-    error_content_type,
     new_trace_id,
     problem_response,
-    reason_phrase,
 )
 from pytest_spectron.testing._routing import NoRoute, Route, route
 
@@ -55,9 +52,7 @@ __all__ = [
     "SpectronService",
     "UnroutableRequest",
     "is_admin_path",
-    "malformed_response",
     "retry_class_of",
-    "status_response",
 ]
 
 ADMIN_PREFIX = "/__spectron"
@@ -66,7 +61,6 @@ MAX_JSON_DEPTH = 200
 once per level and raises ``RecursionError`` near 1000; pydantic stops at about 200, so a deeper
 body could never be a valid Spectron request anyway."""
 OnUnroutable = Literal["answer", "raise"]
-_BODILESS = frozenset({204, 304})
 _JSON_START = re.compile(rb"[ \t\r\n]*[\[{]")
 _JSON_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 """A JSON string (skipped whole, brackets inside it do not nest) or one bracket."""
@@ -298,7 +292,7 @@ class SpectronService:
         items = data if isinstance(data, list) else [data]
         try:
             # All or nothing: one bad fault in a list adds none of them.
-            faults = [Fault.from_json(item) for item in items]
+            faults = [fault_from_json(item) for item in items]
         except FaultError as error:
             return _bad_faults(request, str(error))
         for fault in faults:
@@ -332,102 +326,6 @@ def retry_class_of(operation: Operation, request: ServiceRequest) -> RetryClass:
     return operation.retry_class
 
 
-def status_response(
-    outcome: Status,
-    *,
-    operation: str,
-    request: ServiceRequest,
-    error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
-    trace_id: str | None = None,
-) -> ServiceResponse:
-    """The answer a ``Status`` outcome gives: an error body unless the outcome brings its own.
-
-    The body is in the outcome's ``format``, else in ``error_format``; a ``body`` wins over both.
-    """
-    extra: list[tuple[str, str]] = []
-    if outcome.retry_after_header is not None:
-        extra.append(("retry-after", outcome.retry_after_header))
-    code = outcome.code
-    error_format = outcome.format or error_format
-    trace_id = trace_id or new_trace_id()
-    if outcome.body is None:
-        answer = problem_response(
-            code,
-            f"{operation} failed with HTTP {code} (a fault injected by pytest-spectron)",
-            error_format=error_format,
-            instance=request.path,
-            trace_id=trace_id,
-            headers=tuple(extra),
-        )
-    else:
-        content_type, body = _encode_body(outcome.body, code, error_format)
-        answer = ServiceResponse(
-            code,
-            headers=(("content-type", content_type), (TRACE_ID_HEADER, trace_id), *extra),
-            body=body,
-        )
-    if code < 200 or code in _BODILESS:
-        answer = ServiceResponse(
-            code, headers=tuple((n, v) for n, v in answer.headers if n != "content-type")
-        )
-    if outcome.headers:
-        overridden = {name.lower() for name in outcome.headers}
-        answer = dataclasses.replace(
-            answer,
-            headers=(
-                *((n, v) for n, v in answer.headers if n.lower() not in overridden),
-                *((name.lower(), value) for name, value in outcome.headers.items()),
-            ),
-        )
-    return answer
-
-
-def malformed_response(
-    outcome: Malformed,
-    *,
-    error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
-    trace_id: str | None = None,
-) -> ServiceResponse:
-    """The answer a ``Malformed`` outcome gives: a cut JSON document, an HTML page or nothing."""
-    code = outcome.effective_status
-    phrase = reason_phrase(code)
-    if outcome.kind == "html":
-        page = (
-            f"<!DOCTYPE html>\n<html><head><title>{code} {phrase}</title></head>\n"
-            f"<body><center><h1>{code} {phrase}</h1></center><hr>"
-            "<center>nginx (pytest-spectron fault)</center></body></html>\n"
-        )
-        return ServiceResponse(
-            code, headers=(("content-type", "text/html; charset=utf-8"),), body=page.encode()
-        )
-    content_type = "application/json" if code < 400 else error_content_type(error_format)
-    if outcome.kind == "empty":
-        return ServiceResponse(code, headers=(("content-type", content_type),), body=b"")
-    whole = json.dumps(
-        {
-            "status": code,
-            "title": phrase,
-            "detail": "this answer was cut in transit by a pytest-spectron fault",
-        }
-    ).encode()
-    return ServiceResponse(
-        code,
-        headers=(("content-type", content_type), (TRACE_ID_HEADER, trace_id or new_trace_id())),
-        body=whole[: len(whole) // 2],
-    )
-
-
-def _encode_body(
-    body: dict[str, Any] | str | bytes, code: int, error_format: ErrorFormat
-) -> tuple[str, bytes]:
-    if isinstance(body, dict):
-        kind = error_content_type(error_format) if code >= 400 else "application/json"
-        return kind, json.dumps(body).encode()
-    if isinstance(body, str):
-        return "text/plain; charset=utf-8", body.encode()
-    return "application/octet-stream", body
-
-
 def _json_response(status: int, data: object) -> ServiceResponse:
     return ServiceResponse(
         status, headers=(("content-type", "application/json"),), body=json.dumps(data).encode()
@@ -435,11 +333,14 @@ def _json_response(status: int, data: object) -> ServiceResponse:
 
 
 def _bad_faults(request: ServiceRequest, detail: str) -> ServiceResponse:
+    # The grammar goes as a list of lines, not a paragraph of escaped newlines.
+    first, _, grammar = detail.partition("\n")
     return problem_response(
         422,
-        f'{detail}. Send a JSON object such as {{"spec": "state=503x2"}} or '
+        f'{first.rstrip(".")}. Send a JSON object such as {{"spec": "state=503x2"}} or '
         '{"target": "state", "outcomes": [503, "connect"], "times": 2}, or a list of them.',
         instance=request.path,
+        grammar=grammar.splitlines() if grammar else None,
     )
 
 

@@ -16,6 +16,7 @@ from pytest_spectron.testing._exchange import (
     Service,
     ServiceRequest,
     ServiceResponse,
+    strip_prefix,
 )
 
 __all__ = [
@@ -56,23 +57,24 @@ class ServiceTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return _render(self.service.dispatch(to_service_request(request)), request)
 
 
-def respx_side_effect(service: Service) -> Callable[..., httpx.Response]:
+def respx_side_effect(service: Service, *, prefix: str = "") -> Callable[..., httpx.Response]:
     """A respx side effect answering from ``service``: ``route.mock(side_effect=…)``.
 
     respx passes streamed bodies through untouched (it pre-reads only plain byte streams), so
-    SSE answers stream frame by frame and stream cuts surface while the client reads.
+    SSE answers stream frame by frame and stream cuts surface while the client reads. The
+    endpoint's path ``prefix`` (``/spectron`` behind a gateway) is removed before routing.
     """
 
     def side_effect(request: httpx.Request, **_: object) -> httpx.Response:
         request.read()  # respx has read the body already: this returns it.
-        return _render(service.dispatch(to_service_request(request)), request)
+        return _render(service.dispatch(to_service_request(request, prefix=prefix)), request)
 
     return side_effect
 
 
-def to_service_request(request: httpx.Request) -> ServiceRequest:
+def to_service_request(request: httpx.Request, *, prefix: str = "") -> ServiceRequest:
     """The service's view of a (read) httpx request, with the read timeout it will wait."""
-    raw_path = request.url.raw_path.decode("ascii").partition("?")[0]
+    raw_path = strip_prefix(request.url.raw_path.decode("ascii").partition("?")[0], prefix)
     timeout = request.extensions.get("timeout", {}).get("read")
     return ServiceRequest(
         method=request.method,

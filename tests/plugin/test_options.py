@@ -44,7 +44,7 @@ def test_command_line_wins_over_ini(pytester: pytest.Pytester) -> None:
     ("option", "message"),
     [
         ("--spectron-endpoint=spectron.test", "*--spectron-endpoint / spectron_endpoint*URL*"),
-        ("--spectron-endpoint=http://h.test/base", "*spectron_endpoint*without a path*"),
+        ("--spectron-endpoint=http://h.test/base?x=1", "*spectron_endpoint: got 'http://h.test/base?x=1'*"),
         ("--spectron-strict=maybe", "*--spectron-strict / spectron_strict: got 'maybe'*"),
         ("--spectron-report=2", "*--spectron-report / spectron_report*true or false*"),
         ("--spectron-context=", "*--spectron-context / spectron_context: got ''*non-empty*"),
@@ -94,3 +94,33 @@ def test_fixtures_and_options_are_documented(pytester: pytest.Pytester) -> None:
         assert f"{name} -- " in listed
     help_text = pytester.runpytest("--help")
     help_text.stdout.fnmatch_lines(["*--spectron-endpoint=ENDPOINT*", "*--spectron-report=REPORT*"])
+
+
+def test_endpoint_with_a_path_prefix_is_answered_in_process_and_over_a_socket(
+    pytester: pytest.Pytester,
+) -> None:
+    """``--spectron-endpoint=http://spectron.test/spectron``: as behind a gateway, both ways."""
+    pytester.makepyfile(
+        """
+        import json
+        import urllib.request
+
+        def test_prefix(spectron, spectron_mock, spectron_server):
+            assert spectron_mock.endpoint == "http://spectron.test/spectron"
+            spectron.remember("behind a gateway")
+            assert spectron_server.url.endswith("/spectron")
+            request = urllib.request.Request(
+                spectron_server.url + "/api/v1/test-context/state",
+                headers={"Authorization": "Bearer " + spectron_mock.api_key},
+            )
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                assert answer.status == 200
+            assert [a.path for a in spectron_mock.attempts()] == [
+                "/api/v1/test-context/facts",
+                "/api/v1/test-context/state",
+            ]
+        """
+    )
+    pytester.runpytest("--spectron-endpoint=http://spectron.test/spectron/").assert_outcomes(
+        passed=1
+    )

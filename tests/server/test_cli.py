@@ -207,3 +207,13 @@ def test_port_in_use_exits_1_naming_the_address() -> None:
         )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_no_command_prints_the_usage_and_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m pytest_spectron`` alone: the usage, an ``error:`` line, exit status 2."""
+    with pytest.raises(SystemExit) as exited:
+        _cli.main([])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage:")
+    assert "error: a command is needed: serve" in err

@@ -12,8 +12,9 @@ import pytest
 from pytest_spectron.testing._clock import VirtualClock
 from pytest_spectron.testing._exchange import NetworkFailure, ServiceRequest, ServiceResponse
 from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._faults import SPEC_GRAMMAR, FaultEngine, Status
+from pytest_spectron.testing._faults import FaultEngine
 from pytest_spectron.testing._journal import Journal
+from pytest_spectron.testing._outcomes import SPEC_GRAMMAR, Status
 from pytest_spectron.testing._routing import Route
 from pytest_spectron.testing._service import SpectronService, UnroutableRequest
 
@@ -323,14 +324,16 @@ def test_admin_post_accepts_a_list_of_fault_objects(service: SpectronService) ->
 
 
 def test_admin_post_bad_fault_is_422_and_adds_nothing(service: SpectronService) -> None:
-    """One bad fault in the body: a 422 problem showing the grammar, and no fault added."""
+    """One bad fault in the body: a 422 problem, the grammar as a list of lines, nothing added."""
     result = service.dispatch(post("/__spectron/faults", [{"spec": "state=503"}, {"spec": "x"}]))
     problem = body(result)
     assert (answer(result).status, headers(result)["content-type"]) == (
         422,
         "application/json",
     )
-    assert SPEC_GRAMMAR in problem["detail"]
+    assert "\n" not in problem["detail"]
+    assert "expected OP=SPEC" in problem["detail"]
+    assert problem["grammar"] == SPEC_GRAMMAR.splitlines()
     assert service.faults.faults() == []
 
 

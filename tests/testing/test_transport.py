@@ -27,7 +27,7 @@ from pytest_spectron.testing._exchange import (
     ServiceResponse,
 )
 from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._faults import Latency, StreamCut
+from pytest_spectron.testing._outcomes import Latency, StreamCut
 from pytest_spectron.testing._routing import Route
 from pytest_spectron.testing._service import SpectronService, UnroutableRequest
 from pytest_spectron.testing._transport import (

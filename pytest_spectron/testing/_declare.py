@@ -17,20 +17,30 @@ from typing_extensions import Unpack
 
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.testing._exchange import NETWORK_FAILURE_KINDS, ServiceRequest
-from pytest_spectron.testing._faults import (
+from pytest_spectron.testing._faults import Fault, validate_target
+from pytest_spectron.testing._outcomes import (
     MALFORMED_KINDS,
-    Fault,
+    SPEC_GRAMMAR,
     FaultError,
     Latency,
     Outcome,
     Status,
     StreamCut,
     parse_outcome,
-    validate_target,
+    read_float,
+    read_int,
+    split_steps,
 )
 from pytest_spectron.testing._problems import ErrorFormat, check_error_format
 
-__all__ = ["ERROR_KINDS", "FaultOptions", "build_fault", "describe_call"]
+__all__ = [
+    "ERROR_KINDS",
+    "FaultOptions",
+    "build_fault",
+    "describe_call",
+    "fault_from_json",
+    "parse_fault_spec",
+]
 
 ERROR_KINDS: Final = (*NETWORK_FAILURE_KINDS, "timeout", *MALFORMED_KINDS, "stream_cut")
 """What ``error=`` accepts: network failures, malformed bodies and a cut stream."""
@@ -68,6 +78,7 @@ class FaultOptions(TypedDict, total=False):
 
 
 _ACCEPTED: Final = tuple(FaultOptions.__annotations__)
+_READ_BACK: Final = ("spec", "remaining")
 _WITH_STATUS: Final = ("retry_after", "body", "headers", "error_format")
 _TYPES: Final[dict[str, tuple[type | tuple[type, ...], str]]] = {
     "status": (int, "an int such as 503"),
@@ -92,8 +103,8 @@ def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOption
     unknown = [name for name in options if name not in _ACCEPTED]
     if unknown:
         raise FaultError(
-            f"unknown keyword {unknown[0]!r}{did_you_mean(unknown[0], _ACCEPTED)}; "
-            f"accepted: {', '.join(_ACCEPTED)}"
+            f"unknown keyword {unknown[0]!r}{did_you_mean(unknown[0], _ACCEPTED) or '.'} "
+            f"Accepted: {', '.join(_ACCEPTED)}"
         )
     for name, (kind, wanted) in _TYPES.items():
         value = options.get(name)
@@ -117,6 +128,64 @@ def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOption
         when=options.get("when"),
         optional=options.get("optional", False),
     )
+
+
+def parse_fault_spec(text: str) -> Fault:
+    """A fault from ``OP=SPEC`` (see ``SPEC_GRAMMAR``); a FaultError shows the grammar."""
+    try:
+        return _parse_spec(text)
+    except FaultError as error:
+        raise FaultError(f"bad fault spec {text!r}: {error}\n{SPEC_GRAMMAR}") from None
+
+
+def _parse_spec(text: str) -> Fault:
+    if not isinstance(text, str):
+        raise FaultError(f"a spec is a string, got {type(text).__name__}")
+    target, equals, script = text.partition("=")
+    if not equals:
+        raise FaultError("expected OP=SPEC, as in state=503x2")
+    target = target.strip()
+    script, at, rate_text = script.partition("@")
+    rate: float | None = None
+    seed: int | None = None
+    if at:
+        rate_text, tilde, seed_text = rate_text.partition("~")
+        rate = read_float(rate_text, rate_text.strip(), "a probability")
+        if tilde:
+            seed = read_int(seed_text, seed_text.strip(), "an int seed")
+    steps = split_steps(script)
+    if len(steps) == 1:
+        outcome, count = steps[0]
+        return Fault(target, outcome, times=count, rate=rate, seed=seed)
+    return Fault(target, script, rate=rate, seed=seed)
+
+
+def fault_from_json(data: object) -> Fault:
+    """A fault from the admin API's JSON: ``{"spec": "state=503x2"}``, or ``{"target": …}`` with
+    ``"outcomes"`` and the options of ``build_fault`` (``"status"``, ``"times"``…).
+
+    ``"spec"`` and ``"remaining"`` beside ``"target"`` are what ``Fault.to_json`` writes, for
+    reading: they are ignored, so a fault read back can be sent again.
+    """
+    if not isinstance(data, Mapping):
+        raise FaultError(f"a fault must be a JSON object, got {data!r}")
+    if "target" not in data:
+        if set(data) != {"spec"}:
+            raise FaultError(
+                'a fault object needs either "spec" (such as "state=503x2") or "target" with '
+                f'"outcomes" or one of "status", "error", "latency"; got {dict(data)!r}'
+            )
+        spec = data["spec"]
+        if not isinstance(spec, str):
+            raise FaultError(f'"spec" must be a string, got {spec!r}')
+        return parse_fault_spec(spec)
+    options = {key: value for key, value in data.items() if key not in _READ_BACK}
+    outcomes = options.pop("outcomes", [])
+    if not isinstance(outcomes, list):
+        raise FaultError(f'fault object: "outcomes" must be a list, got {outcomes!r}')
+    if "when" in options:
+        raise FaultError('fault object: "when" takes a Python predicate; JSON cannot carry one')
+    return build_fault(options.pop("target"), *outcomes, **options)
 
 
 def describe_call(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
