@@ -34,13 +34,13 @@ class MarkerError(ValueError):
 
 def fault_from_marker(marker: pytest.Mark) -> Fault:
     """The fault a ``spectron_fault`` marker declares; MarkerError on the first wrong argument."""
-    try:
-        return build_fault(*marker.args, **marker.kwargs)
-    except TypeError:
-        # No target at all: build_fault's one required argument.
+    if not marker.args:
         message = "give the operation (or retry class, or '*') to fail first"
-    except FaultError as error:
-        message = str(error)
+    else:
+        try:
+            return build_fault(*marker.args, **marker.kwargs)
+        except FaultError as error:
+            message = str(error)
     call = describe_call(f"@pytest.mark.{FAULT_MARKER}", marker.args, marker.kwargs)
     raise MarkerError(f"{call}: {message}")
 

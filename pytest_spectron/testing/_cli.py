@@ -51,6 +51,7 @@ examples:
 DEFAULT_IDLE_TIMEOUT = 30.0
 DEFAULT_MAX_CONNECTIONS = 256
 DEFAULT_CLIENT_TIMEOUT = 30.0
+DEFAULT_JOURNAL_LIMIT = 100_000
 # The fake's error formats (pytest_spectron.testing._problems.ERROR_FORMATS), likewise.
 ERROR_FORMATS = ("json", "problem", "legacy")
 
@@ -158,6 +159,14 @@ def _parser() -> argparse.ArgumentParser:
         "connection silent until they time out; 0 never does (default: %(default)g)",
     )
     serve.add_argument(
+        "--journal-limit",
+        type=_journal_limit,
+        default=DEFAULT_JOURNAL_LIMIT,
+        metavar="N",
+        help="attempts the journal keeps, the oldest dropped first (GET /__spectron/journal "
+        "says how many); 0 keeps all (default: %(default)s)",
+    )
+    serve.add_argument(
         "--error-format",
         choices=ERROR_FORMATS,
         default=ERROR_FORMATS[0],
@@ -188,6 +197,15 @@ def _seconds_or_never(text: str) -> float | None:
     return seconds or None
 
 
+def _journal_limit(text: str) -> int | None:
+    from pytest_spectron.testing._numbers import whole_number
+
+    count = whole_number(text)
+    if count is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of attempts (0 for no limit)")
+    return count or None
+
+
 def _max_connections(text: str) -> int:
     from pytest_spectron.testing._numbers import whole_number
 
@@ -212,6 +230,7 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     from pytest_spectron.testing._clock import VirtualClock
     from pytest_spectron.testing._fake import FakeSpectron
     from pytest_spectron.testing._faults import FaultEngine
+    from pytest_spectron.testing._journal import Journal
     from pytest_spectron.testing._server import LoopbackServer
     from pytest_spectron.testing._service import SpectronService
 
@@ -222,7 +241,8 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     fake = FakeSpectron(clock=lambda: clock.now, error_format=arguments.error_format)
     if arguments.api_keys:
         fake.set_api_keys(dict.fromkeys(arguments.api_keys))
-    service = SpectronService(fake, faults=faults, clock=clock)
+    journal = Journal(limit=arguments.journal_limit)
+    service = SpectronService(fake, faults=faults, journal=journal, clock=clock)
     server = LoopbackServer(
         service,
         host=arguments.host,

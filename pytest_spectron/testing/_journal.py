@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,17 @@ from pytest_spectron.testing._exchange import (
     redact_headers,
 )
 
-__all__ = ["REDACTED_AUTHORIZATION", "Attempt", "Journal", "describe_body", "redact_headers"]
+__all__ = [
+    "JOURNAL_LIMIT",
+    "REDACTED_AUTHORIZATION",
+    "Attempt",
+    "Journal",
+    "describe_body",
+    "redact_headers",
+]
+
+JOURNAL_LIMIT = 100_000
+"""Attempts a journal keeps by default; the oldest go first."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +83,28 @@ class Attempt:
 
 
 class Journal:
-    """Every attempt, in order; safe to append to from many threads."""
+    """Every attempt, in order; safe to append to from many threads.
 
-    def __init__(self) -> None:
-        self._attempts: list[Attempt] = []
+    ``limit`` bounds the attempts kept (``None``: all), so a long-running server's memory stays
+    flat: past it, the oldest are dropped, and ``dropped`` (and the JSON form) says how many.
+    Numbering never restarts, so a dropped attempt leaves a visible gap.
+    """
+
+    def __init__(self, *, limit: int | None = JOURNAL_LIMIT) -> None:
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise TypeError(f"limit must be an int or None, got {limit!r}")
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit must be 1 or more (None keeps every attempt), got {limit}")
+        self.limit = limit
+        self._attempts: deque[Attempt] = deque(maxlen=limit)
+        self._recorded = 0
         self._lock = threading.Lock()
+
+    @property
+    def dropped(self) -> int:
+        """How many of the oldest attempts were dropped to stay within ``limit``."""
+        with self._lock:
+            return self._recorded - len(self._attempts)
 
     def record(
         self,
@@ -91,8 +119,9 @@ class Journal:
     ) -> Attempt:
         """Append the next attempt, numbered in arrival order, its secrets redacted."""
         with self._lock:
+            self._recorded += 1
             attempt = Attempt(
-                number=len(self._attempts) + 1,
+                number=self._recorded,
                 operation=operation,
                 retry_class=retry_class,
                 method=request.method.upper(),
@@ -120,6 +149,7 @@ class Journal:
         """Forget every attempt; numbering starts again at 1."""
         with self._lock:
             self._attempts.clear()
+            self._recorded = 0
 
     def __len__(self) -> int:
         with self._lock:
@@ -152,8 +182,12 @@ class Journal:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The journal as a JSON-ready object: ``{"attempts": [...]}``."""
-        return {"attempts": [attempt.to_json() for attempt in self.attempts()]}
+        """The journal as a JSON-ready object: ``{"attempts": [...], "dropped": n, "limit": n}``."""
+        return {
+            "attempts": [attempt.to_json() for attempt in self.attempts()],
+            "dropped": self.dropped,
+            "limit": self.limit,
+        }
 
     def __repr__(self) -> str:
         return f"<Journal attempts={len(self)}>"

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from pytest_spectron.testing import _cli, _server
+from pytest_spectron.testing._journal import JOURNAL_LIMIT
 
 WAIT = 30.0
 """Seconds a test waits at most for the command (a cold interpreter start included)."""
@@ -179,7 +180,8 @@ def test_defaults_in_help_are_the_servers() -> None:
         _cli.DEFAULT_IDLE_TIMEOUT,
         _cli.DEFAULT_MAX_CONNECTIONS,
         _cli.DEFAULT_CLIENT_TIMEOUT,
-    ) == (_server.IDLE_TIMEOUT, _server.MAX_CONNECTIONS, _server.CLIENT_TIMEOUT)
+        _cli.DEFAULT_JOURNAL_LIMIT,
+    ) == (_server.IDLE_TIMEOUT, _server.MAX_CONNECTIONS, _server.CLIENT_TIMEOUT, JOURNAL_LIMIT)
 
 
 def test_idle_timeout_closes_a_silent_connection(serve: Serve) -> None:

@@ -6,6 +6,7 @@ import json
 import threading
 
 import httpx
+import pytest
 
 from pytest_spectron.testing._exchange import ServiceRequest
 from pytest_spectron.testing._journal import Attempt, Journal, describe_body
@@ -184,3 +185,27 @@ def test_concurrent_records_get_distinct_numbers() -> None:
     for thread in threads:
         thread.join()
     assert [a.number for a in journal.attempts()] == list(range(1, 801))
+
+
+def test_a_journal_keeps_at_most_its_limit_dropping_the_oldest() -> None:
+    """Past ``limit``, the oldest attempts go; numbering goes on and ``dropped`` counts them."""
+    journal = Journal(limit=3)
+    for _ in range(5):
+        journal.record(
+            ServiceRequest("GET", "/api/v1/c/state"),
+            operation="state",
+            retry_class="read",
+            outcome="200",
+            status=200,
+            fault=None,
+            time=0.0,
+        )
+    assert [attempt.number for attempt in journal.attempts()] == [3, 4, 5]
+    assert (journal.dropped, journal.to_json()["dropped"], journal.to_json()["limit"]) == (2, 2, 3)
+
+
+@pytest.mark.parametrize("limit", [0, -1, True, 2.5])
+def test_a_bad_journal_limit_is_refused(limit: object) -> None:
+    """A limit is an int of 1 or more, or None for no limit."""
+    with pytest.raises((TypeError, ValueError), match="limit must be"):
+        Journal(limit=limit)  # type: ignore[arg-type]
