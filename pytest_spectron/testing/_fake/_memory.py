@@ -97,7 +97,9 @@ def remember(call: Call) -> Answer:
     if mode != "triples" and not body.text:
         raise invalid("text", "a fact needs text (or triples, with infer 'triples')")
     text = body.text or "; ".join(_triple_text(triple) for triple in triples)
-    known = set(entities(call.state))
+    # Only a remember that names entities can introduce one: a plain text fact never scans the
+    # store, so its cost does not grow with it.
+    known = set(entities(call.state)) if triples else set()
     if mode == "preview":
         session_id = body.session_id or "sess-preview"
         if body.session_id is not None:
@@ -148,7 +150,7 @@ def remember(call: Call) -> Answer:
         )
     call.state.facts.extend(facts)
     call.state.relations.extend(relations)
-    new = set(entities(call.state)) - known
+    new = set(entities(call.state)) - known if triples else set()
     chunk_id = facts[0].id if facts and facts[0].entity is None else None
     return ok(
         m.FactsResponse(
