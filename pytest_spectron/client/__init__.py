@@ -4,7 +4,16 @@ Imports only httpx and pydantic (never pytest or respx), so production code can 
 """
 
 from pytest_spectron.client import models
-from pytest_spectron.client._async._client import AsyncChatStream, AsyncSpectron
+from pytest_spectron.client._async._access import AsyncKeys, AsyncPrincipals, AsyncScopes
+from pytest_spectron.client._async._client import AsyncSpectron
+from pytest_spectron.client._async._documents import AsyncDocumentKeywords, AsyncDocuments
+from pytest_spectron.client._async._resources import (
+    AsyncEntities,
+    AsyncLifecycle,
+    AsyncSessions,
+    AsyncTraces,
+)
+from pytest_spectron.client._async._stream import AsyncChatStream
 from pytest_spectron.client._catalogue import (
     CATALOGUE,
     RETRY_CLASSES,
@@ -31,7 +40,11 @@ from pytest_spectron.client._exceptions import (
 from pytest_spectron.client._options import NOT_GIVEN
 from pytest_spectron.client._retry import BACKOFF, DEFAULT_MAX_RETRIES, backoff, use_sleep
 from pytest_spectron.client._scopes import ScopeSelector
-from pytest_spectron.client._sync._client import ChatStream, Spectron
+from pytest_spectron.client._sync._access import Keys, Principals, Scopes
+from pytest_spectron.client._sync._client import Spectron
+from pytest_spectron.client._sync._documents import DocumentKeywords, Documents
+from pytest_spectron.client._sync._resources import Entities, Lifecycle, Sessions, Traces
+from pytest_spectron.client._sync._stream import ChatStream
 
 __all__ = [
     "BACKOFF",
@@ -40,12 +53,29 @@ __all__ = [
     "NOT_GIVEN",
     "RETRY_CLASSES",
     "AsyncChatStream",
+    "AsyncDocumentKeywords",
+    "AsyncDocuments",
+    "AsyncEntities",
+    "AsyncKeys",
+    "AsyncLifecycle",
+    "AsyncPrincipals",
+    "AsyncScopes",
+    "AsyncSessions",
     "AsyncSpectron",
+    "AsyncTraces",
     "ChatChunk",
     "ChatStream",
+    "DocumentKeywords",
+    "Documents",
+    "Entities",
+    "Keys",
+    "Lifecycle",
     "Operation",
+    "Principals",
     "RetryClass",
     "ScopeSelector",
+    "Scopes",
+    "Sessions",
     "Spectron",
     "SpectronAPIError",
     "SpectronAuthError",
@@ -60,6 +90,7 @@ __all__ = [
     "SpectronStreamError",
     "SpectronTimeoutError",
     "SpectronValidationError",
+    "Traces",
     "backoff",
     "models",
     "operation",

@@ -23,9 +23,10 @@ import pydantic
 from typing_extensions import TypeVar
 
 from pytest_spectron.client import models as m
+from pytest_spectron.client._suggest import did_you_mean
 
 if TYPE_CHECKING:
-    # Read by type checkers only, so the runtime needs no typing_extensions recent enough to have it.
+    # Read by type checkers only: the runtime needs no typing_extensions recent enough for it.
     from typing_extensions import TypeForm
 
 __all__ = [
@@ -70,8 +71,12 @@ class Operation(Generic[ResponseT]):
     method: HttpMethod
     path: str
     """The path template as the document spells it, e.g. ``/api/v1/{context_id}/facts``."""
-    response: TypeForm[ResponseT]
-    """What a successful call returns: a model, ``list[Model]``, ``bytes`` or ``None``."""
+    response: Any
+    """What a successful call returns: a model, ``list[Model]``, ``bytes`` or ``None``.
+
+    Typed ``Any``, as it may be a class, a generic alias or a union: ``ResponseT`` is the type
+    it stands for, and ``adapter`` validates answers into it.
+    """
     request: type[m.RequestModel] | None = None
     """The model of the request body (JSON or the metadata part of a multipart upload)."""
     body: BodyKind = "none"
@@ -128,6 +133,7 @@ class Operation(Generic[ResponseT]):
 
 _V1 = "/api/v1/{context_id}"
 _ROWS: list[Operation] = []
+"""Every row made by ``_row``, in the order of the table below."""
 
 
 def _row(
@@ -143,8 +149,9 @@ def _row(
     idempotent: bool = False,
     streams: bool = False,
 ) -> Operation[ResponseT]:
+    """A row of the table, typed with what ``response`` stands for, and kept in ``_ROWS``."""
     body: BodyKind = "json" if json else "multipart" if multipart else "none"
-    row = Operation(
+    row: Operation[ResponseT] = Operation(
         name,
         operation_id,
         method,
@@ -499,8 +506,6 @@ def operation(name: str) -> Operation:
     try:
         return CATALOGUE[name]
     except KeyError:
-        from difflib import get_close_matches
-
-        nearest = get_close_matches(name, CATALOGUE, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(map(repr, nearest))}?" if nearest else ""
-        raise KeyError(f"{name!r} is not a Spectron operation{hint}") from None
+        raise KeyError(
+            f"{name!r} is not a Spectron operation{did_you_mean(name, CATALOGUE)}"
+        ) from None

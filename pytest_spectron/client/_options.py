@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import ssl
+import threading
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -20,6 +22,7 @@ __all__ = [
     "check_header_value",
     "check_http_arguments",
     "check_id",
+    "default_ssl_context",
     "redacted_url",
 ]
 
@@ -128,6 +131,24 @@ class ClientOptions:
             f"ClientOptions(context={self.context!r}, endpoint={redacted_url(self.endpoint)!r}, "
             f"api_key='***', timeout={self.timeout!r}, max_retries={self.max_retries})"
         )
+
+
+_ssl_lock = threading.Lock()
+_ssl_context: ssl.SSLContext | None = None
+
+
+def default_ssl_context() -> ssl.SSLContext:
+    """The one verifying SSL context of the process, for every client that brings none.
+
+    Loading the CA bundle costs tens of milliseconds, and an application (or a test suite) that
+    builds a client per request would pay it every time; the context is immutable in use, so
+    one serves every client. An ``http_client`` of your own keeps its own settings.
+    """
+    global _ssl_context
+    with _ssl_lock:
+        if _ssl_context is None:
+            _ssl_context = httpx.create_ssl_context()
+        return _ssl_context
 
 
 def redacted_url(url: httpx.URL) -> str:

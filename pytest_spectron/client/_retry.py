@@ -42,7 +42,12 @@ RETRIED_CLASSES: frozenset[RetryClass] = frozenset({"read", "idempotent_write"})
 
 
 def backoff(retry_number: int) -> float:
-    """Seconds to wait before retry number ``retry_number`` (1 for the first retry)."""
+    """Seconds to wait before a retry, as the policy sets them.
+
+    :param retry_number: which retry: 1 for the first, 2 for the second…
+    :return: the wait in seconds: 0.25, 0.5, then 1.0 for the third retry and every later one.
+    :raises ValueError: if ``retry_number`` is below 1.
+    """
     if retry_number < 1:
         raise ValueError(f"retry numbers start at 1, got {retry_number}")
     return BACKOFF[min(retry_number, len(BACKOFF)) - 1]
@@ -119,6 +124,10 @@ def use_sleep(sync: SyncSleep, async_: AsyncSleep) -> Iterator[None]:
     removed wherever it stands, and the newest one still in place applies (``time.sleep`` /
     ``asyncio.sleep`` when none is). In asyncio, a hook installed inside a task applies to that
     task first, so concurrent tasks with their own hooks do not see each other's waits.
+
+    :param sync: called with the seconds of each wait of a sync client, instead of sleeping.
+    :param async_: awaited with the seconds of each wait of an async client.
+    :return: a context manager; the hook is in place inside its ``with`` block.
     """
     global _installed
     hook = _Hook(sync, async_)

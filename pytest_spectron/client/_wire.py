@@ -55,9 +55,12 @@ __all__ = [
     "upload_part",
 ]
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-ON_BEHALF_OF_HEADER = "X-Spectron-On-Behalf-Of"
-TRACE_ID_HEADER = "x-trace-id"
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+"""Carries the key that makes a retried ``remember`` / ``remember_many`` safe to replay."""
+ON_BEHALF_OF_HEADER: Final = "X-Spectron-On-Behalf-Of"
+"""Names the principal a call acts for (``on_behalf_of=``)."""
+TRACE_ID_HEADER: Final = "x-trace-id"
+"""Spectron's answers carry their trace id in this header; errors take it from there."""
 USER_AGENT: Final = f"pytest-spectron/{__version__} python-httpx/{httpx.__version__}"
 """What every request says it comes from; an ``http_client``'s own User-Agent goes first."""
 _HTTPX_USER_AGENT: Final = f"python-httpx/{httpx.__version__}"

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from pytest_spectron.client import CATALOGUE, AsyncSpectron, Spectron, models, operation
+from pytest_spectron.client import _catalogue as ops
 
 HTTP_METHODS = ("get", "post", "put", "delete", "patch")
 
@@ -96,6 +97,12 @@ def test_every_operation_has_a_client_method(client_class: type[Any]) -> None:
     for row in CATALOGUE.values():
         owner = getattr(client, row.namespace) if row.namespace else client
         assert callable(getattr(owner, row.method_name, None)), row.name
+
+
+def test_every_operation_is_a_constant_named_after_it() -> None:
+    """``documents.upload`` is ``DOCUMENTS_UPLOAD``, the constant the clients send it by."""
+    for name, row in CATALOGUE.items():
+        assert getattr(ops, name.upper().replace(".", "_")) is row, name
 
 
 def test_operation_lookup_suggests_the_nearest_names() -> None:

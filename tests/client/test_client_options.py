@@ -180,3 +180,17 @@ def test_async_client_closes_its_own_pool() -> None:
 
     client = asyncio.run(main())
     assert client._http.is_closed
+
+
+def test_clients_built_without_an_http_client_share_one_ssl_context() -> None:
+    """The CA bundle is loaded once per process, not once per client."""
+    first, second = (
+        Spectron("ctx", "https://a.test", "key"),
+        AsyncSpectron("ctx", "https://b.test", "key"),
+    )
+    contexts = {
+        id(client._http._transport._pool._ssl_context)  # type: ignore[attr-defined]
+        for client in (first, second)
+    }
+    assert len(contexts) == 1
+    first.close()

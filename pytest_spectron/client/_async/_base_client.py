@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from typing_extensions import Self
 
 from pytest_spectron.client import models as m
+from pytest_spectron.client._async._access import AsyncKeys, AsyncPrincipals, AsyncScopes
+from pytest_spectron.client._async._documents import AsyncDocuments
+from pytest_spectron.client._async._resources import (
+    AsyncEntities,
+    AsyncLifecycle,
+    AsyncSessions,
+    AsyncTraces,
+)
 from pytest_spectron.client._catalogue import Operation, ResponseT
 from pytest_spectron.client._options import (
     DEFAULT_TIMEOUT,
@@ -19,6 +27,7 @@ from pytest_spectron.client._options import (
     Secret,
     TimeoutTypes,
     check_http_arguments,
+    default_ssl_context,
     redacted_url,
 )
 from pytest_spectron.client._retry import (
@@ -37,14 +46,28 @@ from pytest_spectron.client._wire import (
     decode_result,
 )
 
-if TYPE_CHECKING:
-    from pytest_spectron.client._async._client import AsyncSpectron
-
-__all__ = ["AsyncBaseClient", "AsyncNamespace"]
+__all__ = ["AsyncBaseClient"]
 
 
 class AsyncBaseClient:
-    """The settings, connection pool and retrying send loop of ``AsyncSpectron``; no verbs."""
+    """All of ``AsyncSpectron`` but its memory verbs: settings, namespaces and the send loop."""
+
+    documents: AsyncDocuments
+    """Documents: upload, list, get, reprocess, delete, raw bytes, chunks, keywords, query."""
+    sessions: AsyncSessions
+    """Conversation sessions and their turns."""
+    entities: AsyncEntities
+    """Entities extracted from memory, with their attributes and history."""
+    scopes: AsyncScopes
+    """The scope tree: register, list, delete and forget scopes."""
+    principals: AsyncPrincipals
+    """Principals and their grants."""
+    keys: AsyncKeys
+    """The caller's own API keys: mint, list, rotate, delete."""
+    traces: AsyncTraces
+    """Retrieval and response traces, and their statistics."""
+    lifecycle: AsyncLifecycle
+    """Importance decay and expiry, and the store check ``fsck``."""
 
     def __init__(
         self,
@@ -57,6 +80,21 @@ class AsyncBaseClient:
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """Validate the settings; nothing is sent until the first call.
+
+        :param context: the context id every call addresses (``/api/v1/{context_id}/…``).
+        :param endpoint: the server's absolute ``http(s)`` URL; a path prefix is kept.
+        :param api_key: the API key, sent as ``Authorization: Bearer …`` and never shown.
+        :param timeout: seconds for every phase, an ``httpx.Timeout``, or None for no timeout.
+        :param max_retries: retries allowed after a retryable call's first attempt; 0 disables
+            them.
+        :param http_client: an ``httpx.AsyncClient`` to send with; used as is, never closed.
+        :param transport: an ``httpx.AsyncBaseTransport`` for the client built here.
+        :raises TypeError: if an argument has the wrong type, or is an httpx object of the
+            other flavour.
+        :raises ValueError: if an argument is out of range, or both ``http_client`` and
+            ``transport`` are given.
+        """
         # Wrapped before anything can fail, so no frame of a failed construction shows the key.
         if isinstance(api_key, str):
             api_key = Secret(api_key)
@@ -71,13 +109,22 @@ class AsyncBaseClient:
             context, endpoint, api_key, timeout=timeout, max_retries=max_retries
         )
         owns_http = http_client is None
-        http = http_client or httpx.AsyncClient(transport=transport)
+        http = http_client or httpx.AsyncClient(transport=transport, verify=default_ssl_context())
         self._setup(options, http, owns_http=owns_http)
 
     def _setup(self, options: ClientOptions, http: httpx.AsyncClient, *, owns_http: bool) -> None:
+        # Shared by the constructor and with_options, whose copy skips the constructor.
         self._options = options
         self._http = http
         self._owns_http = owns_http
+        self.documents = AsyncDocuments(self)
+        self.sessions = AsyncSessions(self)
+        self.entities = AsyncEntities(self)
+        self.scopes = AsyncScopes(self)
+        self.principals = AsyncPrincipals(self)
+        self.keys = AsyncKeys(self)
+        self.traces = AsyncTraces(self)
+        self.lifecycle = AsyncLifecycle(self)
 
     @property
     def context(self) -> str:
@@ -192,13 +239,3 @@ class AsyncBaseClient:
                     raise api_error(call, response)
             retry += 1
             await async_sleep(backoff(retry))
-
-
-class AsyncNamespace:
-    """A group of the client's methods, such as ``client.documents``; sends through the client."""
-
-    def __init__(self, client: AsyncSpectron) -> None:
-        self._client = client
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._client!r}>"

@@ -5,23 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, overload
 
-import httpx
-
 from pytest_spectron.client import _catalogue as ops
 from pytest_spectron.client import models as m
 from pytest_spectron.client._async._base_client import AsyncBaseClient
-from pytest_spectron.client._async._documents import AsyncDocuments
-from pytest_spectron.client._async._resources import (
-    AsyncEntities,
-    AsyncKeys,
-    AsyncLifecycle,
-    AsyncPrincipals,
-    AsyncScopes,
-    AsyncSessions,
-    AsyncTraces,
-)
 from pytest_spectron.client._async._stream import AsyncChatStream
-from pytest_spectron.client._options import ClientOptions
 from pytest_spectron.client._scopes import ScopeSelector
 from pytest_spectron.client._wire import build_call, request_body
 
@@ -37,37 +24,7 @@ class AsyncSpectron(AsyncBaseClient):
 
     Every method takes ``on_behalf_of``, the principal to act for, sent as the
     ``X-Spectron-On-Behalf-Of`` header; its arguments are validated before anything is sent.
-
-    :param context: the context id every call addresses (``/api/v1/{context_id}/…``).
-    :param endpoint: the server's absolute ``http(s)`` URL; a path prefix is kept.
-    :param api_key: the API key, sent as ``Authorization: Bearer …`` and never shown.
-    :param timeout: seconds for every phase, an ``httpx.Timeout``, or None for no timeout.
-    :param max_retries: retries allowed after a retryable call's first attempt; 0 disables them.
-    :param http_client: an ``httpx.AsyncClient`` to send with; used as is and never closed.
-    :param transport: an ``httpx.AsyncBaseTransport`` for the client built here.
-    :raises TypeError: if an argument has the wrong type, or an httpx object the other flavour.
-    :raises ValueError: if an argument is out of range, or both ``http_client`` and
-        ``transport`` are given.
     """
-
-    def _setup(self, options: ClientOptions, http: httpx.AsyncClient, *, owns_http: bool) -> None:
-        super()._setup(options, http, owns_http=owns_http)
-        self.documents = AsyncDocuments(self)
-        """Documents: upload, list, get, reprocess, delete, raw bytes, chunks, keywords, query."""
-        self.sessions = AsyncSessions(self)
-        """Conversation sessions and their turns."""
-        self.entities = AsyncEntities(self)
-        """Entities extracted from memory, with their attributes and history."""
-        self.scopes = AsyncScopes(self)
-        """The scope tree: register, list, delete and forget scopes."""
-        self.principals = AsyncPrincipals(self)
-        """Principals and their grants."""
-        self.keys = AsyncKeys(self)
-        """The caller's own API keys: mint, list, rotate, delete."""
-        self.traces = AsyncTraces(self)
-        """Retrieval and response traces, and their statistics."""
-        self.lifecycle = AsyncLifecycle(self)
-        """Importance decay and expiry, and the store check ``fsck``."""
 
     async def remember(
         self,
@@ -436,13 +393,12 @@ class AsyncSpectron(AsyncBaseClient):
         :raises SpectronAPIError: when Spectron answers with an error status.
         :raises SpectronConnectionError: when no answer comes.
         """
-        body = request_body(
-            m.FsckRequest,
+        return await self.lifecycle.fsck(
             check=check,
             duplicate_threshold=duplicate_threshold,
             max_results=max_results,
+            on_behalf_of=on_behalf_of,
         )
-        return await self._call(ops.FSCK, body=body, on_behalf_of=on_behalf_of)
 
     async def inspect(
         self,
