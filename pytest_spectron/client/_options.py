@@ -10,6 +10,8 @@ from typing import Final
 
 import httpx
 
+from pytest_spectron._endpoint import check_endpoint, redact_endpoint
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_ID_LENGTH",
@@ -261,18 +263,12 @@ def _check_context(context: object) -> str:
 def _check_endpoint(endpoint: object) -> httpx.URL:
     if not isinstance(endpoint, str | httpx.URL):
         raise TypeError(f"endpoint must be a str or httpx.URL, got {type(endpoint).__name__}")
+    checked = check_endpoint(str(endpoint))
     try:
-        url = httpx.URL(endpoint)
+        return httpx.URL(checked)
     except httpx.InvalidURL as exc:
-        raise ValueError(f"endpoint {str(endpoint)!r} is not a valid URL: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(
-            f"endpoint must be an absolute http(s) URL such as 'https://spectron.example.com', "
-            f"got {str(endpoint)!r}"
-        )
-    if url.query or url.fragment:
-        raise ValueError(f"endpoint must not carry a query or fragment, got {str(endpoint)!r}")
-    return url.copy_with(path=url.path.rstrip("/"))
+        shown = redact_endpoint(checked)
+        raise ValueError(f"endpoint {shown!r} is not a valid URL: {exc}") from None
 
 
 def _check_api_key(api_key: object) -> Secret:

@@ -3,19 +3,28 @@
 A transport turns whatever it received into a ``ServiceRequest``, hands it to the service, and
 renders what comes back: a ``ServiceResponse`` as an HTTP answer, a ``NetworkFailure`` as the
 network misbehaving (an httpx exception in-process, real socket behaviour on the loopback server).
+
+A streamed answer goes frame by frame: the fake's frames are all known up front (``events``), an
+upstream Spectron's arrive while they are relayed (``relayed``); ``ServiceResponse.frames()``
+reads both alike, and raises ``BrokenStream`` where the stream stops before its end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 __all__ = [
+    "BODILESS_STATUSES",
     "NETWORK_FAILURE_KINDS",
     "REDACTED_AUTHORIZATION",
+    "BrokenStream",
     "NetworkFailure",
     "NetworkFailureKind",
+    "RelayedFrames",
     "Service",
     "ServiceRequest",
     "ServiceResponse",
@@ -31,6 +40,8 @@ NETWORK_FAILURE_KINDS: tuple[NetworkFailureKind, ...] = (
     "reset",
 )
 
+BODILESS_STATUSES = frozenset({204, 304})
+"""Statuses whose answers carry no body, by HTTP's rules (as every 1xx)."""
 REDACTED_AUTHORIZATION = "Bearer ***"
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
@@ -77,9 +88,51 @@ class ServiceRequest:
         )
 
 
+class BrokenStream(Exception):
+    """A streamed answer stops before its end: the connection must drop, with no clean end."""
+
+
+class RelayedFrames:
+    """Frames that arrive while they are sent (an upstream's event stream), read once.
+
+    ``frames`` raises ``BrokenStream`` if the source fails midway; ``close`` releases the
+    source (the upstream connection) and is called once the answer is sent, or abandoned.
+    """
+
+    def __init__(self, frames: Iterator[bytes], close: Callable[[], None]) -> None:
+        self._frames = frames
+        self._ahead: deque[bytes] = deque()
+        self._broken: BrokenStream | None = None
+        self._close = close
+
+    def read_ahead(self, count: int) -> int:
+        """Read until ``count`` frames wait to be sent or the stream ends; how many wait."""
+        while len(self._ahead) < count and self._broken is None:
+            try:
+                frame = next(self._frames, None)
+            except BrokenStream as error:
+                self._broken = error  # raised when the frames before it have been sent
+                break
+            if frame is None:
+                break
+            self._ahead.append(frame)
+        return len(self._ahead)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self._ahead:
+            yield self._ahead.popleft()
+        if self._broken is not None:
+            raise self._broken
+        yield from self._frames
+
+    def close(self) -> None:
+        """Release the source; safe to call twice."""
+        self._close()
+
+
 @dataclass(frozen=True)
 class ServiceResponse:
-    """An HTTP answer; an SSE answer carries its frames in ``events`` instead of ``body``."""
+    """An HTTP answer; a streamed answer carries its frames in ``events`` or ``relayed``."""
 
     status: int
     headers: tuple[tuple[str, str], ...] = ()
@@ -88,6 +141,34 @@ class ServiceResponse:
     """Complete SSE frames (``b"data: …\\n\\n"``), sent one by one."""
     cut_after: int | None = None
     """Drop the connection after this many frames, before the stream's end."""
+    relayed: RelayedFrames | None = None
+    """Frames relayed as they arrive from an upstream Spectron, instead of ``events``."""
+
+    @property
+    def streams(self) -> bool:
+        """Whether the body goes frame by frame (``events`` or ``relayed``) rather than whole."""
+        return self.events is not None or self.relayed is not None
+
+    def frames(self) -> Iterator[bytes]:
+        """The frames to send, each as soon as it is known.
+
+        :raises BrokenStream: after ``cut_after`` frames, or where a relayed stream failed.
+        """
+        source = self.relayed if self.relayed is not None else self.events or ()
+        yield from itertools.islice(source, self.cut_after)
+        if self.cut_after is not None:
+            raise BrokenStream(f"cut after {self.cut_after} frame(s)")
+
+    def frames_ahead(self, count: int) -> int:
+        """How many frames the stream has, counted up to ``count`` (a relayed one reads ahead)."""
+        if self.relayed is not None:
+            return self.relayed.read_ahead(count)
+        return min(len(self.events or ()), count)
+
+    def close(self) -> None:
+        """Release what a relayed stream comes from; nothing to do for any other answer."""
+        if self.relayed is not None:
+            self.relayed.close()
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Final
+from typing import Any
 
-from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
+from pytest_spectron.testing._exchange import BODILESS_STATUSES, ServiceRequest, ServiceResponse
 from pytest_spectron.testing._outcomes import Malformed, Status
 from pytest_spectron.testing._problems import (
     DEFAULT_ERROR_FORMAT,
@@ -23,9 +23,6 @@ from pytest_spectron.testing._problems import (
 )
 
 __all__ = ["malformed_response", "status_response"]
-
-_BODILESS: Final = frozenset({204, 304})
-"""Statuses whose answers carry no body, by HTTP's rules."""
 
 
 def status_response(
@@ -62,7 +59,7 @@ def status_response(
             headers=(("content-type", content_type), (TRACE_ID_HEADER, trace_id), *extra),
             body=body,
         )
-    if code < 200 or code in _BODILESS:
+    if code < 200 or code in BODILESS_STATUSES:
         answer = ServiceResponse(
             code, headers=tuple((n, v) for n, v in answer.headers if n != "content-type")
         )

@@ -14,6 +14,7 @@ import threading
 from http import HTTPStatus
 from typing import Final, Literal, TypeAlias
 
+from pytest_spectron.client._wire import TRACE_ID_HEADER
 from pytest_spectron.testing._exchange import ServiceResponse
 
 __all__ = [
@@ -39,7 +40,6 @@ ERROR_FORMATS: Final[dict[ErrorFormat, str]] = {
 """Every error format, with what its answers look like."""
 DEFAULT_ERROR_FORMAT: Final[ErrorFormat] = "json"
 PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
-TRACE_ID_HEADER: Final = "x-trace-id"
 
 
 def check_error_format(value: object, *, argument: str = "error_format") -> ErrorFormat:

@@ -30,8 +30,9 @@ operation it is (faults target operations), so each failure happens once the req
   gives up and closes it, or the server stops. The client times out on its own read timeout:
   ``httpx.ReadTimeout`` (for ``connect_timeout`` too, for the same reason as ``connect``);
   urllib raises ``TimeoutError``.
-- a cut stream (``cut_after``): that many frames, then a clean close without the final chunk.
-  httpx raises ``httpx.RemoteProtocolError`` while reading; urllib ``http.client.IncompleteRead``.
+- a cut stream (``cut_after``, or a relayed upstream stream that broke): the frames sent so far,
+  then a clean close without the final chunk. httpx raises ``httpx.RemoteProtocolError`` while
+  reading; urllib ``http.client.IncompleteRead``.
 
 The server cannot know how long a client will wait, so it assumes ``client_timeout`` (the client's
 default read timeout, 30 s, unless told otherwise): injected latency beyond it holds the
@@ -56,12 +57,13 @@ import time
 import warnings
 from collections.abc import Iterable
 from email.utils import formatdate
-from http import HTTPStatus
 from types import TracebackType
 from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from pytest_spectron.testing._exchange import (
+    BODILESS_STATUSES,
+    BrokenStream,
     NetworkFailure,
     Service,
     ServiceRequest,
@@ -69,7 +71,7 @@ from pytest_spectron.testing._exchange import (
     strip_prefix,
 )
 from pytest_spectron.testing._numbers import whole_number
-from pytest_spectron.testing._problems import problem_response
+from pytest_spectron.testing._problems import problem_response, reason_phrase
 from pytest_spectron.testing._service import is_admin_path
 
 __all__ = [
@@ -116,7 +118,6 @@ _FRAMING_HEADERS = frozenset(
     {"connection", "content-length", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade"}
 )
 """Headers the server writes itself; the service's own values for them are dropped."""
-_BODILESS_STATUSES = frozenset({204, 304})
 _RST_ON_CLOSE = struct.pack("ii", 1, 0)
 """``SO_LINGER`` on with a zero timeout: ``close()`` sends a TCP RST instead of a FIN."""
 
@@ -585,12 +586,15 @@ class _Connection:
                 self._reset_on_close()
             return "abort"
         head_only = request.method.upper() == "HEAD"
-        if answer.events is None or head_only:
-            return self._send_whole(answer, head_only=head_only, keep=keep)
-        return self._send_stream(answer, keep=keep, chunked=not http10)
+        try:
+            if not answer.streams or head_only:
+                return self._send_whole(answer, head_only=head_only, keep=keep)
+            return self._send_stream(answer, keep=keep, chunked=not http10)
+        finally:
+            answer.close()  # a relayed stream's upstream connection, however the sending ended
 
     def _send_whole(self, answer: ServiceResponse, *, head_only: bool, keep: bool) -> _Next:
-        bodiless = answer.status < 200 or answer.status in _BODILESS_STATUSES
+        bodiless = answer.status < 200 or answer.status in BODILESS_STATUSES
         framing = [] if bodiless else [("Content-Length", str(len(answer.body)))]
         head, sent = _head_or_500(answer, framing, keep=keep)
         if sent is not answer:
@@ -599,18 +603,19 @@ class _Connection:
         return "keep" if keep else "close"
 
     def _send_stream(self, answer: ServiceResponse, *, keep: bool, chunked: bool) -> _Next:
-        assert answer.events is not None
         # An HTTP/1.0 client knows no chunks: there, the stream ends when the connection does.
         framing = [("Transfer-Encoding", "chunked")] if chunked else []
         head, sent = _head_or_500(answer, framing, keep=keep)
         if sent is not answer:  # the service's answer could not be sent: a 500 instead
             return self._send_whole(sent, head_only=False, keep=keep)
         self.connection.sendall(head)
-        frames = answer.events if answer.cut_after is None else answer.events[: answer.cut_after]
-        for frame in frames:
-            if frame:  # an empty chunk would end the stream
-                self.connection.sendall(b"%x\r\n%b\r\n" % (len(frame), frame) if chunked else frame)
-        if answer.cut_after is not None:
+        try:
+            for frame in answer.frames():  # a relayed frame leaves as soon as it arrives
+                if frame:  # an empty chunk would end the stream
+                    self.connection.sendall(
+                        b"%x\r\n%b\r\n" % (len(frame), frame) if chunked else frame
+                    )
+        except BrokenStream:
             return "close"  # no final chunk: the client sees the stream cut
         if chunked:
             self.connection.sendall(b"0\r\n\r\n")
@@ -851,10 +856,7 @@ def _head(
 ) -> bytes:
     if not 100 <= status <= 599:
         raise ValueError(f"status {status} is not an HTTP status (100-599)")
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Unknown"
+    reason = reason_phrase(status)
     headers = list(headers)
     named = {name.lower() for name, _ in headers}
     lines = [f"HTTP/1.1 {status} {reason}"]

@@ -10,9 +10,7 @@ the fake's error format (``error_format``).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -23,7 +21,7 @@ import pydantic
 from pytest_spectron.client._base import RequestModel, ResponseModel
 from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
-from pytest_spectron.client._wire import IDEMPOTENCY_HEADER
+from pytest_spectron.client._wire import IDEMPOTENCY_HEADER, compact_json
 from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
 
 # Importing the handler modules registers every operation's handler.
@@ -601,12 +599,12 @@ def _render(operation: Operation, answer: Answer, trace_id: str) -> ServiceRespo
     data = _dump(answer.model)
     if operation.response is not None:
         try:
-            _adapter(operation.response).validate_python(data)
+            operation.adapter.validate_python(data)
         except pydantic.ValidationError as error:  # pragma: no cover - a bug in the fake
             raise AssertionError(
                 f"the fake built a {operation.name} answer its own models reject: {error}"
             ) from error
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    body = compact_json(data)
     return ServiceResponse(answer.status, (("content-type", "application/json"), trace), body)
 
 
@@ -614,8 +612,3 @@ def _dump(model: ResponseModel | Iterable[ResponseModel]) -> Any:
     if isinstance(model, ResponseModel):
         return model.model_dump(mode="json", by_alias=True, exclude_none=True)
     return [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in model]
-
-
-@functools.cache
-def _adapter(response_type: Any) -> pydantic.TypeAdapter[Any]:
-    return pydantic.TypeAdapter(response_type)

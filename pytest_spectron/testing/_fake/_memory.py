@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from pytest_spectron.client import models as m
+from pytest_spectron.client._chat import DONE
 from pytest_spectron.testing._fake._call import Answer, Call, check_labels, handles, invalid, ok
 from pytest_spectron.testing._fake._observability import leave_trace
 from pytest_spectron.testing._fake._scoping import seen_through_lens
@@ -341,7 +342,7 @@ def chat(call: Call) -> Answer:
         )
         for index, delta in enumerate(deltas)
     ]
-    return Answer(content_type="text/event-stream", events=(*frames, "[DONE]"))
+    return Answer(content_type="text/event-stream", events=(*frames, DONE))
 
 
 # -- Views -------------------------------------------------------------------------------------
