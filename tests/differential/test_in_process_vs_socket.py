@@ -6,7 +6,8 @@ fault. Both runs must agree on the exception the application sees, the number of
 the retry waits and what the journal recorded, for every fault kind, retry class and flavour.
 
 Held connections (``read_timeout``, ``connect_timeout``, latency beyond the timeout) make the
-socket run wait for the client's own read timeout for real: ``TIMEOUT`` keeps that short.
+socket run wait for the client's own read timeout for real: those cases use ``TIMEOUT``, short;
+every other case uses ``GENEROUS``, so a loaded machine never turns a slow answer into a timeout.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ import pytest
 
 from pytest_spectron import AsyncSpectron, Spectron, SpectronError, SpectronMock
 
-TIMEOUT = 0.25
-"""The clients' read timeout, and the one the loopback server assumes (``client_timeout``)."""
+TIMEOUT = 0.5
+"""The read timeout of cases that hold a connection, and the one the server then assumes."""
+GENEROUS = 30.0
+"""The read timeout of every other case (the client's default)."""
+HELD = ("read_timeout", "connect_timeout", f"latency:{TIMEOUT * 40}")
 
 CALLS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "read": ("state", lambda client: client.state()),
@@ -74,8 +78,9 @@ def observe(
     with SpectronMock() as mock:
         if script != ("ok",):
             mock.fail(operation, *script, times=1)
-        endpoint = mock.serve(client_timeout=TIMEOUT).url if over_socket else mock.endpoint
-        options: dict[str, Any] = {"timeout": TIMEOUT, "max_retries": 3}
+        timeout = TIMEOUT if any(step in HELD for step in script) else GENEROUS
+        endpoint = mock.serve(client_timeout=timeout).url if over_socket else mock.endpoint
+        options: dict[str, Any] = {"timeout": timeout, "max_retries": 3}
         error: SpectronError | None = None
         chunks = 0
         try:
