@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -17,6 +16,7 @@ from pytest_spectron.testing._exchange import (
     ServiceRequest,
     redact_headers,
 )
+from pytest_spectron.testing._multipart import MultipartError, parse_multipart
 
 __all__ = [
     "JOURNAL_LIMIT",
@@ -215,30 +215,17 @@ def describe_body(headers: Mapping[str, str], body: bytes) -> Any:
     return body
 
 
-_BOUNDARY = re.compile(r'boundary="?([^";]+)"?')
-_DISPOSITION_PARAMETER = re.compile(r'(\w+)="([^"]*)"')
-
-
 def _describe_multipart(content_type: str, body: bytes) -> str:
-    match = _BOUNDARY.search(content_type)
-    if match is None:
-        return f"<multipart, {len(body)} bytes, no boundary>"
-    parts = []
-    for chunk in body.split(b"--" + match[1].encode())[1:]:
-        if chunk.startswith(b"--"):
-            break
-        head, _, content = chunk.removeprefix(b"\r\n").removesuffix(b"\r\n").partition(b"\r\n\r\n")
-        fields = {}
-        for line in head.decode("utf-8", errors="replace").split("\r\n"):
-            name, _, value = line.partition(":")
-            fields[name.strip().lower()] = value.strip()
-        disposition = dict(_DISPOSITION_PARAMETER.findall(fields.get("content-disposition", "")))
-        label = disposition.get("name", "?")
-        if "filename" in disposition:
-            label += f" {disposition['filename']!r}"
-        kind = fields.get("content-type", "text/plain")
-        parts.append(f"{label} ({kind}, {len(content)} bytes)")
-    return f"<multipart: {', '.join(parts)}>"
+    try:
+        parts = parse_multipart(content_type, body)
+    except MultipartError as error:
+        return f"<multipart, {len(body)} bytes, malformed: {error}>"
+    described = []
+    for part in parts:
+        label = part.name + ("" if part.filename is None else f" {part.filename!r}")
+        kind = part.content_type or "text/plain"
+        described.append(f"{label} ({kind}, {len(part.content)} bytes)")
+    return f"<multipart: {', '.join(described)}>"
 
 
 def _query(query: tuple[tuple[str, str], ...]) -> str:

@@ -44,7 +44,6 @@ from pytest_spectron.testing._fake._auth import (
 )
 from pytest_spectron.testing._fake._call import HANDLERS, Answer, Call, Problem
 from pytest_spectron.testing._fake._keyring import Keyring
-from pytest_spectron.testing._fake._multipart import MultipartError, Part, parse_multipart
 from pytest_spectron.testing._fake._scoping import covers, paths_of
 from pytest_spectron.testing._fake._store import (
     ContextState,
@@ -57,6 +56,7 @@ from pytest_spectron.testing._fake._store import (
     StoredTrace,
     timestamp,
 )
+from pytest_spectron.testing._multipart import MultipartError, Part, parse_multipart
 from pytest_spectron.testing._problems import (
     DEFAULT_ERROR_FORMAT,
     TRACE_ID_HEADER,
