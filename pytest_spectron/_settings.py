@@ -1,11 +1,13 @@
 """The plugin's settings and markers: what pytest registers at start-up, kept import-light.
 
 Command-line options win over ini values, which win over the defaults; each is validated once.
+In live mode (``upstream``), a key given nowhere else comes from ``SPECTRON_API_KEY``.
 Nothing here imports the client or the fake, so loading the plugin costs next to nothing.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -13,9 +15,13 @@ from typing import TypeVar
 from pytest_spectron._endpoint import check_endpoint
 
 __all__ = [
+    "API_KEY_ENVIRONMENT",
     "DEFAULT_API_KEY",
     "DEFAULT_CONTEXT",
     "DEFAULT_ENDPOINT",
+    "DEFAULT_UPSTREAM_TIMEOUT",
+    "FAKE_ONLY_MARKER",
+    "FAKE_ONLY_MARKER_DOC",
     "FAULT_MARKER",
     "FAULT_MARKER_DOC",
     "MATRIX_MARKER",
@@ -29,9 +35,14 @@ __all__ = [
 DEFAULT_ENDPOINT = "http://spectron.test"
 DEFAULT_CONTEXT = "test-context"
 DEFAULT_API_KEY = "sk-spectron-test-key"
+DEFAULT_UPSTREAM_TIMEOUT = 30.0
+"""Seconds live mode waits for the upstream to connect, and for each read."""
+API_KEY_ENVIRONMENT = "SPECTRON_API_KEY"
+"""Where live mode finds the key for the upstream when no option gives one."""
 
 FAULT_MARKER = "spectron_fault"
 MATRIX_MARKER = "spectron_matrix"
+FAKE_ONLY_MARKER = "spectron_fake_only"
 FAULT_MARKER_DOC = (
     "spectron_fault(op, *, status=None, error=None, latency=None, times=None, retry_after=None, "
     "body=None, headers=None, after=None, rate=None, seed=None, optional=False): make the "
@@ -47,6 +58,10 @@ MATRIX_MARKER_DOC = (
     "spectron_matrix(op=None, *, retry_class=None, outcomes=None, max_retries=3): narrow the "
     "status matrix the `spectron_case` fixture parametrizes a test over, and name the operation "
     "its failure is injected into."
+)
+FAKE_ONLY_MARKER_DOC = (
+    "spectron_fake_only(reason=None): the test needs the Spectron fake (it seeds or inspects "
+    "spectron_mock.fake): skip it in live mode (--spectron-upstream), where there is no fake."
 )
 
 T = TypeVar("T")
@@ -64,6 +79,8 @@ class Option:
     help: str
     default: str
     accepts: str
+    alone: str | None = None
+    """The value the flag means when given without one (``--spectron-coverage``), if it may be."""
 
     @property
     def flag(self) -> str:
@@ -114,6 +131,53 @@ OPTIONS = (
         "false",
         "true or false",
     ),
+    Option(
+        "coverage",
+        "print which of the status matrix's failures the passing tests injected into each "
+        "operation they called",
+        "false",
+        "true or false",
+        alone="true",
+    ),
+    Option(
+        "coverage_json",
+        "write the fault coverage report as JSON to this file",
+        "none",
+        "a file path, or none",
+    ),
+    Option(
+        "coverage_html",
+        "write the fault coverage report as one self-contained HTML page to this file",
+        "none",
+        "a file path, or none",
+    ),
+    Option(
+        "coverage_fail_under",
+        "fail the run when the fault coverage is below this percentage",
+        "0",
+        "a percentage from 0 to 100",
+    ),
+    Option(
+        "upstream",
+        "live mode: the fixtures forward every attempt no fault takes to the Spectron at this "
+        "URL, with the same faults, clock and journal in front of it",
+        "none",
+        "none, or an absolute http(s) URL such as https://spectron.example.com",
+    ),
+    Option(
+        "upstream_timeout",
+        "live mode: seconds to wait for the upstream to connect and for each read; then 504",
+        f"{DEFAULT_UPSTREAM_TIMEOUT:g}",
+        "a number of seconds above 0",
+    ),
+    Option(
+        "upstream_insecure",
+        "live mode: accept any certificate from an https upstream (dangerous: anyone between "
+        "can read the API key)",
+        "false",
+        "true or false",
+        alone="true",
+    ),
 )
 
 
@@ -127,6 +191,25 @@ class Settings:
     strict: bool
     assert_all_faults_used: bool
     report: bool
+    coverage: bool
+    coverage_json: str | None
+    coverage_html: str | None
+    coverage_fail_under: float
+    """0 checks nothing."""
+    upstream: str | None
+    """The live mode's upstream Spectron; None for the fake."""
+    upstream_timeout: float
+    upstream_insecure: bool
+
+    @property
+    def collects_coverage(self) -> bool:
+        """Whether a fault coverage option is on, so each test's injected failures are recorded."""
+        return (
+            self.coverage
+            or self.coverage_json is not None
+            or self.coverage_html is not None
+            or self.coverage_fail_under > 0
+        )
 
     @classmethod
     def resolve(cls, lookup: Callable[[Option], str | None]) -> Settings:
@@ -139,13 +222,27 @@ class Settings:
         def setting(name: str, parse: Callable[[str], T]) -> T:
             return _check(named[name], _value(named[name], lookup), parse)
 
+        upstream = setting("upstream", _upstream)
+
+        def key_lookup(option: Option) -> str | None:
+            given = lookup(option)
+            # Live mode sends the key to a real Spectron: keep it out of files.
+            return os.environ.get(API_KEY_ENVIRONMENT) if given is None and upstream else given
+
         return cls(
             endpoint=setting("endpoint", _endpoint),
             context=setting("context", _non_empty),
-            api_key=setting("api_key", _api_key),
+            api_key=_check(named["api_key"], _value(named["api_key"], key_lookup), _api_key),
             strict=setting("strict", _boolean),
             assert_all_faults_used=setting("assert_all_faults_used", _boolean),
             report=setting("report", _boolean),
+            coverage=setting("coverage", _boolean),
+            coverage_json=setting("coverage_json", _optional_path),
+            coverage_html=setting("coverage_html", _optional_path),
+            coverage_fail_under=setting("coverage_fail_under", _percentage),
+            upstream=upstream,
+            upstream_timeout=setting("upstream_timeout", _seconds),
+            upstream_insecure=setting("upstream_insecure", _boolean),
         )
 
 
@@ -160,13 +257,34 @@ def _check(option: Option, value: str, parse: Callable[[str], T]) -> T:
         return parse(value)
     except ValueError:
         shown = "***" if option.name == "api_key" else repr(value)
+        alone = (
+            ""
+            if option.alone is None
+            # argparse gives a bare flag the next argument, often a test path.
+            else f" (alone, the flag means {option.alone}: put it after the test paths, "
+            f"or write {option.flag}={option.alone})"
+        )
         raise SettingsError(
-            f"{option.flag} / {option.ini}: got {shown}; expected {option.accepts}"
+            f"{option.flag} / {option.ini}: got {shown}; expected {option.accepts}{alone}"
         ) from None
 
 
 def _endpoint(value: str) -> str:
     return check_endpoint(value, argument="--spectron-endpoint")
+
+
+def _upstream(value: str) -> str | None:
+    if value.strip().lower() == "none":
+        return None
+    return check_endpoint(value, argument="--spectron-upstream")
+
+
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    # Written so NaN fails too.
+    if not 0 < seconds < float("inf"):
+        raise ValueError(value)
+    return seconds
 
 
 def _non_empty(value: str) -> str:
@@ -179,6 +297,22 @@ def _api_key(value: str) -> str:
     if not value.strip() or any(character.isspace() for character in value):
         raise ValueError(value)
     return value
+
+
+def _optional_path(value: str) -> str | None:
+    if value.strip().lower() == "none":
+        return None
+    if not value.strip():
+        raise ValueError(value)
+    return value
+
+
+def _percentage(value: str) -> float:
+    number = float(value.strip().removesuffix("%"))
+    # Written so NaN fails too.
+    if not 0 <= number <= 100:
+        raise ValueError(value)
+    return number
 
 
 def _boolean(value: str) -> bool:

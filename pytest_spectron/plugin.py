@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_spectron._settings import (
+    FAKE_ONLY_MARKER,
+    FAKE_ONLY_MARKER_DOC,
     FAULT_MARKER,
     FAULT_MARKER_DOC,
     MATRIX_MARKER,
@@ -44,6 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             default=None,
             metavar=option.name.upper(),
             help=f"{option.help} (default: {option.default}; ini: {option.ini})",
+            **({"nargs": "?", "const": option.alone} if option.alone is not None else {}),
         )
         parser.addini(option.ini, f"{option.help} (default: {option.default})", default="")
 
@@ -51,13 +54,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", FAULT_MARKER_DOC)
     config.addinivalue_line("markers", MATRIX_MARKER_DOC)
+    config.addinivalue_line("markers", FAKE_ONLY_MARKER_DOC)
     try:
         settings = Settings.resolve(lambda option: _setting(config, option))
     except SettingsError as error:
         raise pytest.UsageError(str(error)) from None
+    if settings.upstream is not None:
+        # Loaded now, before any test's respx patches httpcore's classes (see _upstream).
+        from pytest_spectron.testing._upstream import check_upstream
+
+        try:
+            check_upstream(settings.upstream, endpoint=settings.endpoint)
+        except ValueError as error:
+            raise pytest.UsageError(f"--spectron-upstream: {error}") from None
     config.stash[SETTINGS] = settings
     if settings.report:
         config.pluginmanager.register(LedgerReport(), "spectron-ledger-report")
+    if settings.collects_coverage:
+        from pytest_spectron._coverage import FaultCoverage
+
+        config.pluginmanager.register(FaultCoverage(config, settings), "spectron-coverage")
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """In live mode, say which Spectron the fixtures forward to."""
+    upstream = config.stash[SETTINGS].upstream
+    if upstream is None:
+        return None
+    from pytest_spectron._endpoint import redact_endpoint
+
+    return f"spectron: live mode, forwarding to {redact_endpoint(upstream)}"
 
 
 def _setting(config: pytest.Config, option: Option) -> str | None:
@@ -89,6 +115,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if fault and "spectron_mock" not in item.fixturenames:
         # First, so fixtures that call Spectron while they set up are answered by the fake too.
         item.fixturenames.insert(0, "spectron_mock")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In live mode, skip the tests marked ``spectron_fake_only``: there is no fake to seed.
+
+    Last, so markers other plugins add while collecting count too; the skip is reported at
+    the test, as a ``skip`` marker's is.
+    """
+    if config.stash[SETTINGS].upstream is None:
+        return
+    for item in items:
+        marker = item.get_closest_marker(FAKE_ONLY_MARKER)
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else None)
+            default = "needs the Spectron fake; live mode (--spectron-upstream) has none"
+            item.add_marker(pytest.mark.skip(reason=reason or default))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -136,6 +179,8 @@ def spectron_mock(
     the attempt journal (``.attempts(op)``, ``.assert_attempts(op, n)``…) and the clock, fresh
     for every test. Other hosts are left to respx_mock, pytest-httpx or the network. A fault
     that no attempt matched fails the test at teardown (``spectron_assert_all_faults_used``).
+    With ``--spectron-upstream=URL`` (live mode) the Spectron at URL answers instead of the
+    fake, behind the same faults, clock and journal; ``.fake`` is then unavailable.
     """
     from pytest_spectron._markers import MarkerError, fault_from_marker
     from pytest_spectron.testing._mock import SpectronMock
@@ -154,6 +199,9 @@ def spectron_mock(
         api_key=settings.api_key,
         strict=settings.strict,
         clock=spectron_clock,
+        upstream=settings.upstream,
+        upstream_timeout=settings.upstream_timeout,
+        upstream_insecure=settings.upstream_insecure,
     )
     for fault in marker_faults:
         mock.faults.add_fault(fault)
@@ -183,7 +231,7 @@ def async_spectron(spectron_mock: SpectronMock) -> AsyncSpectron:
 
 @pytest.fixture
 def spectron_server(spectron_mock: SpectronMock) -> LoopbackServer:
-    """The same fake, faults and journal over a real loopback socket (``.url``).
+    """The same fake (live mode: upstream), faults and journal over a loopback socket (``.url``).
 
     For clients that are not httpx: ``urllib``, ``requests``, other languages. Assert through
     ``spectron_mock``, which shares everything with it.

@@ -1,5 +1,7 @@
 """``python -m pytest_spectron serve``: the fake on a loopback port, for clients in any language.
 
+With ``--upstream URL`` it is a fault-injecting proxy in front of a real Spectron instead.
+
 Only the standard library is imported up front; the fake, the service and the server are
 imported when ``serve`` runs, so ``--help`` stays quick.
 """
@@ -19,6 +21,7 @@ from pytest_spectron import __version__
 
 if TYPE_CHECKING:
     from pytest_spectron.testing._faults import Fault
+    from pytest_spectron.testing._server import LoopbackServer
 
 __all__ = ["main"]
 
@@ -38,20 +41,30 @@ otherwise. Admin endpoints, for test code in any language:
   POST   /__spectron/reset     forget state, faults and journal
 
 The admin endpoints take no credentials: they refuse (403) requests whose Host header is not a
-loopback name or the bound address, or that carry a web page's Origin from beyond this machine."""
+loopback name or the bound address, or that carry a web page's Origin from beyond this machine.
+
+With --upstream URL it is a proxy in front of a real Spectron instead of the fake: each attempt
+meets the faults as above, and every attempt no fault takes is forwarded to URL (Authorization
+included) with its answer relayed as it arrives, event streams frame by frame. Paths no Spectron
+operation matches are forwarded too. The journal records every attempt; POST /__spectron/reset
+leaves the upstream's state alone. An upstream that is down answers 502, one silent for
+--upstream-timeout seconds 504."""
 
 SERVE_EXAMPLES = """\
 examples:
   python -m pytest_spectron serve
   python -m pytest_spectron serve --port 8765 --context notes --api-key sk-test
   python -m pytest_spectron serve --port 0 --fault state=503x2 --fault remember=connect,ok
-  python -m pytest_spectron serve --idle-timeout 0 --max-connections 1024"""
+  python -m pytest_spectron serve --idle-timeout 0 --max-connections 1024
+  python -m pytest_spectron serve --upstream https://spectron.example.com --fault chat=503"""
 
 # The server's defaults, repeated so that --help imports nothing; a test keeps them equal.
 DEFAULT_IDLE_TIMEOUT = 30.0
 DEFAULT_MAX_CONNECTIONS = 256
 DEFAULT_CLIENT_TIMEOUT = 30.0
 DEFAULT_JOURNAL_LIMIT = 100_000
+# The live mode's default (pytest_spectron._settings.DEFAULT_UPSTREAM_TIMEOUT), likewise.
+DEFAULT_UPSTREAM_TIMEOUT = 30.0
 # The fake's error formats (pytest_spectron.testing._problems.ERROR_FORMATS), likewise.
 ERROR_FORMATS = ("json", "problem", "legacy")
 
@@ -174,6 +187,26 @@ def _parser() -> argparse.ArgumentParser:
         "plus the RFC 7807 fields), problem (the same body as application/problem+json) or "
         'legacy ({"message": ...} only) (default: %(default)s)',
     )
+    serve.add_argument(
+        "--upstream",
+        metavar="URL",
+        help="be a proxy in front of the Spectron at URL instead of serving the fake: attempts "
+        "no fault takes are forwarded there",
+    )
+    serve.add_argument(
+        "--upstream-timeout",
+        type=_positive_seconds,
+        default=DEFAULT_UPSTREAM_TIMEOUT,
+        metavar="SECONDS",
+        help="with --upstream: wait this long for it to connect and for each read, then answer "
+        "504 (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--upstream-insecure",
+        action="store_true",
+        help="with --upstream: accept any certificate from an https upstream. DANGEROUS: "
+        "anyone in between can read the API keys; trust a private CA with SSL_CERT_FILE instead",
+    )
     return parser
 
 
@@ -195,6 +228,17 @@ def _seconds_or_never(text: str) -> float | None:
             f"{text!r} is not a number of seconds (0 or more, such as 30 or 0.5; 0 for never)"
         )
     return seconds or None
+
+
+def _positive_seconds(text: str) -> float:
+    from pytest_spectron.testing._numbers import decimal_number
+
+    seconds = decimal_number(text)
+    if seconds is None or seconds <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds above 0 (such as 30 or 0.5)"
+        )
+    return seconds
 
 
 def _journal_limit(text: str) -> int | None:
@@ -225,24 +269,64 @@ def _fault(text: str) -> Fault:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _is_itself(upstream: str, server: LoopbackServer) -> bool:
+    """Whether ``upstream`` reaches ``server`` itself: a proxy forwarding to itself would loop."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    from pytest_spectron.testing._server import is_loopback_host
+
+    split = urlsplit(upstream)
+    host = split.hostname or ""
+    if (split.port or {"http": 80, "https": 443}[split.scheme]) != server.port:
+        return False
+    if host == server.host:
+        return True
+    listens_on_loopback = (
+        is_loopback_host(server.host) or ipaddress.ip_address(server.host).is_unspecified
+    )
+    return is_loopback_host(host) and listens_on_loopback
+
+
 def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from pytest_spectron._endpoint import redact_endpoint
     from pytest_spectron._settings import DEFAULT_API_KEY, DEFAULT_CONTEXT
     from pytest_spectron.testing._clock import VirtualClock
     from pytest_spectron.testing._fake import FakeSpectron
     from pytest_spectron.testing._faults import FaultEngine
     from pytest_spectron.testing._journal import Journal
     from pytest_spectron.testing._server import LoopbackServer
-    from pytest_spectron.testing._service import SpectronService
+    from pytest_spectron.testing._service import FakeBackend, SpectronService
+    from pytest_spectron.testing._upstream import UpstreamBackend, check_upstream
 
     faults = FaultEngine()
     for fault in arguments.faults:
         faults.add_fault(fault)
     clock = VirtualClock()
-    fake = FakeSpectron(clock=lambda: clock.now, error_format=arguments.error_format)
-    if arguments.api_keys:
-        fake.set_api_keys(dict.fromkeys(arguments.api_keys))
+    backend: FakeBackend
+    if arguments.upstream is None:
+        fake = FakeSpectron(clock=lambda: clock.now, error_format=arguments.error_format)
+        if arguments.api_keys:
+            fake.set_api_keys(dict.fromkeys(arguments.api_keys))
+        backend, what, behind = fake, "Spectron fake", ""
+    else:
+        if arguments.api_keys:
+            parser.error(
+                "--api-key sets the fake's keys; with --upstream, the upstream checks keys"
+            )
+        try:
+            upstream = check_upstream(arguments.upstream)
+        except ValueError as error:
+            parser.error(str(error))
+        backend = UpstreamBackend(
+            upstream,
+            timeout=arguments.upstream_timeout,
+            verify=not arguments.upstream_insecure,
+            error_format=arguments.error_format,
+        )
+        what, behind = "proxy", f" in front of the Spectron at {redact_endpoint(upstream)}"
     journal = Journal(limit=arguments.journal_limit)
-    service = SpectronService(fake, faults=faults, journal=journal, clock=clock)
+    service = SpectronService(backend, faults=faults, journal=journal, clock=clock)
     server = LoopbackServer(
         service,
         host=arguments.host,
@@ -267,11 +351,14 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
             where = f"{arguments.host}:{arguments.port}"
             parser.exit(1, f"{PROG} serve: error: cannot listen on {where}: {error}\n")
         try:
+            if isinstance(backend, UpstreamBackend) and _is_itself(backend.url, server):
+                shown = redact_endpoint(backend.url)
+                parser.error(f"--upstream {shown} is this very server: it would loop")
             print(server.url, flush=True)
             context = arguments.context or DEFAULT_CONTEXT
-            key = "<your key>" if arguments.api_keys else DEFAULT_API_KEY
+            key = "<your key>" if arguments.api_keys or arguments.upstream else DEFAULT_API_KEY
             print(
-                f"pytest-spectron: Spectron fake at {server.url} "
+                f"pytest-spectron: {what} at {server.url}{behind} "
                 f"({len(arguments.faults)} fault(s)); try: curl -H 'Authorization: Bearer {key}' "
                 f"{server.url}/api/v1/{context}/state  (Ctrl-C to stop)",
                 file=sys.stderr,
@@ -283,6 +370,8 @@ def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> in
                 pass
         finally:
             server.stop()
+            if isinstance(backend, UpstreamBackend):
+                backend.close()
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

@@ -16,6 +16,7 @@ from typing import Final, Literal, TypeAlias
 
 from pytest_spectron.client._wire import TRACE_ID_HEADER
 from pytest_spectron.testing._exchange import ServiceResponse
+from pytest_spectron.testing._routing import NoRoute
 
 __all__ = [
     "DEFAULT_ERROR_FORMAT",
@@ -27,6 +28,7 @@ __all__ = [
     "check_error_format",
     "error_content_type",
     "new_trace_id",
+    "not_routed_response",
     "problem_response",
     "reason_phrase",
 ]
@@ -132,4 +134,30 @@ def problem_response(
             *headers,
         ),
         body=json.dumps(body).encode(),
+    )
+
+
+def not_routed_response(
+    error: NoRoute,
+    *,
+    error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
+    trace_id: str | None = None,
+) -> ServiceResponse:
+    """The 404 (naming the nearest operations) or 405 (with ``Allow``) error for ``error``."""
+    if error.allowed:
+        return problem_response(
+            405,
+            error.describe(),
+            error_format=error_format,
+            instance=error.path,
+            trace_id=trace_id,
+            headers=(("allow", ", ".join(error.allowed)),),
+        )
+    return problem_response(
+        404,
+        error.describe(),
+        error_format=error_format,
+        instance=error.path,
+        trace_id=trace_id,
+        nearest=[operation.name for operation in error.nearest],
     )

@@ -1,8 +1,10 @@
-"""The service every transport serves: admin endpoints, routing, faults, the fake and the journal.
+"""The service every transport serves: admin endpoints, routing, faults, a backend and the journal.
 
 For each attempt it routes the request to an operation, asks the fault engine for an outcome,
-lets the fake answer unless the outcome replaces the answer, records the attempt exactly once
-(with what the client will see) and hands back an answer or a network failure.
+lets the backend answer unless the outcome replaces the answer, records the attempt exactly once
+(with what the client will see) and hands back an answer or a network failure. The backend is
+the fake, or (live mode) a ``Forwarder`` that relays to a real Spectron: the same faults and
+journal stand in front of either.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import dataclasses
 import json
 import re
 import threading
-from typing import Literal, Protocol, cast
+from typing import Literal, Protocol, cast, runtime_checkable
 
 from pytest_spectron.client._catalogue import Operation, RetryClass
 from pytest_spectron.testing._clock import VirtualClock
@@ -22,7 +24,6 @@ from pytest_spectron.testing._exchange import (
     ServiceRequest,
     ServiceResponse,
 )
-from pytest_spectron.testing._fake import not_routed_response
 from pytest_spectron.testing._fault_answers import malformed_response, status_response
 from pytest_spectron.testing._faults import FaultEngine, Injection
 from pytest_spectron.testing._journal import Journal
@@ -40,6 +41,7 @@ from pytest_spectron.testing._problems import (
     ErrorFormat,
     TraceIds,
     new_trace_id,
+    not_routed_response,
     problem_response,
 )
 from pytest_spectron.testing._routing import NoRoute, Route, route
@@ -48,6 +50,7 @@ __all__ = [
     "ADMIN_PREFIX",
     "MAX_JSON_DEPTH",
     "FakeBackend",
+    "Forwarder",
     "OnUnroutable",
     "SpectronService",
     "UnroutableRequest",
@@ -67,14 +70,28 @@ _JSON_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 
 
 class FakeBackend(Protocol):
-    """What the service needs of the fake: answer a routed request, and forget everything."""
+    """What the service needs of its backend: answer a routed request, and forget everything."""
 
     def handle(self, route: Route, request: ServiceRequest) -> ServiceResponse:
-        """The fake's answer to one routed request."""
+        """The backend's answer to one routed request."""
         ...
 
     def reset(self) -> None:
         """Back to an empty state."""
+        ...
+
+
+@runtime_checkable
+class Forwarder(FakeBackend, Protocol):
+    """A backend that relays to another Spectron (live mode).
+
+    It answers requests no operation matches too (a newer Spectron may know them), keeps its
+    state upstream (``reset`` leaves it alone), and waits on the network, so attempts are not
+    serialised behind one another.
+    """
+
+    def forward(self, request: ServiceRequest) -> ServiceResponse:
+        """The upstream's answer to any request, routed or not."""
         ...
 
 
@@ -93,15 +110,17 @@ class UnroutableRequest(AssertionError):
 
 
 class SpectronService:
-    """The fake behind its fault engine and attempt journal, as every transport serves it.
+    """A backend behind the fault engine and attempt journal, as every transport serves it.
 
-    ``on_unroutable="raise"`` makes a request no operation answers raise ``UnroutableRequest``
-    (after journaling it) instead of answering the fake's 404/405 problem.
+    The backend is the fake (``FakeSpectron``) or a ``Forwarder`` to a real Spectron
+    (``UpstreamBackend``). ``on_unroutable="raise"`` makes a request no operation answers raise
+    ``UnroutableRequest`` (after journaling it) instead of answering the fake's 404/405 problem
+    or forwarding it.
     """
 
     def __init__(
         self,
-        fake: FakeBackend,
+        backend: FakeBackend,
         *,
         faults: FaultEngine | None = None,
         journal: Journal | None = None,
@@ -110,25 +129,33 @@ class SpectronService:
     ) -> None:
         if on_unroutable not in ("answer", "raise"):
             raise ValueError(f"on_unroutable must be 'answer' or 'raise', got {on_unroutable!r}")
-        self.fake = fake
+        self.backend = backend
         self.faults = FaultEngine() if faults is None else faults
         self.journal = Journal() if journal is None else journal
         self.clock = VirtualClock() if clock is None else clock
         self.on_unroutable: OnUnroutable = on_unroutable
         # One attempt at a time: the fault picked, the fake's state and the journal's order
         # stay consistent when the loopback server dispatches from many threads. Nothing in
-        # here waits for real, so serialising costs nothing.
+        # the fake waits for real, so serialising costs nothing. A forwarder waits on the
+        # network: its attempts run side by side (the engine, journal and clock lock
+        # themselves), and each is journaled when the upstream's answer starts.
         self._lock = threading.RLock()
+        self._forwarder = backend if isinstance(backend, Forwarder) else None
+
+    @property
+    def fake(self) -> FakeBackend:
+        """The backend (the name from before a backend could forward)."""
+        return self.backend
 
     @property
     def error_format(self) -> ErrorFormat:
-        """The format of the errors answered here: the fake's (``FakeSpectron.error_format``)."""
+        """The format of the errors answered here: the backend's (``FakeSpectron.error_format``)."""
         # A stand-in backend without the attribute speaks the default.
-        return getattr(self.fake, "error_format", DEFAULT_ERROR_FORMAT)
+        return getattr(self.backend, "error_format", DEFAULT_ERROR_FORMAT)
 
     def new_trace_id(self) -> str:
-        """The next trace id of the fake's sequence: faults and the fake's answers share one."""
-        trace_ids = getattr(self.fake, "trace_ids", None)
+        """The next trace id of the backend's sequence: faults and the fake's answers share one."""
+        trace_ids = getattr(self.backend, "trace_ids", None)
         return trace_ids.next() if isinstance(trace_ids, TraceIds) else new_trace_id()
 
     def dispatch(self, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
@@ -146,15 +173,20 @@ class SpectronService:
                 instance=request.path,
                 trace_id=self.new_trace_id(),
             )
+        if self._forwarder is not None and not is_admin_path(request.path):
+            return self._attempt(request)
         with self._lock:
             if is_admin_path(request.path):
                 return self._admin(request)
             return self._attempt(request)
 
     def reset(self) -> None:
-        """Forget the fake's state, every fault, the journal, and rewind the clock."""
+        """Forget the fake's state, every fault, the journal, and rewind the clock.
+
+        A forwarder's state is left alone: it lives in the upstream Spectron.
+        """
         with self._lock:
-            self.fake.reset()
+            self.backend.reset()
             self.faults.clear()
             self.journal.clear()
             self.clock.reset()
@@ -166,18 +198,14 @@ class SpectronService:
         try:
             matched = route(request.method, request.path)
         except NoRoute as error:
+            if self._forwarder is not None and self.on_unroutable == "answer":
+                forwarded = self._forwarder.forward(request)
+                self._record(request, forwarded, None, None, fault=None, time=started)
+                return forwarded
             not_routed = not_routed_response(
                 error, error_format=self.error_format, trace_id=self.new_trace_id()
             )
-            self.journal.record(
-                request,
-                operation=None,
-                retry_class=None,
-                outcome=str(not_routed.status),
-                status=not_routed.status,
-                fault=None,
-                time=started,
-            )
+            self._record(request, not_routed, None, None, fault=None, time=started)
             if self.on_unroutable == "raise":
                 raise UnroutableRequest(error) from None
             return not_routed
@@ -185,6 +213,20 @@ class SpectronService:
         retry_class = retry_class_of(operation, request)
         injection = self.faults.pick(operation.name, retry_class, request)
         answer, fault = self._answer(injection, matched, request)
+        self._record(request, answer, operation.name, retry_class, fault=fault, time=started)
+        return answer
+
+    def _record(
+        self,
+        request: ServiceRequest,
+        answer: ServiceResponse | NetworkFailure,
+        operation: str | None,
+        retry_class: RetryClass | None,
+        *,
+        fault: str | None,
+        time: float,
+    ) -> None:
+        """Journal one attempt with what the client sees of ``answer``."""
         outcome: str
         status: int | None
         if isinstance(answer, NetworkFailure):
@@ -195,21 +237,20 @@ class SpectronService:
             outcome, status = str(answer.status), answer.status
         self.journal.record(
             request,
-            operation=operation.name,
+            operation=operation,
             retry_class=retry_class,
             outcome=outcome,
             status=status,
             fault=fault,
-            time=started,
+            time=time,
         )
-        return answer
 
     def _answer(
         self, injection: Injection | None, matched: Route, request: ServiceRequest
     ) -> tuple[ServiceResponse | NetworkFailure, str | None]:
         """The answer to one routed attempt, and the fault applied in words."""
         if injection is None or injection.outcome is PASS:
-            return self.fake.handle(matched, request), None
+            return self.backend.handle(matched, request), None
         outcome = injection.outcome
         described = injection.describe()
         if isinstance(outcome, Status):
@@ -232,18 +273,20 @@ class SpectronService:
             if timeout is not None and outcome.seconds > timeout:
                 # The server is slow, not down: it does the work, the client stops waiting.
                 self.clock.advance(timeout)
-                self.fake.handle(matched, request)
+                self.backend.handle(matched, request).close()
                 described += f", beyond the {timeout:g} s read timeout"
                 detail = f"pytest-spectron fault: {described}"
                 return NetworkFailure("read_timeout", detail), described
             self.clock.advance(outcome.seconds)
-            return self.fake.handle(matched, request), described
+            return self.backend.handle(matched, request), described
         assert isinstance(outcome, StreamCut)
-        answer = self.fake.handle(matched, request)
-        if answer.events is None:
+        answer = self.backend.handle(matched, request)
+        if not answer.streams:
             return answer, f"{described}: not applied, the answer was not a stream"
-        if outcome.after >= len(answer.events):
-            return answer, f"{described}: not applied, the stream had {len(answer.events)} frames"
+        # One frame past the cut must exist, or the stream ends there anyway.
+        frames = answer.frames_ahead(outcome.after + 1)
+        if frames <= outcome.after:
+            return answer, f"{described}: not applied, the stream had {frames} frames"
         return dataclasses.replace(answer, cut_after=outcome.after), described
 
     # -- Admin endpoints -----------------------------------------------------------------------
@@ -306,7 +349,8 @@ class SpectronService:
 
     def _post_reset(self, request: ServiceRequest) -> ServiceResponse:
         self.reset()
-        return _json_response(200, {"reset": ["state", "faults", "journal", "clock"]})
+        state = [] if self._forwarder is not None else ["state"]  # an upstream keeps its own
+        return _json_response(200, {"reset": [*state, "faults", "journal", "clock"]})
 
 
 def is_admin_path(path: str) -> bool:

@@ -1,8 +1,9 @@
 """Serve a service to httpx in-process: as a transport, or as a respx side effect.
 
-A ``ServiceResponse`` becomes an ``httpx.Response`` (an SSE answer streamed frame by frame, cut
-with ``httpx.RemoteProtocolError`` where the fault says); a ``NetworkFailure`` becomes the httpx
-exception a real network would raise, so the client's own error handling runs unchanged.
+A ``ServiceResponse`` becomes an ``httpx.Response`` (an SSE answer streamed frame by frame, a
+relayed one as its frames arrive, cut with ``httpx.RemoteProtocolError`` where the fault says or
+the upstream's stream broke); a ``NetworkFailure`` becomes the httpx exception a real network
+would raise, so the client's own error handling runs unchanged.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import httpx
 
 from pytest_spectron.testing._exchange import (
+    BrokenStream,
     NetworkFailure,
     Service,
     ServiceRequest,
@@ -88,11 +90,11 @@ def to_service_request(request: httpx.Request, *, prefix: str = "") -> ServiceRe
 
 def to_httpx_response(answer: ServiceResponse, request: httpx.Request) -> httpx.Response:
     """The httpx response for a service answer; SSE frames become a streamed body."""
-    if answer.events is None:
+    if not answer.streams:
         return httpx.Response(
             answer.status, headers=list(answer.headers), content=answer.body, request=request
         )
-    stream = EventStream(answer.events, cut_after=answer.cut_after, request=request)
+    stream = EventStream(answer, request=request)
     return httpx.Response(
         answer.status, headers=list(answer.headers), stream=stream, request=request
     )
@@ -112,20 +114,20 @@ def _render(answer: ServiceResponse | NetworkFailure, request: httpx.Request) ->
 
 
 class EventStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """SSE frames sent one by one; with ``cut_after``, the connection drops after that many."""
+    """An answer's SSE frames sent one by one; where the stream breaks, the connection drops.
 
-    def __init__(
-        self, events: tuple[bytes, ...], *, cut_after: int | None, request: httpx.Request
-    ) -> None:
-        self.events = events
-        self.cut_after = cut_after
+    Closing it (httpx does, once the response is closed) releases a relayed stream's upstream.
+    """
+
+    def __init__(self, answer: ServiceResponse, *, request: httpx.Request) -> None:
+        self.answer = answer
         self._request = request
 
     def _frames(self) -> Iterator[bytes]:
-        sent = self.events if self.cut_after is None else self.events[: self.cut_after]
-        yield from sent
-        if self.cut_after is not None:
-            raise httpx.RemoteProtocolError(STREAM_CUT_MESSAGE, request=self._request)
+        try:
+            yield from self.answer.frames()
+        except BrokenStream:
+            raise httpx.RemoteProtocolError(STREAM_CUT_MESSAGE, request=self._request) from None
 
     def __iter__(self) -> Iterator[bytes]:
         return self._frames()
@@ -133,3 +135,11 @@ class EventStream(httpx.SyncByteStream, httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for frame in self._frames():
             yield frame
+
+    def close(self) -> None:
+        """Release what the frames come from (a relayed stream's upstream connection)."""
+        self.answer.close()
+
+    async def aclose(self) -> None:
+        """Release what the frames come from, for an async client."""
+        self.answer.close()

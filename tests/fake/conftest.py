@@ -18,7 +18,8 @@ from referencing.jsonschema import DRAFT202012
 from pytest_spectron import AsyncSpectron, Spectron
 from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
-from pytest_spectron.testing._fake import FakeSpectron, not_routed_response
+from pytest_spectron.testing._fake import FakeSpectron
+from pytest_spectron.testing._problems import not_routed_response
 from pytest_spectron.testing._routing import NoRoute, route
 
 ENDPOINT = "http://spectron.test"

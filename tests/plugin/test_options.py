@@ -44,7 +44,10 @@ def test_command_line_wins_over_ini(pytester: pytest.Pytester) -> None:
     ("option", "message"),
     [
         ("--spectron-endpoint=spectron.test", "*--spectron-endpoint / spectron_endpoint*URL*"),
-        ("--spectron-endpoint=http://h.test/base?x=1", "*spectron_endpoint: got 'http://h.test/base?x=1'*"),
+        (
+            "--spectron-endpoint=http://h.test/base?x=1",
+            "*spectron_endpoint: got 'http://h.test/base?x=1'*",
+        ),
         ("--spectron-strict=maybe", "*--spectron-strict / spectron_strict: got 'maybe'*"),
         ("--spectron-report=2", "*--spectron-report / spectron_report*true or false*"),
         ("--spectron-context=", "*--spectron-context / spectron_context: got ''*non-empty*"),

@@ -1,4 +1,10 @@
-"""The notes assistant's test suite: every pytest-spectron fixture, marker and assertion at work."""
+"""The notes assistant's test suite: every pytest-spectron fixture, marker and assertion at work.
+
+It runs against the embedded fake (``pytest``), or in live mode in front of a real Spectron
+(``pytest --spectron-upstream=URL``, see docs/live.md): the same faults, clock and assertions,
+with the state kept upstream. The one test that seeds the fake is marked ``spectron_fake_only``,
+so live mode skips it.
+"""
 
 from __future__ import annotations
 
@@ -95,10 +101,17 @@ def test_asking_never_crashes(assistant, spectron_case):
     assert answer.text
 
 
+@pytest.mark.spectron_fake_only
+def test_notes_seeded_in_the_fake_are_found(assistant, spectron_mock):
+    """State seeded straight into the fake is found through the app (live mode has no fake)."""
+    spectron_mock.fake.add_fact(spectron_mock.context, "The boiler code is 4821")
+    assert assistant.find("boiler code") == ["The boiler code is 4821"]
+
+
 def test_the_loopback_server_serves_other_languages(spectron_server, spectron_mock):
     """A client that is not httpx (here urllib) sees the same fake, over a real socket."""
     request = urllib.request.Request(
-        f"{spectron_server.url}/api/v1/notes/state",
+        f"{spectron_server.url}/api/v1/{spectron_mock.context}/state",
         headers={"Authorization": f"Bearer {spectron_mock.api_key}"},
     )
     with urllib.request.urlopen(request, timeout=5) as answer:

@@ -4,7 +4,6 @@ from pytest_spectron.testing._fake._auth import ALL_GRANTS, OPERATION_GRANTS, PR
 from pytest_spectron.testing._fake._fake import (
     CONTEXT_ID_PATTERN,
     FakeSpectron,
-    not_routed_response,
 )
 from pytest_spectron.testing._fake._store import (
     EPOCH,
@@ -31,5 +30,4 @@ __all__ = [
     "StoredSession",
     "StoredTrace",
     "StoredTurn",
-    "not_routed_response",
 ]

@@ -63,11 +63,10 @@ from pytest_spectron.testing._problems import (
     ErrorFormat,
     TraceIds,
     check_error_format,
-    problem_response,
 )
-from pytest_spectron.testing._routing import NoRoute, Route
+from pytest_spectron.testing._routing import Route
 
-__all__ = ["CONTEXT_ID_PATTERN", "FakeSpectron", "not_routed_response"]
+__all__ = ["CONTEXT_ID_PATTERN", "FakeSpectron"]
 
 CONTEXT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 """What the fake takes for a context id; any other gets the document's 422 "Invalid context id".
@@ -420,32 +419,6 @@ class FakeSpectron:
 
 
 _ANONYMOUS = Caller("anonymous", {})
-
-
-def not_routed_response(
-    error: NoRoute,
-    *,
-    error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
-    trace_id: str | None = None,
-) -> ServiceResponse:
-    """The 404 (naming the nearest operations) or 405 (with ``Allow``) error for ``error``."""
-    if error.allowed:
-        return problem_response(
-            405,
-            error.describe(),
-            error_format=error_format,
-            instance=error.path,
-            trace_id=trace_id,
-            headers=(("allow", ", ".join(error.allowed)),),
-        )
-    return problem_response(
-        404,
-        error.describe(),
-        error_format=error_format,
-        instance=error.path,
-        trace_id=trace_id,
-        nearest=[operation.name for operation in error.nearest],
-    )
 
 
 # -- Requests ----------------------------------------------------------------------------------

@@ -1,0 +1,391 @@
+"""Fault coverage: which of the status matrix's failures the suite's passing tests injected.
+
+For every operation the suite called, the outcomes the status matrix lists for its retry class
+are each **covered** (a passing test injected it into an attempt of that operation, as the attempt
+journal shows) or **missing**. ``--spectron-coverage`` prints the table,
+``--spectron-coverage-json`` and ``--spectron-coverage-html`` write it, and
+``--spectron-coverage-fail-under`` fails a run below a percentage. Under pytest-xdist each
+worker sends its tally to the controller, which merges them. Imported only when one of those
+options is on: otherwise the plugin does no work per test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Generator, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import pytest
+
+from pytest_spectron._settings import OPTIONS, Settings
+from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass
+from pytest_spectron.plugin import MOCK
+from pytest_spectron.testing._matrix import status_matrix
+
+if TYPE_CHECKING:
+    from pytest_spectron.testing._journal import Attempt
+    from pytest_spectron.testing._mock import SpectronMock
+
+__all__ = [
+    "CLASS_OUTCOMES",
+    "JOURNAL_OUTCOMES",
+    "CoverageReport",
+    "CoverageRow",
+    "FaultCoverage",
+    "Tally",
+    "matrix_outcome",
+]
+
+CLASS_OUTCOMES: Final[dict[RetryClass, tuple[str, ...]]] = {
+    retry_class: tuple(str(case.outcome) for case in status_matrix(retry_classes=[retry_class]))
+    for retry_class in RETRY_CLASSES
+}
+"""The outcome ids of each retry class, in the status matrix's order (``"503"``, ``"connect"``…)."""
+
+JOURNAL_OUTCOMES: Final[dict[str, str]] = {"reset": "connect", "connect_timeout": "read_timeout"}
+"""Journal outcomes that the client meets as another matrix outcome.
+
+A reset connection is a connection error, a connect timeout a timeout. The other journal words
+are matrix ids already: a status (a malformed body is journalled as the status it was sent with),
+``connect``, ``read_timeout`` (latency beyond the timeout too) and ``stream_cut``.
+"""
+
+_WORKER_OUTPUT_KEY: Final = "spectron_coverage"
+_OPTION = {option.name: option for option in OPTIONS}
+
+_Key = tuple[str, RetryClass]
+"""An operation and the retry class of its attempts (``chat`` is ``stream`` when streamed)."""
+
+
+def matrix_outcome(journal_outcome: str, retry_class: RetryClass) -> str | None:
+    """The matrix id of an attempt's outcome, or None if the class's matrix does not list it."""
+    outcome = JOURNAL_OUTCOMES.get(journal_outcome, journal_outcome)
+    return outcome if outcome in CLASS_OUTCOMES[retry_class] else None
+
+
+def _percent(covered: int, total: int) -> float:
+    """``covered / total`` in percent, rounded down to one decimal: 100.0 only if all is.
+
+    Nothing to cover counts as fully covered, as coverage.py counts a file with no statements.
+    """
+    return 100.0 if total == 0 else 1000 * covered // total / 10
+
+
+class Tally:
+    """Attempts per operation and retry class, and the matrix outcomes passing tests injected."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[_Key] = Counter()
+        self.covered: dict[_Key, set[str]] = {}
+
+    def add_test(self, attempts: Iterable[Attempt], *, passed: bool) -> None:
+        """Count one test's attempts; if it passed, the failures injected into them are covered."""
+        for attempt in attempts:
+            if attempt.operation is None or attempt.retry_class is None:
+                continue  # unroutable: no operation to credit
+            key = (attempt.operation, attempt.retry_class)
+            self.calls[key] += 1
+            covered = self.covered.setdefault(key, set())
+            if passed and attempt.fault is not None:
+                outcome = matrix_outcome(attempt.outcome, attempt.retry_class)
+                if outcome is not None:
+                    covered.add(outcome)
+
+    def to_json(self) -> list[list[Any]]:
+        """``[[operation, retry_class, calls, [covered…]], …]``: what a worker sends."""
+        return [
+            [operation, retry_class, calls, sorted(self.covered[operation, retry_class])]
+            for (operation, retry_class), calls in self.calls.items()
+        ]
+
+    def merge(self, data: Iterable[list[Any]]) -> None:
+        """Add a worker's ``to_json()``."""
+        for operation, retry_class, calls, covered in data:
+            self.calls[operation, retry_class] += calls
+            self.covered.setdefault((operation, retry_class), set()).update(covered)
+
+    def report(self) -> CoverageReport:
+        """The rows, sorted by name, and the catalogue's operations that were never called."""
+        rows = sorted(
+            (self._row(operation, retry_class) for operation, retry_class in self.calls),
+            key=lambda row: row.name,
+        )
+        called = {row.operation for row in rows}
+        never_called = tuple(sorted(name for name in CATALOGUE if name not in called))
+        return CoverageReport(rows=tuple(rows), never_called=never_called)
+
+    def _row(self, operation: str, retry_class: RetryClass) -> CoverageRow:
+        injected = self.covered[operation, retry_class]
+        outcomes = CLASS_OUTCOMES[retry_class]
+        return CoverageRow(
+            operation=operation,
+            retry_class=retry_class,
+            calls=self.calls[operation, retry_class],
+            covered=tuple(outcome for outcome in outcomes if outcome in injected),
+            missing=tuple(outcome for outcome in outcomes if outcome not in injected),
+        )
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """One operation in one retry class: its calls and the matrix outcomes tested or not."""
+
+    operation: str
+    retry_class: RetryClass
+    calls: int
+    """Attempts the journal recorded, each retry counted."""
+    covered: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The operation, and the retry class if it is not the catalogue's: ``chat (stream)``."""
+        if self.retry_class == CATALOGUE[self.operation].retry_class:
+            return self.operation
+        return f"{self.operation} ({self.retry_class})"
+
+    @property
+    def total(self) -> int:
+        """How many outcomes the matrix lists for the retry class."""
+        return len(self.covered) + len(self.missing)
+
+    @property
+    def percent(self) -> float:
+        """The share covered, rounded down to one decimal."""
+        return _percent(len(self.covered), self.total)
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """The fault coverage of a run."""
+
+    rows: tuple[CoverageRow, ...]
+    never_called: tuple[str, ...]
+    """The catalogue's operations no test called: they have no row."""
+
+    @property
+    def covered(self) -> int:
+        """Outcomes covered, over every row."""
+        return sum(len(row.covered) for row in self.rows)
+
+    @property
+    def total(self) -> int:
+        """Outcomes listed, over every row."""
+        return sum(row.total for row in self.rows)
+
+    @property
+    def calls(self) -> int:
+        """Attempts, over every row."""
+        return sum(row.calls for row in self.rows)
+
+    @property
+    def percent(self) -> float:
+        """The share covered, rounded down to one decimal."""
+        return _percent(self.covered, self.total)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as ``--spectron-coverage-json`` writes it."""
+        return {
+            "version": 1,
+            "operations": {
+                row.name: {
+                    "retry_class": row.retry_class,
+                    "calls": row.calls,
+                    "covered": list(row.covered),
+                    "missing": list(row.missing),
+                }
+                for row in self.rows
+            },
+            "covered": self.covered,
+            "total": self.total,
+            "percent": self.percent,
+        }
+
+    def never_called_line(self) -> str:
+        """How many of the catalogue's operations have no row."""
+        return (
+            f"{len(self.never_called)} of the {len(CATALOGUE)} operations were never called "
+            "and have no row."
+        )
+
+
+@dataclass
+class _Watch:
+    """A test's mock, kept from setup until the teardown report, when its journal is complete."""
+
+    mock: SpectronMock
+    call_passed: bool = False
+
+
+_WATCH = pytest.StashKey[_Watch]()
+
+
+class FaultCoverage:
+    """The plugin object ``pytest_configure`` registers when a coverage option is on."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.settings = settings
+        self.tally = Tally()
+        self.is_worker = hasattr(config, "workerinput")
+        self.directory = config.invocation_params.dir
+        self.report: CoverageReport | None = None
+        self.written: list[tuple[str, Path]] = []
+        self.problems: list[str] = []
+        """What fails the run: a file not written, coverage below the threshold."""
+        self.reached: str | None = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        watch = item.stash.get(_WATCH, None)
+        if watch is None:
+            mock = item.stash.get(MOCK, None)
+            if mock is None:
+                return report
+            watch = item.stash[_WATCH] = _Watch(mock)
+        if report.when == "call":
+            watch.call_passed = report.passed
+        elif report.when == "teardown":
+            # Read now, not at the call: attempts made while fixtures tear down count too.
+            del item.stash[_WATCH]
+            self.tally.add_test(watch.mock.attempts(), passed=watch.call_passed and report.passed)
+        return report
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """pytest-xdist: merge a finished worker's tally (a crashed one sends none)."""
+        workeroutput: Mapping[str, Any] = getattr(node, "workeroutput", {})
+        self.tally.merge(workeroutput.get(_WORKER_OUTPUT_KEY, []))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        result = yield
+        if self.is_worker:
+            workeroutput: dict[str, Any] = session.config.workeroutput  # type: ignore[attr-defined]
+            workeroutput[_WORKER_OUTPUT_KEY] = self.tally.to_json()
+        elif not session.config.option.collectonly:
+            self._finish(session)
+        return result
+
+    def _finish(self, session: pytest.Session) -> None:
+        """Write the files and judge the threshold, before pytest picks the exit status."""
+        self.report = report = self.tally.report()
+        settings = self.settings
+        if settings.coverage_json is not None:
+            self._write("JSON", settings.coverage_json, json.dumps(report.to_json(), indent=2))
+        if settings.coverage_html is not None:
+            from pytest_spectron._coverage_html import render
+
+            self._write("HTML", settings.coverage_html, render(report))
+        if report.covered * 100 < settings.coverage_fail_under * report.total:
+            option = _OPTION["coverage_fail_under"]
+            self.problems.append(
+                f"Spectron fault coverage is {report.percent:.1f}% ({report.covered} of "
+                f"{report.total} outcomes), below the required {settings.coverage_fail_under:g}% "
+                f"({option.flag} / {option.ini}): add tests that inject the missing outcomes, "
+                "or lower the threshold."
+            )
+        elif settings.coverage_fail_under:
+            self.reached = (
+                f"Required Spectron fault coverage of {settings.coverage_fail_under:g}% "
+                f"reached: {report.percent:.1f}%."
+            )
+        if self.problems:
+            session.testsfailed += 1
+
+    def _write(self, kind: str, path: str, content: str) -> None:
+        target = self.directory / path
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content + "\n", encoding="utf-8")
+        except OSError as error:
+            self.problems.append(
+                f"Could not write the Spectron fault coverage {kind} to {target}: "
+                f"{error.strerror or error}. Pick a writable path."
+            )
+        else:
+            self.written.append((kind, target))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        report = self.report
+        if report is None:
+            return
+        terminalreporter.write_sep("=", "Spectron fault coverage")
+        if self.settings.coverage:
+            _write_table(terminalreporter, report)
+        for kind, target in self.written:
+            terminalreporter.write_line(f"Spectron fault coverage {kind} written to {target}")
+        if self.reached is not None:
+            terminalreporter.write_line(self.reached, green=True)
+        for problem in self.problems:
+            terminalreporter.write_line(problem, red=True, bold=True)
+
+
+_HEADER = ("operation", "retry class", "calls", "covered", "percent", "missing")
+_RIGHT_ALIGNED = frozenset({2, 3, 4})
+_COLOURED_FROM = _HEADER.index("percent")
+
+
+def _write_table(terminal: pytest.TerminalReporter, report: CoverageReport) -> None:
+    """One row per operation and a total line; percent and missing coloured when it can."""
+    if not report.rows:
+        terminal.write_line("No test called a Spectron operation.")
+        terminal.write_line(report.never_called_line())
+        return
+    lines = [
+        (
+            (
+                row.name,
+                row.retry_class,
+                str(row.calls),
+                f"{len(row.covered)}/{row.total}",
+                f"{row.percent:.1f}%",
+                " ".join(row.missing) or "-",
+            ),
+            _markup(len(row.covered), row.total),
+        )
+        for row in report.rows
+    ]
+    total = (
+        "TOTAL",
+        "",
+        str(report.calls),
+        f"{report.covered}/{report.total}",
+        f"{report.percent:.1f}%",
+        "",
+    )
+    widths = [
+        max(len(cells[column]) for cells in (_HEADER, total, *(cells for cells, _ in lines)))
+        for column in range(len(_HEADER))
+    ]
+
+    def write(cells: tuple[str, ...], markup: dict[str, bool], **line_markup: bool) -> None:
+        for column, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            if not cell and column == len(cells) - 1:
+                break
+            if column in _RIGHT_ALIGNED:
+                cell = cell.rjust(width)
+            elif column < len(cells) - 1:
+                cell = cell.ljust(width)
+            coloured = markup if column >= _COLOURED_FROM else line_markup
+            terminal.write(("  " if column else "") + cell, **coloured)
+        terminal.write_line("")
+
+    write(_HEADER, {"bold": True}, bold=True)
+    terminal.write_sep("-")
+    for cells, markup in lines:
+        write(cells, markup)
+    terminal.write_sep("-")
+    write(total, {"bold": True, **_markup(report.covered, report.total)}, bold=True)
+    terminal.write_line(report.never_called_line())
+
+
+def _markup(covered: int, total: int) -> dict[str, bool]:
+    if covered == total:
+        return {"green": True}
+    return {"yellow": True} if covered else {"red": True}
