@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import ssl
+import sys
 import threading
 from dataclasses import dataclass, replace
 from typing import Final
@@ -229,17 +230,18 @@ def check_http_arguments(
 ) -> None:
     """Check a client's ``http_client`` and ``transport``: at most one, each of its flavour.
 
-    A ValueError if both are given; a TypeError, naming what came and what ``client_name``
-    sends with, for one of the other flavour.
+    ``http_client`` may also be httpx2's client of the same name (``httpx2.Client`` where
+    ``client_type`` is ``httpx.Client``). A ValueError if both are given; a TypeError, naming
+    what came and what ``client_name`` sends with, for one of the other flavour.
     """
     if http_client is not None and transport is not None:
         raise ValueError("pass either http_client or transport, not both")
     expected = f"httpx.{client_type.__name__}"
-    if http_client is not None and not isinstance(http_client, client_type):
+    if http_client is not None and not isinstance(http_client, _with_httpx2_twin(client_type)):
         raise TypeError(
             f"http_client must be an {expected}, got {_qualified_name(http_client)}: "
-            f"{client_name} sends with an {expected}; pass one, or use the client of the "
-            f"other flavour"
+            f"{client_name} sends with an {expected} (or an httpx2.{client_type.__name__}); "
+            f"pass one, or use the client of the other flavour"
         )
     if transport is not None and not isinstance(transport, transport_type):
         raise TypeError(
@@ -247,6 +249,13 @@ def check_http_arguments(
             f"{_qualified_name(transport)}: {client_name} sends with an {expected}; pass a "
             f"transport of its flavour, or use the client of the other flavour"
         )
+
+
+def _with_httpx2_twin(client_type: type[object]) -> tuple[type[object], ...]:
+    """``client_type`` and, once httpx2 is imported, httpx2's class of the same name."""
+    # No httpx2 client exists before httpx2 is imported, so there is no need to import it here.
+    twin = getattr(sys.modules.get("httpx2"), client_type.__name__, None)
+    return (client_type,) if twin is None else (client_type, twin)
 
 
 def _qualified_name(value: object) -> str:

@@ -7,10 +7,15 @@ transports below (respx's default mocker, pytest-httpx, the network, this mock's
 server). This mocker is respx's, registered under its own name, with that one difference: an
 unmatched request passes through. Each ``SpectronMock`` router raises for hosts it does not
 answer, so several mocks, nested or side by side, each answer their own endpoint.
+
+Where httpx2 (Pydantic's fork of httpx) is installed, the mocker patches its clients too, at the
+same place, through the same handler (``_intercept_httpx2``): respx does not patch httpx2.
 """
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import httpx
@@ -22,11 +27,26 @@ __all__ = ["USING"]
 USING = "spectron"
 """The ``using=`` name of the mocker below, for ``respx.MockRouter``."""
 
+# Patching httpx2 imports it; where it is not installed, nothing is looked up beyond this.
+_HTTPX2_CLIENTS = (
+    ["httpx2._client.Client", "httpx2._client.AsyncClient"]
+    if importlib.util.find_spec("httpx2") is not None
+    else []
+)
+
 
 class _SpectronMocker(HTTPXMocker):
     name = USING
-    targets: ClassVar[list[str]] = list(HTTPXMocker.targets)
+    targets: ClassVar[list[str]] = [*HTTPXMocker.targets, *_HTTPX2_CLIENTS]
     target_methods: ClassVar[list[str]] = list(HTTPXMocker.target_methods)
+
+    @classmethod
+    def mock(cls, spec: Callable[..., Any]) -> Callable[..., Any]:
+        if spec.__module__.partition(".")[0] == "httpx2":
+            from pytest_spectron.testing._intercept_httpx2 import patched_transport_for_url
+
+            return patched_transport_for_url(cls.handler, spec)
+        return super().mock(spec)  # type: ignore[no-untyped-call,no-any-return]
 
     @classmethod
     def handler(cls, httpx_request: httpx.Request) -> Any:

@@ -1,10 +1,14 @@
 """``SpectronMock``: the fake, its faults, journal and virtual clock, served to httpx by respx.
 
 It answers every httpx client in the process that calls its endpoint, including the clients an
-application builds for itself, and leaves every other host to other respx routers, pytest-httpx
-or the network. It patches httpx at the client level (``_intercept``), above the transports,
-so a transport mock such as pytest-httpx never sees Spectron's requests. The pytest
+application builds for itself (httpx2 clients too, where httpx2 is installed), and leaves every
+other host to other respx routers, pytest-httpx or the network. It patches httpx at the client
+level (``_intercept``), above the transports, so a transport mock such as pytest-httpx never
+sees Spectron's requests. The pytest
 fixtures are a thin layer over it; it works as a context manager outside pytest too.
+
+In live mode (``upstream=URL``) the fake gives way to a real Spectron: the same faults, clock and
+journal stand in front of it, and what no fault takes is forwarded there.
 """
 
 from __future__ import annotations
@@ -19,8 +23,13 @@ import respx
 import respx.mocks
 from respx.patterns import Noop
 
-from pytest_spectron._endpoint import check_endpoint, endpoint_prefix
-from pytest_spectron._settings import DEFAULT_API_KEY, DEFAULT_CONTEXT, DEFAULT_ENDPOINT
+from pytest_spectron._endpoint import check_endpoint, endpoint_prefix, redact_endpoint
+from pytest_spectron._settings import (
+    DEFAULT_API_KEY,
+    DEFAULT_CONTEXT,
+    DEFAULT_ENDPOINT,
+    DEFAULT_UPSTREAM_TIMEOUT,
+)
 from pytest_spectron.client import AsyncSpectron, Spectron
 from pytest_spectron.testing._assertions import AttemptAssertions
 from pytest_spectron.testing._clock import VirtualClock
@@ -30,10 +39,11 @@ from pytest_spectron.testing._intercept import USING
 from pytest_spectron.testing._journal import Journal
 from pytest_spectron.testing._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
 from pytest_spectron.testing._server import CLIENT_TIMEOUT, LoopbackServer
-from pytest_spectron.testing._service import SpectronService
+from pytest_spectron.testing._service import FakeBackend, SpectronService
 from pytest_spectron.testing._transport import respx_side_effect
+from pytest_spectron.testing._upstream import UpstreamBackend, check_upstream
 
-__all__ = ["RouteConflict", "SpectronMock"]
+__all__ = ["LiveModeError", "RouteConflict", "SpectronMock"]
 
 _started: list[SpectronMock] = []
 """The mocks answering now, oldest first: on one endpoint, the newest answers."""
@@ -54,11 +64,20 @@ class RouteConflict(AssertionError):
         )
 
 
+class LiveModeError(RuntimeError):
+    """The fake was asked for, but the mock forwards to a real Spectron (live mode)."""
+
+
 class SpectronMock(AttemptAssertions):
     """An in-process Spectron: state, faults, an attempt journal and a virtual clock.
 
     ``error_format`` picks how its error answers look: ``"json"`` (the document's, the
     default), ``"problem"`` (``application/problem+json``) or ``"legacy"`` (``{"message"}``).
+
+    ``upstream=URL`` is live mode: instead of the fake, the Spectron at ``URL`` answers every
+    attempt no fault takes (faults, clock, journal and assertions work as with the fake; there
+    is no ``.fake``). ``upstream_timeout`` is how long to wait for it (connect, each read)
+    before a 504; ``upstream_insecure=True`` accepts any certificate (dangerous).
     """
 
     def __init__(
@@ -70,6 +89,9 @@ class SpectronMock(AttemptAssertions):
         strict: bool = True,
         clock: VirtualClock | None = None,
         error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
+        upstream: str | None = None,
+        upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT,
+        upstream_insecure: bool = False,
     ) -> None:
         self.endpoint = check_endpoint(endpoint)
         """The base URL the mock answers; pass it to your application's Spectron client. It may
@@ -80,15 +102,28 @@ class SpectronMock(AttemptAssertions):
         self.context = context
         """The context id the bound clients use (the fake answers any context)."""
         self.api_key = api_key
-        """An API key the fake accepts."""
+        """The key the bound clients send: any key suits the fake; live mode sends it upstream."""
         self.clock = clock or VirtualClock()
-        self.fake = FakeSpectron(clock=lambda: self.clock.now, error_format=error_format)
-        """The fake's state, for seeding and inspection; ``.error_format`` switches the format of
-        every error answer, faults' and loopback server's included."""
+        self.upstream = (
+            None if upstream is None else check_upstream(upstream, endpoint=self.endpoint)
+        )
+        """Live mode's upstream Spectron, or None when the fake answers."""
+        self.backend: FakeBackend
+        self._fake: FakeSpectron | None = None
+        if self.upstream is None:
+            self._fake = FakeSpectron(clock=lambda: self.clock.now, error_format=error_format)
+            self.backend = self._fake
+        else:
+            self.backend = UpstreamBackend(
+                self.upstream,
+                timeout=upstream_timeout,
+                verify=not upstream_insecure,
+                error_format=error_format,
+            )
         self.faults = FaultEngine()
         self.journal = Journal()
         self.service = SpectronService(
-            self.fake,
+            self.backend,
             faults=self.faults,
             journal=self.journal,
             clock=self.clock,
@@ -116,10 +151,28 @@ class SpectronMock(AttemptAssertions):
         self._route = self._router.route(**where).mock(side_effect=side_effect)
         self._running = ExitStack()
 
+    @property
+    def fake(self) -> FakeSpectron:
+        """The fake's state, for seeding and inspection; ``.error_format`` switches the format of
+        every error answer, faults' and loopback server's included.
+
+        :raises LiveModeError: in live mode, where a real Spectron keeps the state.
+        """
+        if self._fake is None:
+            raise LiveModeError(
+                f"there is no fake to seed or inspect in live mode: this mock forwards to the "
+                f"Spectron at {redact_endpoint(str(self.upstream))}, which keeps its own state. "
+                "Shape the state through its API (spectron.remember(...)), or mark the test "
+                "@pytest.mark.spectron_fake_only to skip it in live mode."
+            )
+        return self._fake
+
     # -- Lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> SpectronMock:
-        """Start answering httpx requests to the endpoint, and route retry waits to the clock."""
+        """Answer httpx (and httpx2) requests to the endpoint; route retry waits to the clock."""
+        if isinstance(self.backend, UpstreamBackend):
+            self._running.callback(self.backend.close)  # its connections, once stopped
         self._running.enter_context(self._router)
         self._running.enter_context(self.clock.install())
         _started.append(self)
@@ -145,13 +198,14 @@ class SpectronMock(AttemptAssertions):
         """The same fake, faults and journal over a loopback socket, for clients that are not httpx.
 
         Requests to the server's address go through to the real socket. A request
-        no operation answers gets the fake's 404/405 problem there: a client in another process
-        or language could not see an exception raised here. ``client_timeout`` is the read
-        timeout the server assumes its clients wait (the Spectron client's default): injected
-        latency beyond it holds the connection silent until the client times out, as in-process.
+        no operation answers gets the fake's 404/405 problem there (in live mode, it is
+        forwarded): a client in another process or language could not see an exception raised
+        here. ``client_timeout`` is the read timeout the server assumes its clients wait (the
+        Spectron client's default): injected latency beyond it holds the connection silent until
+        the client times out, as in-process.
         """
         service = SpectronService(
-            self.fake, faults=self.faults, journal=self.journal, clock=self.clock
+            self.backend, faults=self.faults, journal=self.journal, clock=self.clock
         )
         return self._running.enter_context(
             LoopbackServer(service, client_timeout=client_timeout, prefix=self.prefix)
@@ -198,4 +252,5 @@ class SpectronMock(AttemptAssertions):
         return AsyncSpectron(self.context, self.endpoint, self.api_key, **options)
 
     def __repr__(self) -> str:
-        return f"<SpectronMock endpoint={self.endpoint!r} context={self.context!r}>"
+        live = "" if self.upstream is None else f" upstream={redact_endpoint(self.upstream)!r}"
+        return f"<SpectronMock endpoint={self.endpoint!r} context={self.context!r}{live}>"

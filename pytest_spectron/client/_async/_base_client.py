@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from typing_extensions import Self
@@ -46,6 +46,9 @@ from pytest_spectron.client._wire import (
     decode_result,
 )
 
+if TYPE_CHECKING:
+    import httpx2
+
 __all__ = ["AsyncBaseClient"]
 
 
@@ -77,7 +80,7 @@ class AsyncBaseClient:
         *,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         """Validate the settings; nothing is sent until the first call.
@@ -88,7 +91,8 @@ class AsyncBaseClient:
         :param timeout: seconds for every phase, an ``httpx.Timeout``, or None for no timeout.
         :param max_retries: retries allowed after a retryable call's first attempt; 0 disables
             them.
-        :param http_client: an ``httpx.AsyncClient`` to send with; used as is, never closed.
+        :param http_client: an ``httpx.AsyncClient`` (or an ``httpx2.AsyncClient``) to send
+            with; used as is, never closed.
         :param transport: an ``httpx.AsyncBaseTransport`` for the client built here.
         :raises TypeError: if an argument has the wrong type, or is an httpx object of the
             other flavour.
@@ -108,9 +112,17 @@ class AsyncBaseClient:
         options = ClientOptions.create(
             context, endpoint, api_key, timeout=timeout, max_retries=max_retries
         )
-        owns_http = http_client is None
-        http = http_client or httpx.AsyncClient(transport=transport, verify=default_ssl_context())
-        self._setup(options, http, owns_http=owns_http)
+        http: httpx.AsyncClient
+        if http_client is None:
+            http = httpx.AsyncClient(transport=transport, verify=default_ssl_context())
+        elif isinstance(http_client, httpx.AsyncClient):
+            http = http_client
+        else:
+            # Loaded only now: httpx2 is imported already, since its client is here.
+            from pytest_spectron.client._httpx2 import AsyncHttpx2Adapter
+
+            http = AsyncHttpx2Adapter(http_client)
+        self._setup(options, http, owns_http=http_client is None)
 
     def _setup(self, options: ClientOptions, http: httpx.AsyncClient, *, owns_http: bool) -> None:
         # Shared by the constructor and with_options, whose copy skips the constructor.

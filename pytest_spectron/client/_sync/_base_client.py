@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from typing_extensions import Self
@@ -49,6 +49,9 @@ from pytest_spectron.client._wire import (
     decode_result,
 )
 
+if TYPE_CHECKING:
+    import httpx2
+
 __all__ = ["BaseClient"]
 
 
@@ -80,7 +83,7 @@ class BaseClient:
         *,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.Client | httpx2.Client | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         """Validate the settings; nothing is sent until the first call.
@@ -91,7 +94,8 @@ class BaseClient:
         :param timeout: seconds for every phase, an ``httpx.Timeout``, or None for no timeout.
         :param max_retries: retries allowed after a retryable call's first attempt; 0 disables
             them.
-        :param http_client: an ``httpx.Client`` to send with; used as is, never closed.
+        :param http_client: an ``httpx.Client`` (or an ``httpx2.Client``) to send
+            with; used as is, never closed.
         :param transport: an ``httpx.BaseTransport`` for the client built here.
         :raises TypeError: if an argument has the wrong type, or is an httpx object of the
             other flavour.
@@ -111,9 +115,17 @@ class BaseClient:
         options = ClientOptions.create(
             context, endpoint, api_key, timeout=timeout, max_retries=max_retries
         )
-        owns_http = http_client is None
-        http = http_client or httpx.Client(transport=transport, verify=default_ssl_context())
-        self._setup(options, http, owns_http=owns_http)
+        http: httpx.Client
+        if http_client is None:
+            http = httpx.Client(transport=transport, verify=default_ssl_context())
+        elif isinstance(http_client, httpx.Client):
+            http = http_client
+        else:
+            # Loaded only now: httpx2 is imported already, since its client is here.
+            from pytest_spectron.client._httpx2 import Httpx2Adapter
+
+            http = Httpx2Adapter(http_client)
+        self._setup(options, http, owns_http=http_client is None)
 
     def _setup(self, options: ClientOptions, http: httpx.Client, *, owns_http: bool) -> None:
         # Shared by the constructor and with_options, whose copy skips the constructor.
