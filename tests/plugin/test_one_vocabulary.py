@@ -146,7 +146,10 @@ def test_a_failed_assertion_shows_the_ledger_once(pytester: pytest.Pytester) -> 
     )
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    assert result.stdout.str().count("GET /api/v1/test-context/state") == 1
+    result.stdout.fnmatch_lines(
+        ["E   *Spectron attempt ledger:", "E   *GET /api/v1/test-context/state*"]
+    )
+    result.stdout.no_fnmatch_line("*-- Spectron attempt ledger --*")  # no report section too
 
 
 def test_matrix_op_keyword_targets_only_that_operation(pytester: pytest.Pytester) -> None:
