@@ -3,15 +3,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The development set, pinned: what `make` installs, so a fresh clone gets the versions that were
+# tested. The published package keeps the ranges in pyproject.toml.
+LOCK := requirements/dev.txt
+EXTRAS := test,lint,docs,hypothesis
+DIST_CHECK := build/dist-check
+# Arguments for nox, e.g. `make matrix NOX_ARGS="-s lowest newest"`.
+NOX_ARGS ?=
 
-.PHONY: test lint typecheck unit docs demo bench generate clean
+.PHONY: test lint typecheck unit docs demo bench generate dist matrix lock lock-upgrade clean
 
 test: lint typecheck unit docs
 
-$(STAMP): pyproject.toml
+# Redone whenever pyproject.toml or the lock changes. pip shows what it downloads and installs.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "Installing pytest-spectron (editable) with its extras ($(EXTRAS)) at the versions in $(LOCK)"
+	$(BIN)/python -m pip install -r $(LOCK) -e '.[$(EXTRAS)]' \
+		|| { echo "If pyproject.toml and $(LOCK) disagree, run: make lock"; exit 1; }
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -47,5 +57,52 @@ generate: $(STAMP)
 	$(BIN)/python scripts/generate_models.py
 	$(BIN)/python scripts/unasync.py
 
+# The release files, checked as a user gets them. Into dist/: the sdist, and the wheel built from
+# it; a second wheel straight from the tree must hold the same files. Then, in a fresh venv with
+# the wheel installed (not editable) and nothing of this tree importable: the example suite and
+# the installed-package checks of tests/packaging (entry point, py.typed, version, the CLI, the
+# README's example).
+dist: $(STAMP)
+	rm -rf dist $(DIST_CHECK)
+	$(BIN)/python -m build --installer uv
+	$(BIN)/python -m build --installer uv --wheel --outdir $(DIST_CHECK)/from-tree
+	$(BIN)/twine check --strict dist/*
+	$(BIN)/uv venv --quiet --python $(PYTHON) $(DIST_CHECK)/venv
+	$(BIN)/uv pip install --python $(DIST_CHECK)/venv/bin/python --constraint $(LOCK) \
+		"pytest-spectron[test] @ file://$(CURDIR)/$$(ls dist/*.whl)" trove-classifiers
+	cp -R examples tests/packaging $(DIST_CHECK)/
+	cd $(DIST_CHECK)/examples && ../venv/bin/pytest -q -p no:randomly
+	cd $(DIST_CHECK)/packaging && SPECTRON_DIST=$(CURDIR)/dist \
+		SPECTRON_TREE_WHEELS=$(CURDIR)/$(DIST_CHECK)/from-tree ../venv/bin/pytest -q
+
+# The test suite on every CPython the classifiers name, and at the lowest and the newest versions
+# the dependency bounds allow (noxfile.py; `$(BIN)/nox -l` lists the sessions).
+matrix: $(STAMP)
+	$(BIN)/nox $(NOX_ARGS)
+
+# Re-pin the development set from pyproject.toml (every extra) and requirements/tools.in, for
+# every Python from 3.10 and every platform. `make lock` keeps the pins that still fit and adds
+# or drops what pyproject.toml changed; `make lock-upgrade` moves every pin to the newest release.
+# Both need only uv, so they work while the lock and pyproject.toml disagree, and they leave the
+# file untouched when nothing changed (so `make` does not reinstall).
+define compile_lock
+	cp $(LOCK) $(LOCK).new
+	$(BIN)/uv pip compile pyproject.toml requirements/tools.in --all-extras --universal \
+		--python-version 3.10 --custom-compile-command "make lock" --quiet \
+		--output-file $(LOCK).new $(1)
+	if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; echo "$(LOCK): unchanged"; \
+	else mv $(LOCK).new $(LOCK); echo "$(LOCK): updated"; fi
+endef
+
+lock: $(BIN)/uv
+	$(call compile_lock)
+
+lock-upgrade: $(BIN)/uv
+	$(call compile_lock,--upgrade)
+
+$(BIN)/uv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "$$(grep '^uv==' $(LOCK))"
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist site
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .nox build dist site
