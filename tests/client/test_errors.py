@@ -132,7 +132,10 @@ def test_successful_answer_missing_a_field_names_operation_and_field(
     router: respx.MockRouter,
 ) -> None:
     """A 2xx body that does not validate raises SpectronDecodeError naming what is wrong."""
-    router.post("/api/v1/ctx/forget").respond(json={"deleted": "many"})
+    # Bytes, not json=: httpx 0.27 and 0.28 serialise json= differently.
+    router.post("/api/v1/ctx/forget").respond(
+        content=b'{"deleted":"many"}', headers={"content-type": "application/json"}
+    )
     with Spectron("ctx", ENDPOINT, API_KEY) as client, pytest.raises(SpectronDecodeError) as caught:
         client.forget("sky")
 
