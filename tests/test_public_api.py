@@ -42,3 +42,15 @@ def test_client_imports_neither_pytest_nor_respx() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_testing_package_imports_no_pytest() -> None:
+    """The fake, faults and server work outside pytest: pytest code lives on the plugin side."""
+    code = (
+        "import sys, pytest_spectron.testing; "
+        "print(sorted(m for m in ('pytest', '_pytest') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -280,6 +280,24 @@ def test_keyword_selection_reports_what_ran(pytester: pytest.Pytester) -> None:
     assert list(run_json(pytester, "-k", "whoami")["operations"]) == ["whoami"]
 
 
+def test_last_failed_reports_what_ran(pytester: pytest.Pytester) -> None:
+    """With ``--lf`` only the re-run tests' operations have rows."""
+    pytester.makepyfile(
+        """
+        def test_state(spectron):
+            spectron.state()
+
+        def test_whoami(spectron):
+            spectron.whoami()
+            assert False
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1, failed=1)
+    pytester.runpytest("-p", "no:randomly", "--lf", "--spectron-coverage-json=coverage.json")
+    report = json.loads((pytester.path / "coverage.json").read_text())
+    assert list(report["operations"]) == ["whoami"]
+
+
 def test_xdist_gives_the_same_figures_as_a_serial_run(pytester: pytest.Pytester) -> None:
     """Workers send their tallies to the controller: ``-n 2`` writes the serial run's JSON."""
     pytester.makepyfile(
