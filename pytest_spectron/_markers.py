@@ -8,14 +8,16 @@ rest of the run goes on. ``spectron_fault`` takes exactly the arguments of
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from pytest_spectron._settings import FAULT_MARKER, MATRIX_MARKER
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass, operation
 from pytest_spectron.client._suggest import did_you_mean
-from pytest_spectron.testing._declare import build_fault, describe_call
+from pytest_spectron.testing._declare import build_fault
 from pytest_spectron.testing._faults import Fault, validate_target
 from pytest_spectron.testing._matrix import (
     MATRIX_OUTCOMES,
@@ -41,7 +43,7 @@ def fault_from_marker(marker: pytest.Mark) -> Fault:
             return build_fault(*marker.args, **marker.kwargs)
         except FaultError as error:
             message = str(error)
-    call = describe_call(f"@pytest.mark.{FAULT_MARKER}", marker.args, marker.kwargs)
+    call = _describe_call(f"@pytest.mark.{FAULT_MARKER}", marker.args, marker.kwargs)
     raise MarkerError(f"{call}: {message}")
 
 
@@ -64,7 +66,7 @@ def matrix_selection(marker: pytest.Mark | None) -> MatrixSelection:
         message = str(error).replace(f"{_matrix.__name__}()", f"{MATRIX_MARKER}()")
     except FaultError as error:
         message = str(error)
-    call = describe_call(f"@pytest.mark.{MATRIX_MARKER}", marker.args, marker.kwargs)
+    call = _describe_call(f"@pytest.mark.{MATRIX_MARKER}", marker.args, marker.kwargs)
     raise MarkerError(f"{call}: {message}")
 
 
@@ -118,3 +120,9 @@ def retry_class_named(name: object) -> RetryClass:
         f"retry_class={name!r} is not one of {', '.join(RETRY_CLASSES)}"
         + did_you_mean(name, RETRY_CLASSES)
     )
+
+
+def _describe_call(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    """``name(args, key=value)`` as the user wrote it, for error messages."""
+    shown = [*map(repr, args), *(f"{key}={value!r}" for key, value in kwargs.items())]
+    return f"{name}({', '.join(shown)})"

@@ -37,7 +37,6 @@ __all__ = [
     "ERROR_KINDS",
     "FaultOptions",
     "build_fault",
-    "describe_call",
     "fault_from_json",
     "parse_fault_spec",
 ]
@@ -135,7 +134,7 @@ def parse_fault_spec(text: str) -> Fault:
     try:
         return _parse_spec(text)
     except FaultError as error:
-        raise FaultError(f"bad fault spec {text!r}: {error}\n{SPEC_GRAMMAR}") from None
+        raise FaultError(f"bad fault spec {text!r}: {error.detail}", grammar=SPEC_GRAMMAR) from None
 
 
 def _parse_spec(text: str) -> Fault:
@@ -186,12 +185,6 @@ def fault_from_json(data: object) -> Fault:
     if "when" in options:
         raise FaultError('fault object: "when" takes a Python predicate; JSON cannot carry one')
     return build_fault(options.pop("target"), *outcomes, **options)
-
-
-def describe_call(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
-    """``name(args, key=value)`` as the user wrote it, for error messages."""
-    shown = [*map(repr, args), *(f"{key}={value!r}" for key, value in kwargs.items())]
-    return f"{name}({', '.join(shown)})"
 
 
 def _error_format(value: str) -> ErrorFormat:

@@ -69,7 +69,16 @@ fault spec grammar:
 
 
 class FaultError(ValueError):
-    """A fault, outcome or spec is malformed: the message says what was given and what fits."""
+    """A fault, outcome or spec is malformed: the message says what was given and what fits.
+
+    A spec error carries the grammar: its message ends with it, and ``detail`` and ``grammar``
+    hold the two apart for callers that show the grammar their own way (the admin API).
+    """
+
+    def __init__(self, detail: str, *, grammar: str | None = None) -> None:
+        super().__init__(detail if grammar is None else f"{detail}\n{grammar}")
+        self.detail = detail
+        self.grammar = grammar
 
 
 @dataclass(frozen=True)

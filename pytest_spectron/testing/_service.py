@@ -337,7 +337,7 @@ class SpectronService:
             # All or nothing: one bad fault in a list adds none of them.
             faults = [fault_from_json(item) for item in items]
         except FaultError as error:
-            return _bad_faults(request, str(error))
+            return _bad_faults(request, error.detail, error.grammar)
         for fault in faults:
             self.faults.add_fault(fault)
         added = [fault.to_json() for fault in faults]
@@ -376,12 +376,13 @@ def _json_response(status: int, data: object) -> ServiceResponse:
     )
 
 
-def _bad_faults(request: ServiceRequest, detail: str) -> ServiceResponse:
+def _bad_faults(
+    request: ServiceRequest, detail: str, grammar: str | None = None
+) -> ServiceResponse:
     # The grammar goes as a list of lines, not a paragraph of escaped newlines.
-    first, _, grammar = detail.partition("\n")
     return problem_response(
         422,
-        f'{first.rstrip(".")}. Send a JSON object such as {{"spec": "state=503x2"}} or '
+        f'{detail.rstrip(".")}. Send a JSON object such as {{"spec": "state=503x2"}} or '
         '{"target": "state", "outcomes": [503, "connect"], "times": 2}, or a list of them.',
         instance=request.path,
         grammar=grammar.splitlines() if grammar else None,
