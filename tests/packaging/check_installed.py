@@ -253,3 +253,11 @@ def test_the_long_description_is_the_readme_in_markdown(installed: metadata.Dist
     assert installed.metadata["Description-Content-Type"] == "text/markdown"
     assert installed.metadata.json["description"].startswith("# pytest-spectron")
     assert installed.metadata["License-Expression"] == "MIT"
+
+
+def test_the_license_text_ships_with_the_package(installed: metadata.Distribution) -> None:
+    """The MIT licence asks that its text travel with every copy: the wheel carries LICENSE."""
+    assert installed.metadata.get_all("License-File") == ["LICENSE"]
+    text = installed.read_text("licenses/LICENSE")
+    assert text is not None
+    assert text.startswith("MIT License")
