@@ -20,10 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_spectron.testing import _server
 from pytest_spectron.testing._exchange import ServiceRequest
 from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._server import LoopbackServer, admin_refusal
+from pytest_spectron.testing._server import LoopbackServer, _requests, admin_refusal
 from pytest_spectron.testing._service import SpectronService
 
 WAIT = 5.0
@@ -74,12 +73,21 @@ class Abuse:
 
 ABUSES: dict[str, Abuse] = {
     "server-garbage-request-line": Abuse(
-        (b"NONSENSE\r\n\r\n", b"GET /x HTTP/1.1 extra\r\n\r\n", b"\x16\x03\x01\x02\x00\r\n\r\n"),
+        (
+            b"NONSENSE\r\n\r\n",
+            b"GET /x HTTP/1.1 extra\r\n\r\n",
+            b"\x16\x03\x01\x02\x00\r\n\r\n",
+            b"GET /x HTTP/1.1\r\r\n\r\n",
+        ),
         400,
         "expected METHOD TARGET HTTP/1.1",
     ),
     "server-request-target-malformed": Abuse(
-        (b"GET nowhere HTTP/1.1\r\n\r\n", b"GET http://[::1/x HTTP/1.1\r\n\r\n"),
+        (
+            b"GET nowhere HTTP/1.1\r\n\r\n",
+            b"GET http://[::1/x HTTP/1.1\r\n\r\n",
+            b"GET /a\tb HTTP/1.1\r\n\r\n",
+        ),
         400,
         "malformed request target",
     ),
@@ -91,6 +99,8 @@ ABUSES: dict[str, Abuse] = {
         (
             b"GET /x HTTP/1.1\r\nno colon here\r\n\r\n",
             b"GET /x HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",
+            b"GET /x HTTP/1.1\r\nHost: h\r\nX-Nul: a\x00b\r\n\r\n",
+            b"GET /x HTTP/1.1\r\nHost: h\r\nX-Cr: a\rb\r\n\r\n",
         ),
         400,
         "header",
@@ -137,6 +147,11 @@ ABUSES: dict[str, Abuse] = {
         tuple(chunked(size) for size in (b"zz", "\uff15".encode(), b"+5", b"-5", b"0x5", b"")),
         400,
         "chunk size",
+    ),
+    "server-chunk-overrun": Abuse(
+        (chunked(b"3"), chunked(b"5").replace(b"abcde", b"abcdefGET /smuggled HTTP/1.1")),
+        400,
+        "a chunk does not end with CRLF where its size says",
     ),
     "server-too-many-trailers": Abuse(
         (chunked(b"5").removesuffix(b"\r\n") + b"X-Trailer: 1\r\n" * 101 + b"\r\n",),
@@ -242,7 +257,7 @@ def test_a_bug_while_reading_still_gets_a_500(
     def broken(line: bytes) -> None:
         raise ValueError("a reading bug")
 
-    monkeypatch.setattr(_server, "_parse_request_line", broken)
+    monkeypatch.setattr(_requests, "parse_request_line", broken)
     status, body = problem(exchange(server, b"GET /x HTTP/1.1\r\n\r\n"))
     assert (status, body["detail"]) == (
         500,
