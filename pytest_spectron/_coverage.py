@@ -21,49 +21,26 @@ from typing import TYPE_CHECKING, Any, Final
 import pytest
 
 from pytest_spectron._settings import OPTIONS, Settings
-from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass
+from pytest_spectron.client._catalogue import CATALOGUE, RetryClass
 from pytest_spectron.plugin import MOCK
-from pytest_spectron.testing._matrix import status_matrix
+from pytest_spectron.testing._matrix import CLASS_OUTCOMES, matrix_outcome
 
 if TYPE_CHECKING:
     from pytest_spectron.testing._journal import Attempt
     from pytest_spectron.testing._mock import SpectronMock
 
 __all__ = [
-    "CLASS_OUTCOMES",
-    "JOURNAL_OUTCOMES",
     "CoverageReport",
     "CoverageRow",
     "FaultCoverage",
     "Tally",
-    "matrix_outcome",
 ]
-
-CLASS_OUTCOMES: Final[dict[RetryClass, tuple[str, ...]]] = {
-    retry_class: tuple(str(case.outcome) for case in status_matrix(retry_classes=[retry_class]))
-    for retry_class in RETRY_CLASSES
-}
-"""The outcome ids of each retry class, in the status matrix's order (``"503"``, ``"connect"``…)."""
-
-JOURNAL_OUTCOMES: Final[dict[str, str]] = {"reset": "connect", "connect_timeout": "read_timeout"}
-"""Journal outcomes that the client meets as another matrix outcome.
-
-A reset connection is a connection error, a connect timeout a timeout. The other journal words
-are matrix ids already: a status (a malformed body is journalled as the status it was sent with),
-``connect``, ``read_timeout`` (latency beyond the timeout too) and ``stream_cut``.
-"""
 
 _WORKER_OUTPUT_KEY: Final = "spectron_coverage"
 _OPTION = {option.name: option for option in OPTIONS}
 
 _Key = tuple[str, RetryClass]
 """An operation and the retry class of its attempts (``chat`` is ``stream`` when streamed)."""
-
-
-def matrix_outcome(journal_outcome: str, retry_class: RetryClass) -> str | None:
-    """The matrix id of an attempt's outcome, or None if the class's matrix does not list it."""
-    outcome = JOURNAL_OUTCOMES.get(journal_outcome, journal_outcome)
-    return outcome if outcome in CLASS_OUTCOMES[retry_class] else None
 
 
 def _percent(covered: int, total: int) -> float:

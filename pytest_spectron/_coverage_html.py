@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from html import escape
 
-from pytest_spectron._coverage import CLASS_OUTCOMES, CoverageReport, CoverageRow
+from pytest_spectron._coverage import CoverageReport, CoverageRow
 from pytest_spectron.client._catalogue import CATALOGUE
+from pytest_spectron.testing._matrix import CLASS_OUTCOMES
 
 __all__ = ["render"]
 

@@ -9,11 +9,11 @@ rest of the run goes on. ``spectron_fault`` takes exactly the arguments of
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from pytest_spectron._matrix_case import CaseInTest
 from pytest_spectron._settings import FAULT_MARKER, MATRIX_MARKER
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass, operation
 from pytest_spectron.client._suggest import did_you_mean
@@ -22,12 +22,12 @@ from pytest_spectron.testing._faults import Fault, validate_target
 from pytest_spectron.testing._matrix import (
     MATRIX_OUTCOMES,
     STREAM_OUTCOMES,
-    MatrixCase,
+    merge_shared_cases,
     status_matrix,
 )
 from pytest_spectron.testing._outcomes import FaultError
 
-__all__ = ["MarkerError", "MatrixSelection", "fault_from_marker", "matrix_selection"]
+__all__ = ["MarkerError", "fault_from_marker", "matrix_selection"]
 
 
 class MarkerError(ValueError):
@@ -47,19 +47,10 @@ def fault_from_marker(marker: pytest.Mark) -> Fault:
     raise MarkerError(f"{call}: {message}")
 
 
-@dataclass(frozen=True)
-class MatrixSelection:
-    """What a ``spectron_matrix`` marker (or its absence) selects."""
-
-    cases: list[MatrixCase]
-    target: str | None
-    """Where each case's failure is injected; None: the case's own retry class."""
-
-
-def matrix_selection(marker: pytest.Mark | None) -> MatrixSelection:
-    """The cases and the injection target of a ``spectron_matrix`` marker; MarkerError if wrong."""
+def matrix_selection(marker: pytest.Mark | None) -> list[CaseInTest]:
+    """The cases a ``spectron_matrix`` marker (or its absence) selects; MarkerError if wrong."""
     if marker is None:
-        return MatrixSelection(status_matrix(), None)
+        return [CaseInTest(case, None) for case in status_matrix()]
     try:
         return _matrix(*marker.args, **marker.kwargs)
     except TypeError as error:
@@ -76,24 +67,9 @@ def _matrix(
     retry_class: str | None = None,
     outcomes: list[int | str] | None = None,
     max_retries: int = 3,
-) -> MatrixSelection:
-    classes: list[RetryClass] = list(RETRY_CLASSES)
+) -> list[CaseInTest]:
     target = None if op is None else validate_target(op)
-    if target in CATALOGUE:
-        chosen = operation(target)
-        classes = [chosen.retry_class]
-        if retry_class == "stream" and chosen.streams:
-            classes = ["stream"]
-        elif retry_class is not None and retry_class != chosen.retry_class:
-            streams = " or 'stream' (its streamed call)" if chosen.streams else ""
-            raise FaultError(
-                f"{target!r} is in the {chosen.retry_class!r} retry class: retry_class= may "
-                f"only be {chosen.retry_class!r}{streams}"
-            )
-    elif target is not None and target != "*":
-        classes = [retry_class_named(target)]
-    if retry_class is not None and target not in CATALOGUE:
-        classes = [retry_class_named(retry_class)]
+    classes = _classes(target, retry_class)
     selected = None
     if outcomes is not None:
         accepted = (*MATRIX_OUTCOMES, *STREAM_OUTCOMES)
@@ -108,7 +84,40 @@ def _matrix(
     cases = status_matrix(max_retries=max_retries, retry_classes=classes, outcomes=selected)
     if not cases:
         raise FaultError(f"outcomes={outcomes!r} select no case of the {', '.join(classes)} class")
-    return MatrixSelection(cases, None if target == "*" else target)
+    if target in CATALOGUE:
+        # The calls of one operation: a case they share is one case (chat: all but stream_cut).
+        cases = merge_shared_cases(cases)
+    given = retry_class is not None
+    return [CaseInTest(case, None if target == "*" else target, given) for case in cases]
+
+
+def _classes(target: str | None, retry_class: str | None) -> list[RetryClass]:
+    """The retry classes whose cases a marker selects: an operation's, or those named."""
+    if target in CATALOGUE:
+        chosen = operation(target)
+        if retry_class is None:
+            return list(chosen.retry_classes)
+        for allowed in chosen.retry_classes:
+            if retry_class == allowed:
+                return [allowed]
+        plain = repr(chosen.retry_class)
+        if chosen.streams:
+            raise FaultError(
+                f"{target!r} is in the {plain} retry class, or 'stream' when streamed: "
+                f"retry_class= may only be {plain} or 'stream', or left out for the cases of both"
+            )
+        raise FaultError(
+            f"{target!r} is in the {plain} retry class: retry_class= may only be {plain}"
+        )
+    if target is None or target == "*":
+        return list(RETRY_CLASSES) if retry_class is None else [retry_class_named(retry_class)]
+    named = retry_class_named(target)
+    if retry_class is not None and retry_class_named(retry_class) != named:
+        raise FaultError(
+            f"retry_class={retry_class!r} contradicts the retry class {named!r} given first: "
+            "give one of them"
+        )
+    return [named]
 
 
 def retry_class_named(name: object) -> RetryClass:

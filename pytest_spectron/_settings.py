@@ -57,7 +57,8 @@ FAULT_MARKER_DOC = (
 MATRIX_MARKER_DOC = (
     "spectron_matrix(op=None, *, retry_class=None, outcomes=None, max_retries=3): narrow the "
     "status matrix the `spectron_case` fixture parametrizes a test over, and name the operation "
-    "its failure is injected into."
+    "its failure is injected into. An operation called two ways (chat, plain or streamed) gets "
+    "the cases of both; a case for the call the test did not make is skipped."
 )
 FAKE_ONLY_MARKER_DOC = (
     "spectron_fake_only(reason=None): the test needs the Spectron fake (it seeds or inspects "

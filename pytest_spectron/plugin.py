@@ -24,6 +24,7 @@ from pytest_spectron._settings import (
 # that never touches Spectron pays almost nothing for the plugin.
 if TYPE_CHECKING:
     from pytest_spectron._markers import MarkerError
+    from pytest_spectron._matrix_case import CaseInTest
     from pytest_spectron.client import AsyncSpectron, Spectron
     from pytest_spectron.testing._clock import VirtualClock
     from pytest_spectron.testing._matrix import MatrixCase
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 SETTINGS = pytest.StashKey[Settings]()
 MOCK: pytest.StashKey[SpectronMock] = pytest.StashKey()
+CASE: pytest.StashKey[CaseInTest] = pytest.StashKey()
+"""The matrix case a ``spectron_case`` test runs, judged once its call phase is over."""
 PASSED: pytest.StashKey[bool] = pytest.StashKey()
 """Whether the test's call phase passed: the unused-fault check only judges tests that did."""
 LEDGER_SECTION = "Spectron attempt ledger"
@@ -140,19 +143,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
         marker = metafunc.definition.get_closest_marker(MATRIX_MARKER)
         try:
-            selection = matrix_selection(marker)
+            cases = matrix_selection(marker)
         except MarkerError as error:
             # One case that errors at setup: the mistake fails this test, not its module.
             metafunc.parametrize(
                 "spectron_case", [error], ids=[f"bad-{MATRIX_MARKER}"], indirect=True
             )
             return
-        metafunc.parametrize(
-            "spectron_case",
-            [(case, selection.target) for case in selection.cases],
-            ids=[case.id for case in selection.cases],
-            indirect=True,
-        )
+        metafunc.parametrize("spectron_case", cases, ids=[case.id for case in cases], indirect=True)
 
 
 @pytest.fixture
@@ -244,29 +242,40 @@ def spectron_case(request: pytest.FixtureRequest, spectron_mock: SpectronMock) -
     """One case of the status matrix, its failure already injected into ``spectron_mock``.
 
     Requesting it parametrizes the test over the matrix; narrow it with
-    ``@pytest.mark.spectron_matrix(op, ...)``.
+    ``@pytest.mark.spectron_matrix(op, ...)``. Once the test has run, a case that its calls
+    never met fails it, and a case for another kind of call (``stream_cut`` for a test that
+    calls ``chat`` plainly) skips it, saying why.
     """
     from pytest_spectron._markers import MarkerError
 
-    param: tuple[MatrixCase, str | None] | MarkerError = request.param
+    param: CaseInTest | MarkerError = request.param
     if isinstance(param, MarkerError):
         pytest.fail(str(param), pytrace=False)
-    case, target = param
-    spectron_mock.fail(target or case.retry_class, case.outcome)
-    return case
+    param.inject(spectron_mock)
+    request.node.stash[CASE] = param
+    return param.case
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """After a test passes, check no respx router of its own answered Spectron's requests.
+    """After the test, judge its matrix case; if it passed, check no router shadowed Spectron.
 
-    Checked here, while the test's own routers are still running: they stop (and forget their
-    calls) when their fixtures end, before ``spectron_mock``'s teardown could look.
+    Both look while the test's fixtures still run: the mock's journal is still there, and the
+    test's own respx routers stop (and forget their calls) when their fixtures end.
     """
-    yield
     mock = item.stash.get(MOCK, None)
+    case = item.stash.get(CASE, None)
+    try:
+        result = yield
+    except (Exception, pytest.fail.Exception):
+        if mock is not None and case is not None:
+            case.judge(mock.attempts(), test_failed=True)
+        raise
     if mock is not None:
+        if case is not None:
+            case.judge(mock.attempts(), test_failed=False)
         mock.assert_no_shadowing_routes()
+    return result
 
 
 @pytest.hookimpl(wrapper=True)

@@ -100,6 +100,11 @@ class Operation(Generic[ResponseT]):
         return "idempotent_write" if self.idempotent else "write"
 
     @property
+    def retry_classes(self) -> tuple[RetryClass, ...]:
+        """Every retry class a call to this operation can be in: a streamed call is ``stream``."""
+        return (self.retry_class, "stream") if self.streams else (self.retry_class,)
+
+    @property
     def namespace(self) -> str | None:
         """The client namespace holding the method (``documents``), or None for a top verb."""
         head, dot, _ = self.name.partition(".")

@@ -7,6 +7,7 @@ parametrize a test of your own application over every way Spectron can fail.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -27,12 +28,16 @@ from pytest_spectron.client._retry import (
 )
 
 __all__ = [
+    "CLASS_OUTCOMES",
+    "JOURNAL_OUTCOMES",
     "MATRIX_OUTCOMES",
     "REPRESENTATIVE_OPERATIONS",
     "STATUS_MATRIX",
     "STREAM_OUTCOMES",
     "MatrixCase",
     "MatrixOutcome",
+    "matrix_outcome",
+    "merge_shared_cases",
     "status_matrix",
 ]
 
@@ -79,12 +84,21 @@ class MatrixCase:
     """The injected failure: an HTTP status, ``"connect"``, ``"read_timeout"`` or, for streams,
     ``"stream_cut"``."""
     retry_class: RetryClass
+    """The retry class of the call the case describes; the first of ``retry_classes``."""
     error: type[SpectronError]
     """The exception the client raises once it gives up."""
     attempts: int
     """How many requests reach the server."""
     sleeps: tuple[float, ...]
     """The waits requested between them."""
+    shared_with: tuple[RetryClass, ...] = ()
+    """Other retry classes whose calls meet the failure with the same error, attempts and waits:
+    ``("stream",)`` for a case ``chat`` has alike whether it is called plainly or streamed."""
+
+    @property
+    def retry_classes(self) -> tuple[RetryClass, ...]:
+        """Every retry class the case holds for: ``("write", "stream")`` for a shared chat case."""
+        return (self.retry_class, *self.shared_with)
 
     @property
     def operation(self) -> str:
@@ -98,8 +112,8 @@ class MatrixCase:
 
     @property
     def id(self) -> str:
-        """A short test id such as ``read-503`` or ``write-connect``."""
-        return f"{self.retry_class}-{self.outcome}"
+        """A short test id such as ``read-503``, ``write-connect`` or ``write+stream-503``."""
+        return f"{'+'.join(self.retry_classes)}-{self.outcome}"
 
     def __str__(self) -> str:
         return self.id
@@ -135,6 +149,24 @@ def status_matrix(
     return cases
 
 
+def merge_shared_cases(cases: Iterable[MatrixCase]) -> list[MatrixCase]:
+    """The cases, with those that differ only by retry class made one (``shared_with`` says whose).
+
+    For the calls of one operation: ``chat`` called plainly (``write``) and streamed (``stream``)
+    are both sent once, so they share every case but ``stream_cut``, which only a stream has.
+    """
+    merged: dict[tuple[object, ...], MatrixCase] = {}
+    for case in cases:
+        key = (case.outcome, case.error, case.attempts, case.sleeps)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = case
+        else:
+            shared = (*first.shared_with, *case.retry_classes)
+            merged[key] = dataclasses.replace(first, shared_with=shared)
+    return list(merged.values())
+
+
 def _error_for(outcome: MatrixOutcome) -> type[SpectronError]:
     if isinstance(outcome, str):
         try:
@@ -150,3 +182,23 @@ def _error_for(outcome: MatrixOutcome) -> type[SpectronError]:
 
 STATUS_MATRIX: Final[tuple[MatrixCase, ...]] = tuple(status_matrix())
 """The whole matrix for the default client (``max_retries=3``)."""
+
+CLASS_OUTCOMES: Final[dict[RetryClass, tuple[str, ...]]] = {
+    retry_class: tuple(str(case.outcome) for case in status_matrix(retry_classes=[retry_class]))
+    for retry_class in RETRY_CLASSES
+}
+"""The outcome ids of each retry class, in the status matrix's order (``"503"``, ``"connect"``…)."""
+
+JOURNAL_OUTCOMES: Final[dict[str, str]] = {"reset": "connect", "connect_timeout": "read_timeout"}
+"""Journal outcomes that the client meets as another matrix outcome.
+
+A reset connection is a connection error, a connect timeout a timeout. The other journal words
+are matrix ids already: a status (a malformed body is journalled as the status it was sent with),
+``connect``, ``read_timeout`` (latency beyond the timeout too) and ``stream_cut``.
+"""
+
+
+def matrix_outcome(journal_outcome: str, retry_class: RetryClass) -> str | None:
+    """The matrix id of an attempt's outcome, or None if the class's matrix does not list it."""
+    outcome = JOURNAL_OUTCOMES.get(journal_outcome, journal_outcome)
+    return outcome if outcome in CLASS_OUTCOMES[retry_class] else None

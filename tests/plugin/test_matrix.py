@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from pytest_spectron import STATUS_MATRIX, MatrixCase, SpectronMock, status_matrix
-from pytest_spectron.testing._matrix import MATRIX_OUTCOMES
+from pytest_spectron.client._catalogue import CATALOGUE
+from pytest_spectron.testing._matrix import MATRIX_OUTCOMES, merge_shared_cases
 
 CALLS = {
     "state": lambda client: client.state(),
@@ -79,3 +80,22 @@ def test_matrix_rejects_outcomes_that_are_not_failures(outcome: Any) -> None:
     """Only failure statuses and the two network failures have a row."""
     with pytest.raises(ValueError, match=r"outcome|statuses 400-599"):
         status_matrix(outcomes=[outcome])
+
+
+def test_chats_two_calls_share_every_case_but_the_cut() -> None:
+    """A plain (write) and a streamed chat meet each failure alike; only a stream is cut."""
+    cases = merge_shared_cases(status_matrix(retry_classes=CATALOGUE["chat"].retry_classes))
+    shared = [case for case in cases if case.shared_with]
+    assert [case.outcome for case in shared] == list(MATRIX_OUTCOMES)
+    assert {case.retry_classes for case in shared} == {("write", "stream")}
+    assert [case.id for case in cases if not case.shared_with] == ["stream-stream_cut"]
+
+
+def test_cases_that_differ_stay_apart() -> None:
+    """A read is retried on a 503 and a stream is not: two cases; a 404 is one for both."""
+    cases = merge_shared_cases(status_matrix(retry_classes=["read", "stream"], outcomes=[404, 503]))
+    assert [(case.id, case.attempts) for case in cases] == [
+        ("read+stream-404", 1),
+        ("read-503", 4),
+        ("stream-503", 1),
+    ]
