@@ -11,7 +11,8 @@ the attempt journal:
   marker promised that call, so the test fails instead;
 - a call the case describes never met its failure (a stream too short to cut, another fault
   first): the case was not exercised, and a test that passed fails;
-- the operation was never called: the unused-fault check reports it at teardown.
+- the operation was never called: the case was not exercised either, and a test that passed
+  fails, whether or not the unused-fault check (``spectron_assert_all_faults_used``) is on.
 """
 
 from __future__ import annotations
@@ -68,16 +69,18 @@ class CaseInTest:
             whose calls never met the case's failure.
         """
         in_scope = [attempt for attempt in attempts if self._in_scope(attempt)]
-        if not in_scope:
-            return  # never called: the unused-fault check says so at teardown
         described = [a for a in in_scope if a.retry_class in self.case.retry_classes]
-        if not described:
+        if in_scope and not described:
             self._does_not_apply(in_scope)
         elif not test_failed and not any(self._met(attempt) for attempt in described):
+            why = (
+                f"no call of {self.scope} met {self.case.outcome} (see the attempt ledger)"
+                if in_scope
+                else f"the test never called {self.scope}"
+            )
             pytest.fail(
-                f"spectron_case {self.id} was not exercised: no call of {self.scope} met "
-                f"{self.case.outcome} (see the attempt ledger), so what the case claims was "
-                "never tested.",
+                f"spectron_case {self.id} was not exercised: {why}, so what the case claims "
+                "was never tested.",
                 pytrace=False,
             )
 

@@ -175,6 +175,32 @@ def test_a_case_no_call_met_fails_a_passing_test(pytester: pytest.Pytester) -> N
     )
 
 
+@pytest.mark.parametrize("check", ["true", "false"])
+def test_a_case_whose_operation_is_never_called_fails(
+    pytester: pytest.Pytester, check: str
+) -> None:
+    """A case is a claim that the app met the failure: no call at all is never green.
+
+    Whatever ``spectron_assert_all_faults_used`` says: that option is about extra faults a test
+    declares, the matrix case is the test's subject.
+    """
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_matrix("state", outcomes=[503])
+        def test_forgot_to_call(spectron, spectron_case):
+            pass
+        """
+    )
+    result = pytester.runpytest("-o", f"spectron_assert_all_faults_used={check}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*spectron_case read-503 was not exercised: the test never called state*"]
+    )
+    result.stdout.no_fnmatch_line("*was never used*")
+
+
 def test_a_test_calling_chat_both_ways_meets_every_case(pytester: pytest.Pytester) -> None:
     """Plain and streamed calls in one test: every case applies, ``stream_cut`` to the stream."""
     pytester.makepyfile(

@@ -135,19 +135,3 @@ def test_a_failing_test_is_not_blamed_twice(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.no_fnmatch_line("*matched no attempt*")
-
-
-def test_matrix_case_never_exercised_is_reported(pytester: pytest.Pytester) -> None:
-    """A ``spectron_case`` whose operation the test never calls fails, case by case."""
-    pytester.makepyfile(
-        """
-        import pytest
-
-        @pytest.mark.spectron_matrix("state", outcomes=[503])
-        def test_forgot_to_call(spectron, spectron_case):
-            spectron.whoami()
-        """
-    )
-    result = pytester.runpytest()
-    result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*- state=503*"])
