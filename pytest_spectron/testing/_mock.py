@@ -123,10 +123,15 @@ class SpectronMock(AttemptAssertions):
         self._router = respx.MockRouter(
             assert_all_called=False, assert_all_mocked=True, using=USING
         )
+        self._where = (url.scheme, url.host, url.port)
+        self._route = self._answer_endpoint(url)
+        self._running = ExitStack()
+
+    def _answer_endpoint(self, url: httpx.URL) -> respx.Route:
+        """The route answering the endpoint's requests from the service."""
         where: dict[str, Any] = {"scheme": url.scheme, "host": url.host}
         if url.port is not None:
             where["port"] = url.port
-        self._where = (url.scheme, url.host, url.port)
         answer = service_handler(self.service, prefix=self.prefix)
 
         def side_effect(request: httpx.Request, **_: object) -> httpx.Response | None:
@@ -139,8 +144,7 @@ class SpectronMock(AttemptAssertions):
 
         # Every other request goes on: to other mocks, then down to the transports (other respx
         # routers, pytest-httpx, this mock's own loopback server, the network).
-        self._route = self._router.route(**where).mock(side_effect=side_effect)
-        self._running = ExitStack()
+        return self._router.route(**where).mock(side_effect=side_effect)
 
     @property
     def fake(self) -> FakeSpectron:
