@@ -13,7 +13,7 @@ import httpx
 from _common import alternate, report
 
 from pytest_spectron import FakeSpectron, Spectron
-from pytest_spectron.testing import ServiceTransport, SpectronService
+from pytest_spectron.testing import SpectronService, service_handler
 
 ENDPOINT = "http://spectron.test"
 
@@ -24,9 +24,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     arguments = parser.parse_args()
 
-    def transport() -> ServiceTransport:
+    def transport() -> httpx.MockTransport:
         """A fresh fake per contender, so each does the same work against the same state."""
-        return ServiceTransport(SpectronService(FakeSpectron()))
+        return httpx.MockTransport(service_handler(SpectronService(FakeSpectron())))
 
     def ours() -> Spectron:
         return Spectron("ctx", ENDPOINT, "key", transport=transport())

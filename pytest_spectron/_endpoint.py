@@ -2,17 +2,30 @@
 
 An endpoint is an absolute ``http`` or ``https`` URL with a host, an optional port and an optional
 path prefix (a gateway in front of Spectron: ``https://gateway.example.com/spectron``), and no
-query or fragment. Only the standard library here: the plugin's options are read at start-up,
-before httpx is imported.
+query or fragment. A server given its prefix apart (``serve --prefix``) checks it by the same
+rule, written as it goes on the wire. Only the standard library here: the plugin's options are
+read at start-up, before httpx is imported.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+import re
+import string
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-__all__ = ["EXAMPLE_ENDPOINT", "check_endpoint", "endpoint_prefix", "redact_endpoint"]
+__all__ = [
+    "EXAMPLE_ENDPOINT",
+    "check_endpoint",
+    "check_prefix",
+    "endpoint_prefix",
+    "redact_endpoint",
+]
 
 EXAMPLE_ENDPOINT = "https://spectron.example.com"
+_PATH_SAFE = "/-._~!$&'()*+,;=:@"
+"""What a URL path holds as it is, beside letters, digits and percent escapes (RFC 3986)."""
+_PATH_CHARACTERS = frozenset(string.ascii_letters + string.digits + _PATH_SAFE + "%")
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def check_endpoint(value: object, *, argument: str = "endpoint") -> str:
@@ -40,13 +53,55 @@ def check_endpoint(value: object, *, argument: str = "endpoint") -> str:
             f"prefix such as {EXAMPLE_ENDPOINT + '/spectron'!r} is fine), got {shown!r}"
         )
     if url.query or url.fragment or value.rstrip().endswith(("?", "#")):
-        raise ValueError(f"{argument} must not carry a query or fragment, got {shown!r}")
+        raise _query_or_fragment(argument, shown)
     return urlunsplit(url._replace(path=url.path.rstrip("/")))
+
+
+def check_prefix(value: object, *, argument: str = "prefix") -> str:
+    """``value`` as an endpoint's path prefix: ``""`` for none, or such as ``"/spectron"``.
+
+    The path part of an endpoint, for a server told its address and its prefix apart: a path
+    from the root, with no query or fragment (as ``check_endpoint`` has it), written as it goes
+    on the wire, with any other character percent-encoded.
+
+    :param value: the prefix to check; ``""`` and ``"/"`` mean none.
+    :param argument: the name the error messages give it.
+    :raises TypeError: when ``value`` is not a str.
+    :raises ValueError: naming what is wrong and showing what to write instead.
+    :returns: the prefix without a trailing slash.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{argument} must be a str, got {type(value).__name__}")
+    if "?" in value or "#" in value:
+        raise _query_or_fragment(argument, value)
+    if value and (not value.startswith("/") or value.startswith("//")):
+        raise ValueError(
+            f"{argument} must be a path that starts with one '/', such as '/spectron', "
+            f"got {value!r}"
+        )
+    if any(segment in (".", "..") for segment in value.split("/")):
+        raise ValueError(
+            f"{argument} must not hold '.' or '..' segments (clients resolve them away), "
+            f"got {value!r}"
+        )
+    unwritten = sorted({character for character in value if character not in _PATH_CHARACTERS})
+    if unwritten or _STRAY_PERCENT.search(value):
+        shown = "".join(unwritten) or "%"
+        encoded = quote(unquote(value), safe=_PATH_SAFE)
+        raise ValueError(
+            f"{argument} {value!r} holds {shown!r}, which a URL path cannot hold as it is: "
+            f"percent-encode it, as in {encoded!r}"
+        )
+    return value.rstrip("/")
 
 
 def endpoint_prefix(endpoint: str) -> str:
     """The path prefix of a checked endpoint: ``""`` or ``"/spectron"``."""
     return urlsplit(endpoint).path.rstrip("/")
+
+
+def _query_or_fragment(argument: str, shown: str) -> ValueError:
+    return ValueError(f"{argument} must not carry a query or fragment, got {shown!r}")
 
 
 def redact_endpoint(value: str) -> str:

@@ -30,7 +30,7 @@ from pytest_spectron.testing._outcomes import (
 )
 from pytest_spectron.testing._server import LoopbackServer
 from pytest_spectron.testing._service import SpectronService, UnroutableRequest
-from pytest_spectron.testing._transport import ServiceTransport
+from pytest_spectron.testing._transport import service_handler
 
 __all__ = [
     "MATRIX_OUTCOMES",
@@ -50,7 +50,6 @@ __all__ = [
     "Network",
     "Outcome",
     "RouteConflict",
-    "ServiceTransport",
     "SpectronMock",
     "SpectronService",
     "Status",
@@ -58,5 +57,6 @@ __all__ = [
     "UnroutableRequest",
     "VirtualClock",
     "parse_fault_spec",
+    "service_handler",
     "status_matrix",
 ]

@@ -2,26 +2,21 @@
 
 With ``--upstream URL`` it is a fault-injecting proxy in front of a real Spectron instead.
 
-Only the standard library is imported up front; the fake, the service and the server are
-imported when ``serve`` runs, so ``--help`` stays quick.
+Here the command line is parsed; ``_serve`` runs the command. Only the standard library is
+imported up front; the fake, the service and the server are imported when ``serve`` runs, so
+``--help`` stays quick.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import sys
-import threading
 from collections.abc import Callable, Sequence
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from pytest_spectron import __version__
 
 if TYPE_CHECKING:
     from pytest_spectron.testing._faults import Fault
-    from pytest_spectron.testing._server import LoopbackServer
 
 __all__ = ["main"]
 
@@ -30,9 +25,10 @@ PROG = "python -m pytest_spectron"
 SERVE_DESCRIPTION = """\
 Serve the stateful Spectron fake over HTTP/1.1 until interrupted (Ctrl-C or SIGTERM, exit 0).
 
-The first line of stdout is the base URL, e.g. http://127.0.0.1:8765; point any Spectron client
-at it. Every context id is served; any non-empty bearer key is accepted unless --api-key says
-otherwise. Admin endpoints, for test code in any language:
+The first line of stdout is the base URL, e.g. http://127.0.0.1:8765 (with --prefix /spectron,
+http://127.0.0.1:8765/spectron); point any Spectron client at it. Every context id is served;
+any non-empty bearer key is accepted unless --api-key says otherwise. Admin endpoints, for test
+code in any language:
 
   GET    /__spectron/journal   every attempt: operation, method, path, outcome, fault applied
   GET    /__spectron/faults    the active faults
@@ -55,6 +51,7 @@ examples:
   python -m pytest_spectron serve
   python -m pytest_spectron serve --port 8765 --context notes --api-key sk-test
   python -m pytest_spectron serve --port 0 --fault state=503x2 --fault remember=connect,ok
+  python -m pytest_spectron serve --prefix /spectron
   python -m pytest_spectron serve --idle-timeout 0 --max-connections 1024
   python -m pytest_spectron serve --upstream https://spectron.example.com --fault chat=503"""
 
@@ -75,7 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if arguments.command is None:
         parser.error("a command is needed: serve (see --help)")  # usage, an error: line, exit 2
-    return _serve(arguments, parser)
+    from pytest_spectron.testing._serve import serve
+
+    return serve(arguments, parser)
 
 
 class _CommandParser(argparse.ArgumentParser):
@@ -111,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     assert isinstance(serve, _CommandParser)
     serve.closing_help = _serve_closing_help
+    _add_address_options(serve)
+    _add_fake_options(serve)
+    _add_connection_options(serve)
+    _add_upstream_options(serve)
+    return parser
+
+
+def _add_address_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--host",
         default="127.0.0.1",
@@ -122,6 +129,17 @@ def _parser() -> argparse.ArgumentParser:
         default=0,
         help="port to listen on; 0 picks a free one (default: %(default)s)",
     )
+    serve.add_argument(
+        "--prefix",
+        type=_prefix,
+        default="",
+        metavar="PATH",
+        help="serve under this path prefix, as Spectron behind a gateway: --prefix /spectron "
+        "answers http://127.0.0.1:PORT/spectron/api/v1/... (default: none)",
+    )
+
+
+def _add_fake_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--context",
         metavar="CONTEXT",
@@ -148,6 +166,25 @@ def _parser() -> argparse.ArgumentParser:
         "(repeatable; grammar below)",
     )
     serve.add_argument(
+        "--journal-limit",
+        type=_journal_limit,
+        default=DEFAULT_JOURNAL_LIMIT,
+        metavar="N",
+        help="attempts the journal keeps, the oldest dropped first (GET /__spectron/journal "
+        "says how many); 0 keeps all (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--error-format",
+        choices=ERROR_FORMATS,
+        default=ERROR_FORMATS[0],
+        help="how error answers look: json (application/json, the document's required message "
+        "plus the RFC 7807 fields), problem (the same body as application/problem+json) or "
+        'legacy ({"message": ...} only) (default: %(default)s)',
+    )
+
+
+def _add_connection_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
         "--idle-timeout",
         type=_seconds_or_never,
         default=DEFAULT_IDLE_TIMEOUT,
@@ -171,22 +208,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the read timeout your clients wait: injected latency beyond it holds the "
         "connection silent until they time out; 0 never does (default: %(default)g)",
     )
-    serve.add_argument(
-        "--journal-limit",
-        type=_journal_limit,
-        default=DEFAULT_JOURNAL_LIMIT,
-        metavar="N",
-        help="attempts the journal keeps, the oldest dropped first (GET /__spectron/journal "
-        "says how many); 0 keeps all (default: %(default)s)",
-    )
-    serve.add_argument(
-        "--error-format",
-        choices=ERROR_FORMATS,
-        default=ERROR_FORMATS[0],
-        help="how error answers look: json (application/json, the document's required message "
-        "plus the RFC 7807 fields), problem (the same body as application/problem+json) or "
-        'legacy ({"message": ...} only) (default: %(default)s)',
-    )
+
+
+def _add_upstream_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--upstream",
         metavar="URL",
@@ -207,7 +231,6 @@ def _parser() -> argparse.ArgumentParser:
         help="with --upstream: accept any certificate from an https upstream. DANGEROUS: "
         "anyone in between can read the API keys; trust a private CA with SSL_CERT_FILE instead",
     )
-    return parser
 
 
 def _port(text: str) -> int:
@@ -217,6 +240,15 @@ def _port(text: str) -> int:
     if port is None or port > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
     return port
+
+
+def _prefix(text: str) -> str:
+    from pytest_spectron._endpoint import check_prefix
+
+    try:
+        return check_prefix(text, argument="the prefix")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _seconds_or_never(text: str) -> float | None:
@@ -267,112 +299,3 @@ def _fault(text: str) -> Fault:
         return parse_fault_spec(text)
     except FaultError as error:  # its message ends with the grammar
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _is_itself(upstream: str, server: LoopbackServer) -> bool:
-    """Whether ``upstream`` reaches ``server`` itself: a proxy forwarding to itself would loop."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    from pytest_spectron.testing._server import is_loopback_host
-
-    split = urlsplit(upstream)
-    host = split.hostname or ""
-    if (split.port or {"http": 80, "https": 443}[split.scheme]) != server.port:
-        return False
-    if host == server.host:
-        return True
-    listens_on_loopback = (
-        is_loopback_host(server.host) or ipaddress.ip_address(server.host).is_unspecified
-    )
-    return is_loopback_host(host) and listens_on_loopback
-
-
-def _serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from pytest_spectron._endpoint import redact_endpoint
-    from pytest_spectron._settings import DEFAULT_API_KEY, DEFAULT_CONTEXT
-    from pytest_spectron.testing._clock import VirtualClock
-    from pytest_spectron.testing._fake import FakeSpectron
-    from pytest_spectron.testing._faults import FaultEngine
-    from pytest_spectron.testing._journal import Journal
-    from pytest_spectron.testing._server import LoopbackServer
-    from pytest_spectron.testing._service import FakeBackend, SpectronService
-    from pytest_spectron.testing._upstream import UpstreamBackend, check_upstream
-
-    faults = FaultEngine()
-    for fault in arguments.faults:
-        faults.add_fault(fault)
-    clock = VirtualClock()
-    backend: FakeBackend
-    if arguments.upstream is None:
-        fake = FakeSpectron(clock=lambda: clock.now, error_format=arguments.error_format)
-        if arguments.api_keys:
-            fake.set_api_keys(dict.fromkeys(arguments.api_keys))
-        backend, what, behind = fake, "Spectron fake", ""
-    else:
-        if arguments.api_keys:
-            parser.error(
-                "--api-key sets the fake's keys; with --upstream, the upstream checks keys"
-            )
-        try:
-            upstream = check_upstream(arguments.upstream)
-        except ValueError as error:
-            parser.error(str(error))
-        backend = UpstreamBackend(
-            upstream,
-            timeout=arguments.upstream_timeout,
-            verify=not arguments.upstream_insecure,
-            error_format=arguments.error_format,
-        )
-        what, behind = "proxy", f" in front of the Spectron at {redact_endpoint(upstream)}"
-    journal = Journal(limit=arguments.journal_limit)
-    service = SpectronService(backend, faults=faults, journal=journal, clock=clock)
-    server = LoopbackServer(
-        service,
-        host=arguments.host,
-        port=arguments.port,
-        idle_timeout=arguments.idle_timeout,
-        max_connections=arguments.max_connections,
-        client_timeout=arguments.client_timeout,
-    )
-
-    stop = threading.Event()
-
-    def on_signal(number: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {
-        number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        try:
-            server.start()
-        except OSError as error:
-            where = f"{arguments.host}:{arguments.port}"
-            parser.exit(1, f"{PROG} serve: error: cannot listen on {where}: {error}\n")
-        try:
-            if isinstance(backend, UpstreamBackend) and _is_itself(backend.url, server):
-                shown = redact_endpoint(backend.url)
-                parser.error(f"--upstream {shown} is this very server: it would loop")
-            print(server.url, flush=True)
-            context = arguments.context or DEFAULT_CONTEXT
-            key = "<your key>" if arguments.api_keys or arguments.upstream else DEFAULT_API_KEY
-            print(
-                f"pytest-spectron: {what} at {server.url}{behind} "
-                f"({len(arguments.faults)} fault(s)); try: curl -H 'Authorization: Bearer {key}' "
-                f"{server.url}/api/v1/{context}/state  (Ctrl-C to stop)",
-                file=sys.stderr,
-                flush=True,
-            )
-            # POSIX interrupts the wait for a signal; Windows runs handlers only between waits.
-            timeout = None if os.name == "posix" else 0.5
-            while not stop.wait(timeout):
-                pass
-        finally:
-            server.stop()
-            if isinstance(backend, UpstreamBackend):
-                backend.close()
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-    return 0

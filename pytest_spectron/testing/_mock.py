@@ -34,14 +34,13 @@ from pytest_spectron.client import AsyncSpectron, Spectron
 from pytest_spectron.testing._assertions import AttemptAssertions
 from pytest_spectron.testing._clock import VirtualClock
 from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._faults import FaultEngine
 from pytest_spectron.testing._intercept import USING
-from pytest_spectron.testing._journal import Journal
 from pytest_spectron.testing._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
 from pytest_spectron.testing._server import CLIENT_TIMEOUT, LoopbackServer
-from pytest_spectron.testing._service import FakeBackend, SpectronService
-from pytest_spectron.testing._transport import respx_side_effect
-from pytest_spectron.testing._upstream import UpstreamBackend, check_upstream
+from pytest_spectron.testing._service import FakeBackend
+from pytest_spectron.testing._transport import service_handler
+from pytest_spectron.testing._upstream import check_upstream
+from pytest_spectron.testing._wiring import wire_service
 
 __all__ = ["LiveModeError", "RouteConflict", "SpectronMock"]
 
@@ -103,40 +102,37 @@ class SpectronMock(AttemptAssertions):
         """The context id the bound clients use (the fake answers any context)."""
         self.api_key = api_key
         """The key the bound clients send: any key suits the fake; live mode sends it upstream."""
-        self.clock = clock or VirtualClock()
         self.upstream = (
             None if upstream is None else check_upstream(upstream, endpoint=self.endpoint)
         )
         """Live mode's upstream Spectron, or None when the fake answers."""
-        self.backend: FakeBackend
-        self._fake: FakeSpectron | None = None
-        if self.upstream is None:
-            self._fake = FakeSpectron(clock=lambda: self.clock.now, error_format=error_format)
-            self.backend = self._fake
-        else:
-            self.backend = UpstreamBackend(
-                self.upstream,
-                timeout=upstream_timeout,
-                verify=not upstream_insecure,
-                error_format=error_format,
-            )
-        self.faults = FaultEngine()
-        self.journal = Journal()
-        self.service = SpectronService(
-            self.backend,
-            faults=self.faults,
-            journal=self.journal,
-            clock=self.clock,
+        self._wired = wire_service(
+            clock=clock,
+            error_format=error_format,
             on_unroutable="raise" if strict else "answer",
+            upstream=self.upstream,
+            upstream_timeout=upstream_timeout,
+            upstream_insecure=upstream_insecure,
         )
+        self.service = self._wired.service
+        """The fake (or upstream) behind the faults and journal, as the mock serves it."""
+        self.backend: FakeBackend = self.service.backend
+        self.faults = self.service.faults
+        self.journal = self.service.journal
+        self.clock = self.service.clock
         self._router = respx.MockRouter(
             assert_all_called=False, assert_all_mocked=True, using=USING
         )
+        self._where = (url.scheme, url.host, url.port)
+        self._route = self._answer_endpoint(url)
+        self._running = ExitStack()
+
+    def _answer_endpoint(self, url: httpx.URL) -> respx.Route:
+        """The route answering the endpoint's requests from the service."""
         where: dict[str, Any] = {"scheme": url.scheme, "host": url.host}
         if url.port is not None:
             where["port"] = url.port
-        self._where = (url.scheme, url.host, url.port)
-        answer = respx_side_effect(self.service, prefix=self.prefix)
+        answer = service_handler(self.service, prefix=self.prefix)
 
         def side_effect(request: httpx.Request, **_: object) -> httpx.Response | None:
             if self._superseded():
@@ -148,8 +144,7 @@ class SpectronMock(AttemptAssertions):
 
         # Every other request goes on: to other mocks, then down to the transports (other respx
         # routers, pytest-httpx, this mock's own loopback server, the network).
-        self._route = self._router.route(**where).mock(side_effect=side_effect)
-        self._running = ExitStack()
+        return self._router.route(**where).mock(side_effect=side_effect)
 
     @property
     def fake(self) -> FakeSpectron:
@@ -158,21 +153,21 @@ class SpectronMock(AttemptAssertions):
 
         :raises LiveModeError: in live mode, where a real Spectron keeps the state.
         """
-        if self._fake is None:
+        fake = self._wired.fake
+        if fake is None:
             raise LiveModeError(
                 f"there is no fake to seed or inspect in live mode: this mock forwards to the "
                 f"Spectron at {redact_endpoint(str(self.upstream))}, which keeps its own state. "
                 "Shape the state through its API (spectron.remember(...)), or mark the test "
                 "@pytest.mark.spectron_fake_only to skip it in live mode."
             )
-        return self._fake
+        return fake
 
     # -- Lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> SpectronMock:
         """Answer httpx (and httpx2) requests to the endpoint; route retry waits to the clock."""
-        if isinstance(self.backend, UpstreamBackend):
-            self._running.callback(self.backend.close)  # its connections, once stopped
+        self._running.callback(self._wired.close)  # the upstream's connections, once stopped
         self._running.enter_context(self._router)
         self._running.enter_context(self.clock.install())
         _started.append(self)
@@ -204,9 +199,7 @@ class SpectronMock(AttemptAssertions):
         Spectron client's default): injected latency beyond it holds the connection silent until
         the client times out, as in-process.
         """
-        service = SpectronService(
-            self.backend, faults=self.faults, journal=self.journal, clock=self.clock
-        )
+        service = self.service.sharing(on_unroutable="answer")
         return self._running.enter_context(
             LoopbackServer(service, client_timeout=client_timeout, prefix=self.prefix)
         )

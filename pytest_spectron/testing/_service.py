@@ -1,10 +1,11 @@
-"""The service every transport serves: admin endpoints, routing, faults, a backend and the journal.
+"""The service every transport serves: routing, faults, a backend and the journal.
 
 For each attempt it routes the request to an operation, asks the fault engine for an outcome,
 lets the backend answer unless the outcome replaces the answer, records the attempt exactly once
 (with what the client will see) and hands back an answer or a network failure. The backend is
 the fake, or (live mode) a ``Forwarder`` that relays to a real Spectron: the same faults and
-journal stand in front of either.
+journal stand in front of either. The service knows its backend only through the protocols
+below; requests to the admin endpoints go to ``_admin``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import threading
 from typing import Literal, Protocol, cast, runtime_checkable
 
 from pytest_spectron.client._catalogue import Operation, RetryClass
+from pytest_spectron.testing._admin import AdminEndpoints, is_admin_path
 from pytest_spectron.testing._clock import VirtualClock
-from pytest_spectron.testing._declare import fault_from_json
 from pytest_spectron.testing._exchange import (
     NetworkFailure,
     NetworkFailureKind,
@@ -29,7 +30,6 @@ from pytest_spectron.testing._faults import FaultEngine, Injection
 from pytest_spectron.testing._journal import Journal
 from pytest_spectron.testing._outcomes import (
     PASS,
-    FaultError,
     Latency,
     Malformed,
     Network,
@@ -47,9 +47,9 @@ from pytest_spectron.testing._problems import (
 from pytest_spectron.testing._routing import NoRoute, Route, route
 
 __all__ = [
-    "ADMIN_PREFIX",
     "MAX_JSON_DEPTH",
     "FakeBackend",
+    "FormatsErrors",
     "Forwarder",
     "OnUnroutable",
     "SpectronService",
@@ -57,8 +57,8 @@ __all__ = [
     "is_admin_path",
     "retry_class_of",
 ]
+# is_admin_path lives in _admin; the loopback server imports it from here.
 
-ADMIN_PREFIX = "/__spectron"
 MAX_JSON_DEPTH = 200
 """Deepest nesting of arrays and objects a JSON request body may have. Python's ``json`` recurses
 once per level and raises ``RecursionError`` near 1000; pydantic stops at about 200, so a deeper
@@ -93,6 +93,19 @@ class Forwarder(FakeBackend, Protocol):
     def forward(self, request: ServiceRequest) -> ServiceResponse:
         """The upstream's answer to any request, routed or not."""
         ...
+
+
+@runtime_checkable
+class FormatsErrors(Protocol):
+    """A backend whose error format and trace ids the service's own answers share.
+
+    Faults and refused requests then look like the backend's own errors, numbered from the
+    same sequence (``FakeSpectron`` and ``UpstreamBackend`` are such backends). A backend that is
+    not gets the default format and trace ids from the process's sequence.
+    """
+
+    error_format: ErrorFormat
+    trace_ids: TraceIds
 
 
 class UnroutableRequest(AssertionError):
@@ -141,6 +154,24 @@ class SpectronService:
         # themselves), and each is journaled when the upstream's answer starts.
         self._lock = threading.RLock()
         self._forwarder = backend if isinstance(backend, Forwarder) else None
+        self._styled = backend if isinstance(backend, FormatsErrors) else None
+        self._admin = AdminEndpoints(self)
+
+    def sharing(self, *, on_unroutable: OnUnroutable) -> SpectronService:
+        """A service over the same backend, faults, journal and clock, with its own unroutable rule.
+
+        The two take turns, as one service's attempts do: the in-process mock and its loopback
+        server serve one fake this way.
+        """
+        twin = SpectronService(
+            self.backend,
+            faults=self.faults,
+            journal=self.journal,
+            clock=self.clock,
+            on_unroutable=on_unroutable,
+        )
+        twin._lock = self._lock
+        return twin
 
     @property
     def fake(self) -> FakeBackend:
@@ -148,15 +179,18 @@ class SpectronService:
         return self.backend
 
     @property
+    def forwards(self) -> bool:
+        """Whether the backend forwards to an upstream Spectron (live mode)."""
+        return self._forwarder is not None
+
+    @property
     def error_format(self) -> ErrorFormat:
         """The format of the errors answered here: the backend's (``FakeSpectron.error_format``)."""
-        # A stand-in backend without the attribute speaks the default.
-        return getattr(self.backend, "error_format", DEFAULT_ERROR_FORMAT)
+        return DEFAULT_ERROR_FORMAT if self._styled is None else self._styled.error_format
 
     def new_trace_id(self) -> str:
         """The next trace id of the backend's sequence: faults and the fake's answers share one."""
-        trace_ids = getattr(self.backend, "trace_ids", None)
-        return trace_ids.next() if isinstance(trace_ids, TraceIds) else new_trace_id()
+        return new_trace_id() if self._styled is None else self._styled.trace_ids.next()
 
     def dispatch(self, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
         """Answer one attempt (admin requests are answered and not journaled).
@@ -177,7 +211,7 @@ class SpectronService:
             return self._attempt(request)
         with self._lock:
             if is_admin_path(request.path):
-                return self._admin(request)
+                return self._admin.answer(request)
             return self._attempt(request)
 
     def reset(self) -> None:
@@ -289,74 +323,6 @@ class SpectronService:
             return answer, f"{described}: not applied, the stream had {frames} frames"
         return dataclasses.replace(answer, cut_after=outcome.after), described
 
-    # -- Admin endpoints -----------------------------------------------------------------------
-
-    def _admin(self, request: ServiceRequest) -> ServiceResponse:
-        endpoints = {
-            f"{ADMIN_PREFIX}/journal": {"GET": self._get_journal},
-            f"{ADMIN_PREFIX}/faults": {
-                "GET": self._get_faults,
-                "POST": self._post_faults,
-                "DELETE": self._delete_faults,
-            },
-            f"{ADMIN_PREFIX}/reset": {"POST": self._post_reset},
-        }
-        path = request.path.rstrip("/")
-        handlers = endpoints.get(path)
-        if handlers is None:
-            listing = ", ".join(
-                f"{method} {name}" for name, methods in endpoints.items() for method in methods
-            )
-            return problem_response(
-                404, f"no admin endpoint {path}; the admin endpoints are {listing}", instance=path
-            )
-        handler = handlers.get(request.method.upper())
-        if handler is None:
-            allowed = ", ".join(handlers)
-            return problem_response(
-                405,
-                f"{path} answers {allowed}, not {request.method.upper()}",
-                instance=path,
-                headers=(("allow", allowed),),
-            )
-        return handler(request)
-
-    def _get_journal(self, request: ServiceRequest) -> ServiceResponse:
-        return _json_response(200, self.journal.to_json())
-
-    def _get_faults(self, request: ServiceRequest) -> ServiceResponse:
-        return _json_response(200, self.faults.to_json())
-
-    def _post_faults(self, request: ServiceRequest) -> ServiceResponse:
-        try:
-            data = json.loads(request.body)
-        except ValueError as error:
-            return _bad_faults(request, f"the body is not JSON ({error})")
-        items = data if isinstance(data, list) else [data]
-        try:
-            # All or nothing: one bad fault in a list adds none of them.
-            faults = [fault_from_json(item) for item in items]
-        except FaultError as error:
-            return _bad_faults(request, error.detail, error.grammar)
-        for fault in faults:
-            self.faults.add_fault(fault)
-        added = [fault.to_json() for fault in faults]
-        return _json_response(201, {"added": added, **self.faults.to_json()})
-
-    def _delete_faults(self, request: ServiceRequest) -> ServiceResponse:
-        self.faults.clear()
-        return _json_response(200, self.faults.to_json())
-
-    def _post_reset(self, request: ServiceRequest) -> ServiceResponse:
-        self.reset()
-        state = [] if self._forwarder is not None else ["state"]  # an upstream keeps its own
-        return _json_response(200, {"reset": [*state, "faults", "journal", "clock"]})
-
-
-def is_admin_path(path: str) -> bool:
-    """Whether a request path (raw, without the query) is one of the admin endpoints'."""
-    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
-
 
 def retry_class_of(operation: Operation, request: ServiceRequest) -> RetryClass:
     """The retry class the client's policy gives this request (``stream`` for a streamed chat)."""
@@ -368,25 +334,6 @@ def retry_class_of(operation: Operation, request: ServiceRequest) -> RetryClass:
         if isinstance(body, dict) and body.get("stream") is True:
             return "stream"
     return operation.retry_class
-
-
-def _json_response(status: int, data: object) -> ServiceResponse:
-    return ServiceResponse(
-        status, headers=(("content-type", "application/json"),), body=json.dumps(data).encode()
-    )
-
-
-def _bad_faults(
-    request: ServiceRequest, detail: str, grammar: str | None = None
-) -> ServiceResponse:
-    # The grammar goes as a list of lines, not a paragraph of escaped newlines.
-    return problem_response(
-        422,
-        f'{detail.rstrip(".")}. Send a JSON object such as {{"spec": "state=503x2"}} or '
-        '{"target": "state", "outcomes": [503, "connect"], "times": 2}, or a list of them.',
-        instance=request.path,
-        grammar=grammar.splitlines() if grammar else None,
-    )
 
 
 def _nested_too_deep(body: bytes) -> bool:

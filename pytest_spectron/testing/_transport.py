@@ -1,4 +1,4 @@
-"""Serve a service to httpx in-process: as a transport, or as a respx side effect.
+"""Serve a service to httpx in-process: one handler, for ``httpx.MockTransport`` or for respx.
 
 A ``ServiceResponse`` becomes an ``httpx.Response`` (an SSE answer streamed frame by frame, a
 relayed one as its frames arrive, cut with ``httpx.RemoteProtocolError`` where the fault says or
@@ -24,9 +24,8 @@ from pytest_spectron.testing._exchange import (
 __all__ = [
     "STREAM_CUT_MESSAGE",
     "EventStream",
-    "ServiceTransport",
     "network_error",
-    "respx_side_effect",
+    "service_handler",
     "to_httpx_response",
     "to_service_request",
 ]
@@ -42,36 +41,27 @@ _NETWORK_ERRORS: dict[str, tuple[type[httpx.TransportError], str]] = {
 }
 
 
-class ServiceTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """An httpx transport, sync and async, that answers every request from ``service``."""
+def service_handler(
+    service: Service, *, prefix: str = ""
+) -> Callable[[httpx.Request], httpx.Response]:
+    """An httpx handler answering every request from ``service``.
 
-    def __init__(self, service: Service) -> None:
-        self.service = service
+    ``httpx.MockTransport(service_handler(service))`` serves it to a sync or an async client;
+    ``SpectronMock`` hands it to respx as a side effect. Neither reads a streamed answer ahead,
+    so SSE answers stream frame by frame and stream cuts surface while the client reads. A
+    network failure raises the httpx exception a real network would.
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request from a sync ``httpx.Client``."""
-        request.read()
-        return _render(self.service.dispatch(to_service_request(request)), request)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request from an ``httpx.AsyncClient``."""
-        await request.aread()
-        return _render(self.service.dispatch(to_service_request(request)), request)
-
-
-def respx_side_effect(service: Service, *, prefix: str = "") -> Callable[..., httpx.Response]:
-    """A respx side effect answering from ``service``: ``route.mock(side_effect=…)``.
-
-    respx passes streamed bodies through untouched (it pre-reads only plain byte streams), so
-    SSE answers stream frame by frame and stream cuts surface while the client reads. The
-    endpoint's path ``prefix`` (``/spectron`` behind a gateway) is removed before routing.
+    :param service: what answers, such as a ``SpectronService``.
+    :param prefix: the endpoint's path prefix (``/spectron`` behind a gateway), removed from
+        each path before routing.
+    :return: the handler.
     """
 
-    def side_effect(request: httpx.Request, **_: object) -> httpx.Response:
-        request.read()  # respx has read the body already: this returns it.
+    def handler(request: httpx.Request) -> httpx.Response:
+        request.read()  # MockTransport and respx have read the body already: this returns it.
         return _render(service.dispatch(to_service_request(request, prefix=prefix)), request)
 
-    return side_effect
+    return handler
 
 
 def to_service_request(request: httpx.Request, *, prefix: str = "") -> ServiceRequest:

@@ -25,7 +25,7 @@ from pytest_spectron.testing._cli import ERROR_FORMATS as CLI_ERROR_FORMATS
 from pytest_spectron.testing._cli import _parser
 from pytest_spectron.testing._problems import DEFAULT_ERROR_FORMAT, ERROR_FORMATS, ErrorFormat
 from pytest_spectron.testing._routing import NoRoute, route
-from pytest_spectron.testing._transport import ServiceTransport
+from pytest_spectron.testing._transport import service_handler
 
 ENDPOINT = "http://spectron.test"
 Conformance = Callable[[Operation | None, int, Any], list[str]]
@@ -163,7 +163,9 @@ def service(error_format: ErrorFormat) -> SpectronService:
 @pytest.fixture
 def http(service: SpectronService) -> Iterator[httpx.Client]:
     """A bare httpx client answered by ``service``."""
-    with httpx.Client(transport=ServiceTransport(service), base_url=ENDPOINT) as http:
+    with httpx.Client(
+        transport=httpx.MockTransport(service_handler(service)), base_url=ENDPOINT
+    ) as http:
         yield http
 
 
@@ -234,7 +236,13 @@ def test_error_status_is_listed_or_recorded(name: str, openapi_document: dict[st
 
 def test_client_reads_message_and_trace_id_in_every_format(service: SpectronService) -> None:
     """The typed client's error carries the fake's detail and trace id, whatever the format."""
-    client = Spectron("ctx", ENDPOINT, "key", transport=ServiceTransport(service), max_retries=0)
+    client = Spectron(
+        "ctx",
+        ENDPOINT,
+        "key",
+        transport=httpx.MockTransport(service_handler(service)),
+        max_retries=0,
+    )
 
     with client, pytest.raises(SpectronNotFoundError) as caught:
         client.documents.get("doc-999999")

@@ -16,9 +16,9 @@ from pytest_spectron import STATUS_MATRIX, MatrixCase, SpectronMock
 from pytest_spectron.testing import (
     FakeSpectron,
     LoopbackServer,
-    ServiceTransport,
     SpectronService,
     parse_fault_spec,
+    service_handler,
 )
 from pytest_spectron.testing._mock import LiveModeError
 from pytest_spectron.testing._upstream import UpstreamBackend
@@ -169,7 +169,7 @@ def test_a_service_takes_the_upstream_as_its_backend(fake_upstream: FakeUpstream
     service = SpectronService(backend)
     service.faults.add_fault(parse_fault_spec("state=500x1"))
     url = "http://any.test/api/v1/ctx/state"
-    with httpx.Client(transport=ServiceTransport(service)) as client:
+    with httpx.Client(transport=httpx.MockTransport(service_handler(service))) as client:
         statuses = [client.get(url, headers=AUTH).status_code for _ in range(2)]
     backend.close()
     assert statuses == [500, 200]

@@ -10,16 +10,21 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
+import requests
+import surrealdb_memory
 
+from pytest_spectron import Spectron
 from pytest_spectron.testing import _cli, _server
 from pytest_spectron.testing._journal import JOURNAL_LIMIT
 
 WAIT = 30.0
 """Seconds a test waits at most for the command (a cold interpreter start included)."""
 COMMAND = (sys.executable, "-m", "pytest_spectron")
+INVENTORY = Path(__file__).resolve().parents[2] / "docs" / "bad-input.md"
 
 
 @dataclass
@@ -83,7 +88,7 @@ def test_serve_help_shows_the_fault_grammar() -> None:
         [*COMMAND, "serve", "--help"], capture_output=True, text=True, timeout=WAIT
     )
     assert done.returncode == 0
-    options = ("--host", "--port", "--context", "--api-key", "--fault")
+    options = ("--host", "--port", "--prefix", "--context", "--api-key", "--fault")
     for option in (*options, "--idle-timeout", "--max-connections"):
         assert option in done.stdout
     assert "fault spec grammar:" in done.stdout
@@ -219,3 +224,86 @@ def test_no_command_prints_the_usage_and_an_error(capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err
     assert err.startswith("usage:")
     assert "error: a command is needed: serve" in err
+
+
+# -- --prefix ------------------------------------------------------------------------------------
+
+
+def test_prefix_is_part_of_the_printed_url(serve: Serve) -> None:
+    """``--prefix /spectron``: stdout's first line is the whole base URL, the banner uses it."""
+    served = serve("--prefix", "/spectron/")
+    _, errors = served.finish()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/spectron", served.url)
+    assert f"{served.url}/api/v1/test-context/state" in errors
+
+
+def test_our_client_works_under_the_prefix(serve: Serve) -> None:
+    """Our client on the printed URL: remember then recall, journaled without the prefix."""
+    served = serve("--prefix", "/spectron")
+    with Spectron("ctx", served.url, "sk-any", max_retries=0) as client:
+        client.remember("Alice drinks tea")
+        hits = client.recall("tea")
+    journal = httpx.get(f"{served.url}/__spectron/journal", timeout=WAIT).json()
+    assert [hit.text for hit in hits.hits] == ["Alice drinks tea"]
+    assert [(entry["operation"], entry["path"]) for entry in journal["attempts"]] == [
+        ("remember", "/api/v1/ctx/facts"),
+        ("recall", "/api/v1/ctx/query"),
+    ]
+
+
+def test_the_official_sdk_works_under_the_prefix(serve: Serve) -> None:
+    """The official SDK (``surrealdb-memory``) on the printed URL meets the fake and its faults."""
+    served = serve("--prefix", "/gateway/spectron", "--fault", "state=503")
+    with requests.Session() as session:
+        session.trust_env = False  # no proxy from the environment between it and loopback
+        transport = surrealdb_memory.BlockingTransport(
+            endpoint=served.url, api_key="sk-any", max_retries=0, session=session
+        )
+        with surrealdb_memory.Memory("ctx", transport=transport) as memory:
+            with pytest.raises(surrealdb_memory.MemoryAPIError) as caught:
+                memory.state()
+            memory.remember("Alice drinks tea")
+            hits = memory.recall("tea")
+    assert caught.value.status_code == 503
+    assert "Alice drinks tea" in str(hits)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("spectron", "must be a path that starts with one '/', such as '/spectron'"),
+        ("//gateway/spectron", "must be a path that starts with one '/'"),
+        ("/spectron?v=1", "must not carry a query or fragment"),
+        ("/spectron#top", "must not carry a query or fragment"),
+        ("/my prefix", "percent-encode it, as in '/my%20prefix'"),
+        ("/caf\u00e9", "percent-encode it, as in '/caf%C3%A9'"),
+        ("/a/../b", "must not hold '.' or '..' segments"),
+    ],
+)
+def test_bad_prefix_exits_2(capsys: pytest.CaptureFixture[str], value: str, message: str) -> None:
+    """A prefix that is no URL path (the endpoint's rule, ``check_prefix``): exit 2, why."""
+    with pytest.raises(SystemExit) as exited:
+        _cli.main(["serve", "--prefix", value])
+    assert exited.value.code == 2
+    errors = capsys.readouterr().err
+    assert "argument --prefix: the prefix " in errors
+    assert message in errors
+
+
+def test_prefix_options_are_normalised() -> None:
+    """``/`` is no prefix, a trailing slash goes, a percent-encoded prefix stays as written."""
+    parser = _cli._parser()
+    prefixes = [
+        parser.parse_args(["serve", "--prefix", value]).prefix
+        for value in ("/", "/spectron/", "/my%20prefix")
+    ]
+    assert prefixes == ["", "/spectron", "/my%20prefix"]
+
+
+CLI_ROWS = {"cli-bad-prefix": test_bad_prefix_exits_2}
+
+
+def test_inventory_documents_every_cli_row() -> None:
+    """docs/bad-input.md lists exactly the ``cli-`` rows tested here."""
+    documented = set(re.findall(r"^\| `(cli-[a-z0-9-]+)` \|", INVENTORY.read_text(), re.M))
+    assert documented == set(CLI_ROWS)

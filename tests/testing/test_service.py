@@ -15,8 +15,9 @@ from pytest_spectron.testing._fake import FakeSpectron
 from pytest_spectron.testing._faults import FaultEngine
 from pytest_spectron.testing._journal import Journal
 from pytest_spectron.testing._outcomes import SPEC_GRAMMAR, Status
+from pytest_spectron.testing._problems import ErrorFormat, TraceIds
 from pytest_spectron.testing._routing import Route
-from pytest_spectron.testing._service import SpectronService, UnroutableRequest
+from pytest_spectron.testing._service import FormatsErrors, SpectronService, UnroutableRequest
 
 FRAMES = (b'data: {"delta": "a"}\n\n', b'data: {"delta": "b"}\n\n', b"data: [DONE]\n\n")
 
@@ -41,6 +42,15 @@ class FakeDouble:
     def reset(self) -> None:
         """Count resets."""
         self.resets += 1
+
+
+class LegacyDouble(FakeDouble):
+    """A double that speaks the legacy error format and numbers its answers itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error_format: ErrorFormat = "legacy"
+        self.trace_ids = TraceIds()
 
 
 @pytest.fixture
@@ -118,6 +128,40 @@ def test_status_fault_answers_problem_json_instead_of_the_fake(
     assert headers(result)["retry-after"] == "2"
     assert headers(result)["x-trace-id"] == problem["traceId"]
     assert fake.handled == []
+
+
+def test_a_backend_that_formats_errors_shapes_the_fault_answers() -> None:
+    """A ``FormatsErrors`` backend: faults answer in its format, from its trace-id sequence."""
+    backend = LegacyDouble()
+    service = SpectronService(backend)
+    service.faults.add("state", Status(503))
+    result = service.dispatch(get())
+    assert isinstance(backend, FormatsErrors)
+    assert list(body(result)) == ["message"]
+    assert headers(result)["x-trace-id"] == "trc-000001"
+
+
+def test_a_plain_backend_gets_the_default_error_format(service: SpectronService) -> None:
+    """A backend that is no ``FormatsErrors`` (the double): faults answer the default format."""
+    assert not isinstance(service.backend, FormatsErrors)
+    service.faults.add("state", Status(503))
+    result = service.dispatch(get())
+    assert (body(result)["status"], headers(result)["content-type"]) == (503, "application/json")
+
+
+def test_a_shared_service_shares_all_but_the_unroutable_rule(service: SpectronService) -> None:
+    """``sharing(on_unroutable=...)``: same backend, faults, journal and clock, its own rule."""
+    strict = service.sharing(on_unroutable="raise")
+    assert (strict.backend, strict.faults, strict.journal, strict.clock) == (
+        service.backend,
+        service.faults,
+        service.journal,
+        service.clock,
+    )
+    with pytest.raises(UnroutableRequest):
+        strict.dispatch(get("/api/v1/ctx/nowhere"))
+    assert answer(service.dispatch(get("/api/v1/ctx/nowhere"))).status == 404
+    assert len(service.journal.attempts()) == 2
 
 
 def test_status_fault_with_custom_body_and_headers(service: SpectronService) -> None:

@@ -32,9 +32,8 @@ from pytest_spectron.testing._routing import Route
 from pytest_spectron.testing._service import SpectronService, UnroutableRequest
 from pytest_spectron.testing._transport import (
     STREAM_CUT_MESSAGE,
-    ServiceTransport,
     network_error,
-    respx_side_effect,
+    service_handler,
     to_service_request,
 )
 
@@ -93,13 +92,21 @@ def service(clock: VirtualClock) -> SpectronService:
 @pytest.fixture
 def client(service: SpectronService) -> Iterator[Spectron]:
     """A sync client served in-process by the transport."""
-    with Spectron(CONTEXT, ENDPOINT, API_KEY, transport=ServiceTransport(service)) as client:
+    with Spectron(
+        CONTEXT, ENDPOINT, API_KEY, transport=httpx.MockTransport(service_handler(service))
+    ) as client:
         yield client
 
 
 def async_client(service: SpectronService, **options: Any) -> AsyncSpectron:
     """An async client served in-process by the transport."""
-    return AsyncSpectron(CONTEXT, ENDPOINT, API_KEY, transport=ServiceTransport(service), **options)
+    return AsyncSpectron(
+        CONTEXT,
+        ENDPOINT,
+        API_KEY,
+        transport=httpx.MockTransport(service_handler(service)),
+        **options,
+    )
 
 
 def outcomes(service: SpectronService, operation: str) -> list[str]:
@@ -155,7 +162,7 @@ def test_network_failures_become_the_matching_httpx_errors(
 
 def test_sse_answer_streams_frame_by_frame(service: SpectronService) -> None:
     """An SSE answer reaches httpx one frame per chunk."""
-    with httpx.Client(transport=ServiceTransport(service)) as http:
+    with httpx.Client(transport=httpx.MockTransport(service_handler(service))) as http:
         body = json.dumps({"message": "hi", "stream": True}).encode()
         with http.stream("POST", f"{ENDPOINT}/api/v1/ctx/chat", content=body) as response:
             assert tuple(response.iter_raw()) == FRAMES
@@ -166,7 +173,7 @@ def test_cut_stream_raises_remote_protocol_error_after_n_frames(service: Spectro
     service.faults.add("chat", "stream_cut:1")
     received: list[bytes] = []
     with (
-        httpx.Client(transport=ServiceTransport(service)) as http,
+        httpx.Client(transport=httpx.MockTransport(service_handler(service))) as http,
         http.stream("POST", f"{ENDPOINT}/api/v1/ctx/chat", content=b"{}") as response,
         pytest.raises(httpx.RemoteProtocolError, match=STREAM_CUT_MESSAGE),
     ):
@@ -192,7 +199,7 @@ def test_latency_beyond_the_timeout_is_a_timeout_error(
 ) -> None:
     """Latency past the client's timeout: every attempt times out, on virtual time only."""
     service.faults.add("state", "latency:5")
-    transport = ServiceTransport(service)
+    transport = httpx.MockTransport(service_handler(service))
     with (
         Spectron(CONTEXT, ENDPOINT, API_KEY, timeout=2.0, transport=transport) as client,
         pytest.raises(SpectronTimeoutError) as caught,
@@ -263,7 +270,7 @@ def test_html_502_is_a_server_error_carrying_the_page(
 def test_unroutable_request_fails_loudly_through_httpx(service: SpectronService) -> None:
     """In raise mode the AssertionError escapes httpx instead of becoming a network error."""
     with (
-        httpx.Client(transport=ServiceTransport(service)) as http,
+        httpx.Client(transport=httpx.MockTransport(service_handler(service))) as http,
         pytest.raises(UnroutableRequest, match="nearest: state"),
     ):
         http.get(f"{ENDPOINT}/api/v1/ctx/stat")
@@ -305,7 +312,7 @@ def test_async_stream_cut_raises_stream_error(service: SpectronService) -> None:
 def mocked(service: SpectronService) -> Iterator[respx.MockRouter]:
     """A respx router answering the endpoint from the service; other hosts are unmocked."""
     with respx.mock(assert_all_called=False) as router:
-        router.route(host="spectron.test").mock(side_effect=respx_side_effect(service))
+        router.route(host="spectron.test").mock(side_effect=service_handler(service))
         yield router
 
 
@@ -406,7 +413,9 @@ def test_real_fake_remember_survives_faults_and_is_recalled(
 ) -> None:
     """Through connect and 503 faults one fact is stored, and recall finds it."""
     real.faults.add_spec("remember=connect,503")
-    with Spectron(CONTEXT, ENDPOINT, API_KEY, transport=ServiceTransport(real)) as client:
+    with Spectron(
+        CONTEXT, ENDPOINT, API_KEY, transport=httpx.MockTransport(service_handler(real))
+    ) as client:
         client.remember("Alice likes green tea")
         hits = client.recall("tea").hits
     assert (len(real_fake.facts(CONTEXT)), len(hits)) == (1, 1)
@@ -418,7 +427,7 @@ def test_real_fake_timed_out_remember_is_replayed_not_duplicated(
 ) -> None:
     """A slow first attempt times out after storing; the retry replays it: one fact."""
     real.faults.add("remember", Latency(10), times=1)
-    transport = ServiceTransport(real)
+    transport = httpx.MockTransport(service_handler(real))
     with Spectron(CONTEXT, ENDPOINT, API_KEY, timeout=2.0, transport=transport) as client:
         client.remember("stored once")
     assert [a.outcome for a in real.journal.attempts("remember")] == ["read_timeout", "200"]
@@ -430,7 +439,9 @@ def test_real_fake_stream_cut_mid_answer(real: SpectronService) -> None:
     real.faults.add("stream", StreamCut(after=1))
     deltas: list[str] = []
     with (
-        Spectron(CONTEXT, ENDPOINT, API_KEY, transport=ServiceTransport(real)) as client,
+        Spectron(
+            CONTEXT, ENDPOINT, API_KEY, transport=httpx.MockTransport(service_handler(real))
+        ) as client,
         pytest.raises(SpectronStreamError),
         client.chat("what do I like?", stream=True) as stream,
     ):
@@ -449,6 +460,6 @@ def test_real_fake_async_client_through_respx(real: SpectronService, clock: Virt
             return len((await client.recall("async")).hits)
 
     with respx.mock(assert_all_called=False) as router:
-        router.route(host="spectron.test").mock(side_effect=respx_side_effect(real))
+        router.route(host="spectron.test").mock(side_effect=service_handler(real))
         hits = asyncio.run(main())
     assert (hits, clock.sleeps) == (1, [0.25])
