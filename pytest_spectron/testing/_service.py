@@ -54,10 +54,8 @@ __all__ = [
     "OnUnroutable",
     "SpectronService",
     "UnroutableRequest",
-    "is_admin_path",
     "retry_class_of",
 ]
-# is_admin_path lives in _admin; the loopback server imports it from here.
 
 MAX_JSON_DEPTH = 200
 """Deepest nesting of arrays and objects a JSON request body may have. Python's ``json`` recurses

@@ -11,9 +11,9 @@ import contextlib
 import ipaddress
 import re
 
+from pytest_spectron.testing._admin import is_admin_path
 from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
 from pytest_spectron.testing._problems import problem_response
-from pytest_spectron.testing._service import is_admin_path
 
 __all__ = ["admin_refusal", "is_loopback_host"]
 
