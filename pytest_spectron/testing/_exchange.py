@@ -54,11 +54,15 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def strip_prefix(path: str, prefix: str) -> str:
-    """``path`` without the endpoint's path ``prefix``; a path outside it is left whole."""
-    if prefix and (path == prefix or path.startswith(prefix + "/")):
-        return path[len(prefix) :] or "/"
-    return path
+def strip_prefix(path: str, prefix: str) -> tuple[str, str | None]:
+    """``path`` without the endpoint's path ``prefix``, and the prefix if ``path`` is outside it.
+
+    :return: the path to route, and None; or, for a path outside the prefix, the path whole and
+        the prefix (the service answers it 404, as a gateway would).
+    """
+    if not prefix or path == prefix or path.startswith(prefix + "/"):
+        return path[len(prefix) :] or "/", None
+    return path, prefix
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class ServiceRequest:
     body: bytes = b""
     timeout: float | None = None
     """Seconds the client will wait for the answer, where the transport knows it (in-process)."""
+    outside_prefix: str | None = None
+    """The path prefix the service is mounted under, when ``path`` is not under it."""
 
     def header(self, name: str) -> str | None:
         """The value of a header, by case-insensitive name."""

@@ -205,6 +205,17 @@ class SpectronService:
                 instance=request.path,
                 trace_id=self.new_trace_id(),
             )
+        if request.outside_prefix is not None:
+            return problem_response(
+                404,
+                f"{request.path} is not under {request.outside_prefix}, the path prefix this "
+                f"Spectron is mounted under (as behind a gateway): every request, the admin "
+                f"endpoints' too, goes to a path under it; end the client's endpoint in "
+                f"{request.outside_prefix}",
+                error_format=self.error_format,
+                instance=request.path,
+                trace_id=self.new_trace_id(),
+            )
         if self._forwarder is not None and not is_admin_path(request.path):
             return self._attempt(request)
         with self._lock:

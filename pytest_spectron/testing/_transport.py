@@ -66,11 +66,14 @@ def service_handler(
 
 def to_service_request(request: httpx.Request, *, prefix: str = "") -> ServiceRequest:
     """The service's view of a (read) httpx request, with the read timeout it will wait."""
-    raw_path = strip_prefix(request.url.raw_path.decode("ascii").partition("?")[0], prefix)
+    path, outside_prefix = strip_prefix(
+        request.url.raw_path.decode("ascii").partition("?")[0], prefix
+    )
     timeout = request.extensions.get("timeout", {}).get("read")
     return ServiceRequest(
         method=request.method,
-        path=raw_path,
+        path=path,
+        outside_prefix=outside_prefix,
         query=tuple(request.url.params.multi_items()),
         headers={name.lower(): value for name, value in request.headers.items()},
         body=request.content,

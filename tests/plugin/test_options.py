@@ -127,3 +127,35 @@ def test_endpoint_with_a_path_prefix_is_answered_in_process_and_over_a_socket(
     pytester.runpytest("--spectron-endpoint=http://spectron.test/spectron/").assert_outcomes(
         passed=1
     )
+
+
+def test_an_app_that_drops_the_prefix_fails_as_behind_the_gateway(
+    pytester: pytest.Pytester,
+) -> None:
+    """An app configured without the gateway's prefix gets 404s in process and over a socket.
+
+    Answering it would be a false green: the app would pass here and fail in production.
+    """
+    pytester.makepyfile(
+        """
+        import urllib.error
+        import urllib.request
+
+        import pytest
+        from pytest_spectron import Spectron, SpectronNotFoundError
+
+        def test_prefix_dropped(spectron_mock, spectron_server):
+            with Spectron("test-context", "http://spectron.test", spectron_mock.api_key) as app:
+                with pytest.raises(SpectronNotFoundError, match="not under /spectron"):
+                    app.state()
+            root = spectron_server.url.removesuffix("/spectron")
+            with pytest.raises(urllib.error.HTTPError) as raised:
+                urllib.request.urlopen(root + "/api/v1/test-context/state", timeout=5)
+            raised.value.close()
+            assert raised.value.code == 404
+            assert spectron_mock.attempts() == []
+        """
+    )
+    pytester.runpytest("--spectron-endpoint=http://spectron.test/spectron").assert_outcomes(
+        passed=1
+    )

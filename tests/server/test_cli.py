@@ -17,7 +17,7 @@ import pytest
 import requests
 import surrealdb_memory
 
-from pytest_spectron import Spectron
+from pytest_spectron import Spectron, SpectronNotFoundError
 from pytest_spectron.testing import _cli, _server
 from pytest_spectron.testing._journal import JOURNAL_LIMIT
 
@@ -249,6 +249,25 @@ def test_our_client_works_under_the_prefix(serve: Serve) -> None:
         ("remember", "/api/v1/ctx/facts"),
         ("recall", "/api/v1/ctx/query"),
     ]
+
+
+def test_a_path_outside_the_prefix_is_a_404_that_names_it(serve: Serve) -> None:
+    """A client whose endpoint lacks the gateway's prefix fails here as it would in production.
+
+    Answering it would be a false green: the app would pass against the fake and get 404s
+    behind the real gateway. Nothing is journaled, the admin endpoints included.
+    """
+    served = serve("--prefix", "/spectron")
+    root = served.url.removesuffix("/spectron")
+    with (
+        Spectron("ctx", root, "sk-any", max_retries=0) as client,
+        pytest.raises(SpectronNotFoundError) as raised,
+    ):
+        client.state()
+    assert "/api/v1/ctx/state is not under /spectron, the path prefix" in str(raised.value)
+    assert httpx.get(f"{root}/__spectron/journal", timeout=WAIT).status_code == 404
+    journal = httpx.get(f"{served.url}/__spectron/journal", timeout=WAIT).json()
+    assert journal["attempts"] == []
 
 
 def test_the_official_sdk_works_under_the_prefix(serve: Serve) -> None:

@@ -135,9 +135,11 @@ class RequestReader:
         length = body_length(headers)  # a bad one is refused before the client sends the body
         if not http10 and "100-continue" in _tokens(headers.get("expect", "")):
             self.connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        path, outside_prefix = strip_prefix(path, self.prefix)
         request = ServiceRequest(
             method=method,
-            path=strip_prefix(path, self.prefix),
+            path=path,
+            outside_prefix=outside_prefix,
             query=tuple(parse_qsl(query, keep_blank_values=True)),
             headers=headers,
             body=self._chunked() if length is None else self._exactly(length),
