@@ -16,10 +16,10 @@ from pytest_spectron.testing._fake._call import (
     not_found,
     ok,
 )
+from pytest_spectron.testing._fake._context import ContextState
 from pytest_spectron.testing._fake._keyring import Keyring
 from pytest_spectron.testing._fake._scoping import canonical_path, covers, is_valid_path, paths_of
 from pytest_spectron.testing._fake._store import (
-    ContextState,
     Grants,
     Ids,
     StoredKey,
@@ -117,9 +117,8 @@ def scopes_forget(call: Call) -> Answer:
         return any(covers(subtree, path) for path in paths_of(scopes))
 
     state = call.state
-    facts = [fact for fact in state.facts if tagged(fact.scopes)]
+    facts = state.facts.purge(lambda fact: tagged(fact.scopes))
     documents = [document for document in state.documents.values() if tagged(document.scopes)]
-    state.facts = [fact for fact in state.facts if not tagged(fact.scopes)]
     for document in documents:
         del state.documents[document.id]
     return ok(m.ForgetScopeResponse(forgotten=len(facts) + len(documents)))

@@ -10,8 +10,9 @@ from pytest_spectron.client._base import RequestModel, ResponseModel
 from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.testing._exchange import ServiceResponse
 from pytest_spectron.testing._fake._auth import Caller
+from pytest_spectron.testing._fake._context import ContextState
 from pytest_spectron.testing._fake._keyring import Keyring
-from pytest_spectron.testing._fake._store import ContextState, Ids
+from pytest_spectron.testing._fake._store import Ids
 from pytest_spectron.testing._multipart import Part
 from pytest_spectron.testing._problems import ErrorFormat, problem_response
 

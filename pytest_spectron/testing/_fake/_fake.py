@@ -20,7 +20,7 @@ import pydantic
 
 from pytest_spectron.client._base import RequestModel, ResponseModel
 from pytest_spectron.client._catalogue import Operation
-from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
+from pytest_spectron.client._scopes import ScopeSelector
 from pytest_spectron.client._wire import IDEMPOTENCY_HEADER, compact_json
 from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
 
@@ -43,10 +43,10 @@ from pytest_spectron.testing._fake._auth import (
     copy_grants,
 )
 from pytest_spectron.testing._fake._call import HANDLERS, Answer, Call, Problem
+from pytest_spectron.testing._fake._context import ContextState
 from pytest_spectron.testing._fake._keyring import Keyring
-from pytest_spectron.testing._fake._scoping import covers, paths_of
+from pytest_spectron.testing._fake._scoping import covers, freeze_scopes, paths_of
 from pytest_spectron.testing._fake._store import (
-    ContextState,
     Ids,
     StoredAudit,
     StoredDocument,
@@ -292,25 +292,15 @@ class FakeSpectron:
         with self._lock:
             state = self._contexts.setdefault(context_id, ContextState())
             now, seconds = self._now()
-            frozen = _frozen_scopes(scopes)
+            frozen = freeze_scopes(scopes)
             try:
                 session = _sessions.open_session(state, self._ids, now, session_id, scopes=frozen)
             except Problem as problem:
                 raise KeyError(problem.detail) from None
-            turn = _sessions.append_turn(state, self._ids, now, session, role, text)
-            fact = StoredFact(
-                id=self._ids.next("fact"),
-                text=text,
-                session_id=session.id,
-                turn_id=turn.id,
-                created_at=now,
-                created_seconds=seconds,
-                role=role,
-                labels=tuple(labels),
-                scopes=frozen,
-                memory_category=memory_category,
-            )
-            state.facts.append(fact)
+            _, fact = _memory.remember_turn(
+                state, self._ids, (now, seconds), session, text,
+                role=role, labels=tuple(labels), scopes=frozen, memory_category=memory_category,
+            )  # fmt: skip
             return fact.id
 
     def add_document(
@@ -336,7 +326,7 @@ class FakeSpectron:
                 mime_type=mime_type,
                 source=title,
                 labels=tuple(labels),
-                scopes=_frozen_scopes(scopes),
+                scopes=freeze_scopes(scopes),
             )
             return document.id
 
@@ -388,7 +378,7 @@ class FakeSpectron:
         """The facts a context remembers, oldest first (soft-forgotten ones only if asked)."""
         with self._lock:
             state = self._contexts.get(context_id, ContextState())
-            return list(state.facts) if include_forgotten else state.live_facts()
+            return state.facts.all() if include_forgotten else state.facts.live()
 
     def documents(self, context_id: str) -> list[StoredDocument]:
         """The documents a context holds, oldest first."""
@@ -458,12 +448,6 @@ def _first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     for name, value in pairs:
         values.setdefault(name, value)
     return values
-
-
-def _frozen_scopes(selector: ScopeSelector) -> tuple[tuple[str, ...], ...]:
-    if not selector:
-        return ()
-    return tuple(tuple(clause) for clause in normalize_scope_selector(selector))
 
 
 def _parse_body(

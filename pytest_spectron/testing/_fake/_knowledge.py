@@ -17,7 +17,7 @@ from pytest_spectron.testing._fake._call import (
 )
 from pytest_spectron.testing._fake._memory import recall_hits
 from pytest_spectron.testing._fake._observability import leave_trace
-from pytest_spectron.testing._fake._store import StoredFact, StoredRelation
+from pytest_spectron.testing._fake._store import Entity, StoredFact, StoredRelation
 from pytest_spectron.testing._fake._text import score
 from pytest_spectron.testing._fake._views import (
     attribute_detail,
@@ -34,8 +34,6 @@ from pytest_spectron.testing._fake._views import (
 )
 
 __all__ = ["FSCK_CHECKS", "INJECTION_PATTERNS"]
-
-Entity = tuple[str, str]
 
 ELABORATED_LABEL = "related_to"
 """The label of relations ``elaborate`` proposes between entities met in the same session."""
@@ -105,9 +103,8 @@ def entities_delete(call: Call) -> Answer:
     """Soft-delete an entity's attributes and relations (204)."""
     # The document answers 204 whether or not the entity existed.
     entity = (call.path["entity_type"], call.path["entity_name"])
-    for fact in call.state.live_facts():
-        if fact.entity == entity:
-            call.state.update_fact(fact, forgotten=True)
+    for fact in call.state.facts.of_entity(entity):
+        call.state.facts.update(fact, forgotten=True)
     for relation in relations_of(call.state, entity):
         call.state.update_relation(relation, forgotten=True)
     return NO_CONTENT
@@ -177,19 +174,18 @@ def reflect(call: Call) -> Answer:
     )
     persisted: list[m.AttributeSummary] = []
     if body.persist and evidence:
-        fact = StoredFact(
-            id=call.ids.next("fact"),
-            text=reflection,
+        fact = call.state.facts.add(
+            call.ids,
+            reflection,
+            now=call.now,
+            seconds=call.seconds,
             session_id=None,
             turn_id=None,
-            created_at=call.now,
-            created_seconds=call.seconds,
             role="system",
             key="reflection",
             value=reflection,
             source_kind="reflect",
         )
-        call.state.facts.append(fact)
         detail = attribute_detail([fact], 0)
         persisted.append(
             m.AttributeSummary(
@@ -291,7 +287,7 @@ def fsck(call: Call) -> Answer:
         raise invalid("check", f"must be one of {', '.join(FSCK_CHECKS)}; got {body.check!r}")
     checks = FSCK_CHECKS if body.check is None else (body.check,)
     limit = body.max_results
-    facts = call.state.live_facts()
+    facts = call.state.facts.live()
     duplicates = []
     if "duplicates" in checks:
         threshold = 0.9 if body.duplicate_threshold is None else body.duplicate_threshold

@@ -15,8 +15,9 @@ from pytest_spectron.testing._fake._call import (
     not_found,
     ok,
 )
+from pytest_spectron.testing._fake._context import ContextState
+from pytest_spectron.testing._fake._scoping import freeze_scopes
 from pytest_spectron.testing._fake._store import (
-    ContextState,
     Ids,
     Scopes,
     StoredSession,
@@ -24,17 +25,12 @@ from pytest_spectron.testing._fake._store import (
 )
 from pytest_spectron.testing._fake._text import best_first
 
-__all__ = ["append_turn", "freeze_scopes", "open_session"]
+__all__ = ["append_turn", "open_session"]
 
 TURN_LIMIT = 100
 """Turns listed when ``limit`` is not given."""
 MAX_TURN_LIMIT = 500
 """The document's cap on ``limit``; a larger one is served as 500."""
-
-
-def freeze_scopes(selector: list[list[str]] | None) -> Scopes:
-    """A validated scope selector, frozen for a record."""
-    return tuple(tuple(clause) for clause in selector or ())
 
 
 def open_session(
