@@ -13,7 +13,6 @@ from pytest_spectron.testing._fake._call import (
     Problem,
     handles,
     invalid,
-    not_found,
     ok,
 )
 from pytest_spectron.testing._fake._context import ContextState
@@ -139,9 +138,7 @@ def scopes_grant(call: Call) -> Answer:
 
 def _principal(call: Call) -> tuple[str, Grants]:
     principal_id = call.path["principal_id"]
-    grants = call.state.principals.get(principal_id)
-    if grants is None:
-        raise not_found("principal", principal_id)
+    grants = call.named(call.state.principals, "principal_id", "principal")
     return principal_id, grants
 
 
@@ -259,10 +256,7 @@ def _self_service(call: Call) -> None:
 
 
 def _own_key(call: Call) -> StoredKey:
-    key = call.state.keys.get(call.path["key_name"])
-    if key is None:
-        raise not_found("key", call.path["key_name"])
-    return key
+    return call.named(call.state.keys, "key_name", "key")
 
 
 def _minted(key: StoredKey) -> m.MintedKey:

@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 RequestT = TypeVar("RequestT", bound=RequestModel)
+RecordT = TypeVar("RecordT")
 
 
 class Problem(Exception):
@@ -132,6 +133,14 @@ class Call:
         if raw is not None and raw not in allowed:
             raise invalid(name, f"must be one of {', '.join(allowed)}; got {raw!r}")
         return raw
+
+    def named(self, records: Mapping[str, RecordT], parameter: str, what: str) -> RecordT:
+        """The record the path ``parameter`` names in ``records``; a 404 naming it if none."""
+        name = self.path[parameter]
+        record = records.get(name)
+        if record is None:
+            raise not_found(what, name)
+        return record
 
     def required(self, name: str) -> str:
         """A query parameter the operation cannot do without; a 400 if it is missing or empty."""

@@ -63,10 +63,7 @@ def store_document(
 
 
 def _document(call: Call) -> StoredDocument:
-    document = call.state.documents.get(call.path["id"])
-    if document is None:
-        raise not_found("document", call.path["id"])
-    return document
+    return call.named(call.state.documents, "id", "document")
 
 
 def _document_model(document: StoredDocument) -> m.Document:

@@ -56,11 +56,10 @@ INJECTION_PATTERNS: dict[str, re.Pattern[str]] = {
 
 
 def _entity(call: Call, entity: Entity) -> list[StoredFact]:
-    """The facts of a live entity; a 404 problem if there is no such entity."""
-    facts = entities(call.state).get(entity)
-    if facts is None:
+    """The facts of a live entity (none for a bare relation end); a 404 if there is none."""
+    if not call.state.knows_entity(entity):
         raise not_found("entity", entity_id(entity))
-    return facts
+    return call.state.facts.of_entity(entity)
 
 
 def _entity_response(call: Call, entity: Entity, facts: list[StoredFact]) -> m.EntityResponse:
@@ -118,7 +117,7 @@ def entities_history(call: Call) -> Answer:
     An unknown entity has no history: the document lists no 404 here.
     """
     entity = (call.path["entity_type"], call.path["entity_name"])
-    chain = history(entities(call.state).get(entity, []), call.path["key"])
+    chain = history(call.state.facts.of_entity(entity), call.path["key"])
     newest_first = [attribute_detail(chain, index) for index in reversed(range(len(chain)))]
     return ok(m.EntityHistoryResponse(history=newest_first))
 

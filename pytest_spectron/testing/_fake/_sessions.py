@@ -12,7 +12,6 @@ from pytest_spectron.testing._fake._call import (
     Call,
     handles,
     invalid,
-    not_found,
     ok,
 )
 from pytest_spectron.testing._fake._context import ContextState
@@ -73,10 +72,7 @@ def append_turn(
 
 def _session(call: Call) -> StoredSession:
     """The session the path names; a 404, as ``sessions.delete`` and ``sessions.turns`` list."""
-    session = call.state.sessions.get(call.path["session_id"])
-    if session is None:
-        raise not_found("session", call.path["session_id"])
-    return session
+    return call.named(call.state.sessions, "session_id", "session")
 
 
 @handles("sessions.create")
