@@ -17,6 +17,12 @@ from typing_extensions import Unpack
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.testing._exchange import NETWORK_FAILURE_KINDS, ServiceRequest
 from pytest_spectron.testing._faults import Fault
+from pytest_spectron.testing._outcome_grammar import (
+    parse_outcome,
+    read_float,
+    read_int,
+    split_steps,
+)
 from pytest_spectron.testing._outcomes import (
     MALFORMED_KINDS,
     SPEC_GRAMMAR,
@@ -25,10 +31,6 @@ from pytest_spectron.testing._outcomes import (
     Outcome,
     Status,
     StreamCut,
-    parse_outcome,
-    read_float,
-    read_int,
-    split_steps,
 )
 from pytest_spectron.testing._problems import ErrorFormat, check_error_format
 

@@ -12,6 +12,7 @@ from pytest_spectron.client._catalogue import RetryClass
 from pytest_spectron.testing._declare import build_fault, fault_from_json, parse_fault_spec
 from pytest_spectron.testing._exchange import ServiceRequest
 from pytest_spectron.testing._faults import Fault, FaultEngine
+from pytest_spectron.testing._outcome_grammar import parse_outcome
 from pytest_spectron.testing._outcomes import (
     PASS,
     SPEC_GRAMMAR,
@@ -22,7 +23,6 @@ from pytest_spectron.testing._outcomes import (
     Outcome,
     Status,
     StreamCut,
-    parse_outcome,
 )
 
 STATE = ServiceRequest("GET", "/api/v1/ctx/state")
