@@ -109,12 +109,6 @@ class FactStore:
         """The live facts holding an attribute of ``entity``, oldest first."""
         return self._in_order(self._by_entity.get(entity, set()))
 
-    def __len__(self) -> int:
-        return len(self._facts)
-
-    def __iter__(self) -> Iterator[StoredFact]:
-        return iter(self.all())
-
     # -- Indexes -------------------------------------------------------------------------------
 
     def _in_order(self, fact_ids: Iterable[str]) -> list[StoredFact]:
