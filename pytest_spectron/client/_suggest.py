@@ -17,18 +17,29 @@ _SPREAD = 0.1
 """How much less similar than the best a suggestion may be."""
 
 
-def nearest(given: object, accepted: Iterable[str], *, limit: int = 3) -> list[str]:
-    """Up to ``limit`` accepted values closest to ``given``, the closest first."""
+def nearest(
+    given: object,
+    accepted: Iterable[str],
+    *,
+    limit: int = 3,
+    cutoff: float = _CUTOFF,
+    spread: float = _SPREAD,
+) -> list[str]:
+    """Up to ``limit`` accepted values closest to ``given``, the closest first.
+
+    ``cutoff`` is the least similarity (0 to 1) worth suggesting, ``spread`` how much less
+    similar than the best a suggestion may be; the defaults suit a mistyped name.
+    """
     text = str(given).strip().lower()
     scored = []
     for value in dict.fromkeys(accepted):
         matcher = SequenceMatcher(None, text, value.lower())
         scored.append((matcher.ratio(), value))
     scored.sort(key=lambda pair: -pair[0])
-    if not scored or scored[0][0] < _CUTOFF:
+    if not scored or scored[0][0] < cutoff:
         return []
     best = scored[0][0]
-    return [value for score, value in scored[:limit] if score >= max(_CUTOFF, best - _SPREAD)]
+    return [value for score, value in scored[:limit] if score >= max(cutoff, best - spread)]
 
 
 def did_you_mean(given: object, accepted: Iterable[str]) -> str:

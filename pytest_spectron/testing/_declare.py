@@ -9,15 +9,20 @@ cut stream) or ``latency=``. The other options say how often and where the fault
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypedDict
+from typing import Any, Final, TypedDict, cast
 
 from typing_extensions import Unpack
 
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.testing._exchange import NETWORK_FAILURE_KINDS, ServiceRequest
-from pytest_spectron.testing._faults import Fault, validate_target
+from pytest_spectron.testing._faults import Fault
+from pytest_spectron.testing._outcome_grammar import (
+    parse_outcome,
+    read_float,
+    read_int,
+    split_steps,
+)
 from pytest_spectron.testing._outcomes import (
     MALFORMED_KINDS,
     SPEC_GRAMMAR,
@@ -26,10 +31,6 @@ from pytest_spectron.testing._outcomes import (
     Outcome,
     Status,
     StreamCut,
-    parse_outcome,
-    read_float,
-    read_int,
-    split_steps,
 )
 from pytest_spectron.testing._problems import ErrorFormat, check_error_format
 
@@ -79,15 +80,13 @@ class FaultOptions(TypedDict, total=False):
 _ACCEPTED: Final = tuple(FaultOptions.__annotations__)
 _READ_BACK: Final = ("spec", "remaining")
 _WITH_STATUS: Final = ("retry_after", "body", "headers", "error_format")
-_TYPES: Final[dict[str, tuple[type | tuple[type, ...], str]]] = {
+_TYPES: Final[dict[str, tuple[type, str]]] = {
     "status": (int, "an int such as 503"),
     "error": (str, "a str such as 'connect'"),
-    "latency": ((int, float), "a number of seconds such as 2.5"),
-    "after": (int, "an int frame count such as 2"),
-    "times": (int, "an int such as 2"),
-    "seed": (int, "an int such as 7"),
-    "optional": (bool, "True or False"),
 }
+"""The keywords whose type is checked here, before they choose an outcome; every other value is
+checked once, where it lands: ``Fault`` (times, rate, seed, when, optional) or the outcome
+(latency, after, retry_after, body, headers, error_format)."""
 
 
 def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOptions]) -> Fault:
@@ -97,7 +96,7 @@ def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOption
     :param outcomes: the script, in the outcome grammar; or none, and one keyword form instead.
     :param options: see ``FaultOptions``.
     :raises FaultError: naming the argument, what was given and what is accepted.
-    :returns: a new ``Fault``, its whole script still ahead of it.
+    :return: a new ``Fault``, its whole script still ahead of it.
     """
     unknown = [name for name in options if name not in _ACCEPTED]
     if unknown:
@@ -107,9 +106,7 @@ def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOption
         )
     for name, (kind, wanted) in _TYPES.items():
         value = options.get(name)
-        if value is not None and (
-            not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool)
-        ):
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
             raise FaultError(f"{name} must be {wanted}, got {value!r} ({type(value).__name__})")
     keyword = _keyword_outcome(options)
     if keyword is not None and outcomes:
@@ -119,7 +116,7 @@ def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOption
         )
     script = [keyword] if keyword is not None else list(outcomes)
     return Fault(
-        validate_target(target),
+        cast(str, target),  # Fault checks it is one, as it checks every option below
         *script,
         times=options.get("times"),
         rate=options.get("rate"),
@@ -216,13 +213,11 @@ def _keyword_outcome(options: FaultOptions) -> Outcome | None:
             None if error_format is None else _error_format(error_format),
         )
     if "latency" in forms:
-        latency = options["latency"]
-        if not math.isfinite(latency):
-            raise FaultError(f"latency must be a finite number of seconds, got {latency!r}")
-        return Latency(latency)
+        return Latency(options["latency"])
     error = options["error"]
     if error == "stream_cut":
-        return StreamCut(options.get("after") or 0)
+        after = options.get("after")
+        return StreamCut(0 if after is None else after)
     if error not in ERROR_KINDS:
         raise FaultError(
             f"error={error!r} is not a fault kind{did_you_mean(error, ERROR_KINDS)}; "

@@ -29,15 +29,13 @@ from typing import Any
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.testing._exchange import ServiceRequest
-from pytest_spectron.testing._outcomes import (
+from pytest_spectron.testing._outcome_grammar import (
     ACCEPTED_OUTCOMES,
     MAX_SCRIPT_ATTEMPTS,
-    FaultError,
-    Outcome,
     compress_script,
-    format_seconds,
     parse_steps,
 )
+from pytest_spectron.testing._outcomes import FaultError, Outcome, format_seconds
 from pytest_spectron.testing._routing import NoRoute, nearest_operations, route
 
 __all__ = ["Fault", "FaultEngine", "Injection", "validate_target"]

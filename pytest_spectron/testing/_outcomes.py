@@ -1,9 +1,8 @@
-"""Fault outcomes, and the one grammar every way of declaring a fault is written in.
+"""Fault outcomes: what one attempt gets, each checked where it is made.
 
-An outcome is what one attempt gets: an HTTP ``Status``, a ``Network`` failure, ``Latency``, a
-``Malformed`` body, a ``StreamCut``, or ``PASS`` (the fake answers). ``parse_outcome`` reads any
-spelling of one (an object, a status, a word, a token, a JSON object); ``parse_steps`` also reads
-the spec's steps with counts (``"503x2,connect,ok"``). ``SPEC_GRAMMAR`` is the grammar in words.
+An outcome is an HTTP ``Status``, a ``Network`` failure, ``Latency``, a ``Malformed`` body, a
+``StreamCut``, or ``PASS`` (the fake answers). ``SPEC_GRAMMAR`` is the one grammar every way of
+declaring a fault is written in; ``_outcome_grammar`` reads it.
 """
 
 from __future__ import annotations
@@ -15,14 +14,12 @@ from typing import Any, Final, TypeAlias
 
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.testing._exchange import NETWORK_FAILURE_KINDS
-from pytest_spectron.testing._numbers import decimal_number, whole_number
 from pytest_spectron.testing._problems import ErrorFormat, check_error_format
 
 __all__ = [
-    "ACCEPTED_OUTCOMES",
     "MALFORMED_KINDS",
     "MALFORMED_STATUS",
-    "MAX_SCRIPT_ATTEMPTS",
+    "OUTCOME_TYPES",
     "PASS",
     "SPEC_GRAMMAR",
     "FaultError",
@@ -32,19 +29,12 @@ __all__ = [
     "Outcome",
     "Status",
     "StreamCut",
-    "compress_script",
+    "check_status",
     "format_seconds",
-    "parse_outcome",
-    "parse_steps",
-    "read_float",
-    "read_int",
-    "split_steps",
+    "hint",
 ]
 
 MALFORMED_KINDS: Final = ("truncated_json", "html", "empty")
-MAX_SCRIPT_ATTEMPTS: Final = 10_000
-"""Most attempts one spec may script: a count such as ``503x999999999`` would build the script in
-memory, and the admin endpoint takes specs from any client."""
 MALFORMED_STATUS: Final[dict[str, int]] = {"truncated_json": 200, "html": 502, "empty": 200}
 """Default statuses: a 2xx with a broken body exercises the client's decode errors; an HTML page
 is what a proxy in front of a failing server sends."""
@@ -97,7 +87,7 @@ class Status:
     A ``body`` wins over it."""
 
     def __post_init__(self) -> None:
-        _check_status("Status", self.code)
+        check_status("Status", self.code)
         if self.format is not None:
             try:
                 check_error_format(self.format, argument="Status format")
@@ -177,11 +167,7 @@ class Network:
     kind: str
 
     def __post_init__(self) -> None:
-        if self.kind not in NETWORK_FAILURE_KINDS:
-            raise FaultError(
-                f"Network kind {self.kind!r} is not one of {', '.join(NETWORK_FAILURE_KINDS)}"
-                + _did_you_mean(self.kind, NETWORK_FAILURE_KINDS)
-            )
+        _check_kind("Network", self.kind, NETWORK_FAILURE_KINDS)
 
     def describe(self) -> str:
         """In words, for the journal."""
@@ -234,13 +220,9 @@ class Malformed:
     """Overrides the kind's default status."""
 
     def __post_init__(self) -> None:
-        if self.kind not in MALFORMED_KINDS:
-            raise FaultError(
-                f"Malformed kind {self.kind!r} is not one of {', '.join(MALFORMED_KINDS)}"
-                + _did_you_mean(self.kind, MALFORMED_KINDS)
-            )
+        _check_kind("Malformed", self.kind, MALFORMED_KINDS)
         if self.status is not None:
-            _check_status("Malformed status", self.status)
+            check_status("Malformed status", self.status)
 
     @property
     def effective_status(self) -> int:
@@ -323,183 +305,22 @@ PASS: Final = _Pass()
 """The outcome "the fake answers": a step in a script that lets one attempt through."""
 
 Outcome: TypeAlias = Status | Network | Latency | Malformed | StreamCut | _Pass
-_OUTCOME_TYPES: Final = (Status, Network, Latency, Malformed, StreamCut, _Pass)
-
-_WORDS: Final[dict[str, Outcome]] = {
-    "ok": PASS,
-    "connect": Network("connect"),
-    "connect_timeout": Network("connect_timeout"),
-    "read_timeout": Network("read_timeout"),
-    "timeout": Network("read_timeout"),
-    "reset": Network("reset"),
-    "truncated_json": Malformed("truncated_json"),
-    "html": Malformed("html"),
-    "empty": Malformed("empty"),
-    "stream_cut": StreamCut(0),
-}
-_WITH_ARGUMENT: Final = ("latency", "stream_cut", *MALFORMED_KINDS)
-ACCEPTED_OUTCOMES: Final = (
-    "a final HTTP status 200-599 (503, or '429:2' for Retry-After: 2), "
-    + ", ".join(repr(word) for word in _WORDS)
-    + ", 'latency:SECONDS', 'stream_cut:FRAMES', 'html:STATUS' (likewise truncated_json, "
-    'empty), a JSON object such as {"status": 503} or {"error": "reset"}, or an outcome '
-    "object: Status(503, retry_after=2), Network('reset'), Latency(2.5), Malformed('html'), "
-    "StreamCut(after=2), PASS"
-)
-_JSON_KEYS: Final = {
-    "status": ("status", "retry_after", "body", "headers", "format"),
-    "error": ("error",),
-    "latency": ("latency",),
-    "malformed": ("malformed", "status"),
-    "stream_cut": ("stream_cut",),
-}
+OUTCOME_TYPES: Final = (Status, Network, Latency, Malformed, StreamCut, _Pass)
 
 
-def parse_outcome(value: object) -> Outcome:
-    """An outcome from any spelling: an outcome object, a status, a word, a token or JSON."""
-    if isinstance(value, _OUTCOME_TYPES):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        _check_status("outcome", value)
-        return Status(value)
-    if isinstance(value, str):
-        return _parse_token(value)
-    if isinstance(value, Mapping):
-        return _outcome_from_json(value)
-    raise FaultError(f"{value!r} is not a fault outcome. Accepted: {ACCEPTED_OUTCOMES}")
-
-
-def _parse_token(text: str) -> Outcome:
-    token = text.strip()
-    head, colon, argument = token.partition(":")
-    head = head.strip().lower()
-    argument = argument.strip()
-    code = whole_number(head)
-    if code is not None:
-        _check_status(f"outcome {text!r}", code)
-        if not colon:
-            return Status(code)
-        return Status(code, retry_after=read_float(text, argument, "Retry-After seconds"))
-    if not colon and head in _WORDS:
-        return _WORDS[head]
-    if colon and head == "latency":
-        return Latency(read_float(text, argument, "seconds"))
-    if colon and head == "stream_cut":
-        return StreamCut(read_int(text, argument, "a frame count"))
-    if colon and head in MALFORMED_KINDS:
-        return Malformed(head, read_int(text, argument, "an HTTP status"))
-    if head == "latency":
-        raise FaultError(f"outcome {text!r}: latency needs seconds, as in 'latency:2.5'")
-    if colon and head in _WORDS:
-        raise FaultError(f"outcome {text!r}: {head!r} takes no ':' argument")
-    if "~" in token:
-        raise FaultError(f"{text!r}: '~SEED' only follows '@RATE', as in read=503@0.3~7")
-    hint = _did_you_mean(head, [*_WORDS, *_WITH_ARGUMENT])
-    raise FaultError(f"{text!r} is not a fault outcome{hint} Accepted: {ACCEPTED_OUTCOMES}")
-
-
-def _outcome_from_json(data: Mapping[Any, Any]) -> Outcome:
-    kinds = [key for key in _JSON_KEYS if key in data and key != "status"] or (
-        ["status"] if "status" in data else []
-    )
-    if len(kinds) != 1:
-        raise FaultError(
-            f"outcome object {dict(data)!r} must have exactly one of the keys "
-            f"{', '.join(_JSON_KEYS)}"
-        )
-    kind = kinds[0]
-    unknown = sorted(str(key) for key in data if key not in _JSON_KEYS[kind])
-    if unknown:
-        raise FaultError(
-            f"outcome object {dict(data)!r}: unknown key(s) {', '.join(unknown)}; an outcome "
-            f"with {kind!r} accepts only {', '.join(_JSON_KEYS[kind])}"
-            + _did_you_mean(unknown[0], _JSON_KEYS[kind])
-        )
-    try:
-        if kind == "status":
-            return Status(
-                _json_int(data, "status"),
-                retry_after=data.get("retry_after"),
-                body=data.get("body"),
-                headers=data.get("headers"),
-                format=data.get("format"),
-            )
-        if kind == "error":
-            error = data["error"]
-            if error == "timeout":
-                return Network("read_timeout")
-            return Network(error) if isinstance(error, str) else Network(repr(error))
-        if kind == "latency":
-            return Latency(data["latency"])
-        if kind == "malformed":
-            status = data.get("status")
-            return Malformed(str(data["malformed"]), None if status is None else _json_int(data))
-        return StreamCut(data["stream_cut"])
-    except (TypeError, FaultError) as error:
-        raise FaultError(f"outcome object {dict(data)!r}: {error}") from None
-
-
-def _json_int(data: Mapping[Any, Any], key: str = "status") -> int:
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FaultError(f"{key} must be an int, got {value!r}")
-    return value
-
-
-def parse_steps(value: object) -> list[Outcome]:
-    """One positional outcome as the attempts it scripts: ``"503x2,connect"`` is three.
-
-    Everything ``parse_outcome`` accepts is one step; a string may also hold the spec's steps,
-    separated by commas, each with an ``xCOUNT``.
-    """
-    if not isinstance(value, str):
-        return [parse_outcome(value)]
-    return [outcome for outcome, count in split_steps(value) for _ in range(count or 1)]
-
-
-def split_steps(script: str) -> list[tuple[Outcome, int | None]]:
-    """The spec's steps: each outcome with its count after `x`, or None without one."""
-    texts = [step.strip() for step in script.split(",")]
-    if not all(texts):
-        raise FaultError("empty step: steps are separated by single commas")
-    steps: list[tuple[Outcome, int | None]] = []
-    attempts = 0
-    for text in texts:
-        outcome_text, count = _split_count(text)
-        attempts += count or 1
-        if attempts > MAX_SCRIPT_ATTEMPTS:  # checked before anything is built
-            raise FaultError(f"the steps cover more than {MAX_SCRIPT_ATTEMPTS} attempts")
-        steps.append((parse_outcome(outcome_text), count))
-    return steps
-
-
-def _split_count(step: str) -> tuple[str, int | None]:
-    head, x, count = step.rpartition("x")
-    value = whole_number(count.strip())
-    if not x or value is None or not head.strip():
-        return step, None
-    if not 1 <= value <= MAX_SCRIPT_ATTEMPTS:
-        raise FaultError(
-            f"step {step!r}: the count after 'x' must be 1 to {MAX_SCRIPT_ATTEMPTS}, got {value}"
-        )
-    return head.strip(), value
-
-
-def compress_script(script: tuple[Outcome, ...]) -> str:
-    runs: list[tuple[Outcome, int]] = []
-    for outcome in script:
-        if runs and runs[-1][0] == outcome:
-            runs[-1] = (outcome, runs[-1][1] + 1)
-        else:
-            runs.append((outcome, 1))
-    return ",".join(outcome.token() + (f"x{n}" if n > 1 else "") for outcome, n in runs)
-
-
-def _check_status(what: str, code: object) -> None:
+def check_status(what: str, code: object) -> None:
+    """A FaultError unless ``code`` is a final HTTP status (an int from 200 to 599)."""
     if isinstance(code, bool) or not isinstance(code, int) or not 200 <= code <= 599:
         interim = isinstance(code, int) and 100 <= code <= 199
         why = ": a 1xx status is an interim answer, never a server's final one" if interim else ""
         raise FaultError(f"{what}: {code!r} is not a final HTTP status 200-599{why}")
+
+
+def _check_kind(what: str, kind: str, accepted: tuple[str, ...]) -> None:
+    if kind not in accepted:
+        raise FaultError(
+            f"{what} kind {kind!r} is not one of {', '.join(accepted)}" + hint(kind, accepted)
+        )
 
 
 def _check_seconds(what: str, value: object, *, allow_zero: bool) -> None:
@@ -510,24 +331,11 @@ def _check_seconds(what: str, value: object, *, allow_zero: bool) -> None:
         raise FaultError(f"{what} must be {bound} seconds, got {value!r}")
 
 
-def read_float(text: str, argument: str, what: str) -> float:
-    value = decimal_number(argument)
-    if value is None:
-        raise FaultError(f"{text!r}: expected {what}, got {argument!r}")
-    return int(value) if value.is_integer() else value
-
-
-def read_int(text: str, argument: str, what: str) -> int:
-    value = whole_number(argument)
-    if value is None:
-        raise FaultError(f"{text!r}: expected {what} (digits 0-9), got {argument!r}")
-    return value
-
-
 def format_seconds(value: float) -> str:
+    """Seconds as the grammar spells them: ``2`` for a whole number, else ``2.5``."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def _did_you_mean(given: str, accepted: Any) -> str:
-    # Ends a sentence either way: "…; did you mean 'reset'?" or "…."
+def hint(given: str, accepted: Any) -> str:
+    """The end of an error's sentence: "; did you mean 'reset'?" when a value is near, else "."."""
     return did_you_mean(given, accepted) or "."

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from difflib import get_close_matches
 from urllib.parse import unquote
 
 from pytest_spectron.client._catalogue import CATALOGUE, Operation
+from pytest_spectron.client._suggest import nearest
 
 __all__ = ["NoRoute", "Route", "route"]
 
@@ -68,9 +68,15 @@ def route(method: str, path: str) -> Route:
     raise NoRoute(method.upper(), path, allowed=tuple(sorted(set(allowed))))
 
 
+_ROUTE_CUTOFF = 0.4
+"""A mistyped path differs from its route in more places than a mistyped name, so the least
+similarity worth a suggestion is lower, and every route above it is shown (no spread)."""
+
+
 def nearest_operations(method: str, path: str, limit: int = 3) -> list[Operation]:
     """The catalogue operations whose method and path look most like these."""
     generic = re.sub(r"^/api/v1/[^/]+", "/api/v1/{context_id}", path.rstrip("/"))
     candidates = {f"{op.method} {op.path}": op for op in CATALOGUE.values()}
-    names = get_close_matches(f"{method.upper()} {generic}", candidates, n=limit, cutoff=0.4)
+    given = f"{method.upper()} {generic}"
+    names = nearest(given, candidates, limit=limit, cutoff=_ROUTE_CUTOFF, spread=1.0)
     return [candidates[name] for name in names]

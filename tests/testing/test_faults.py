@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from pytest_spectron.client._catalogue import RetryClass
-from pytest_spectron.testing._declare import fault_from_json, parse_fault_spec
+from pytest_spectron.testing._declare import build_fault, fault_from_json, parse_fault_spec
 from pytest_spectron.testing._exchange import ServiceRequest
 from pytest_spectron.testing._faults import Fault, FaultEngine
+from pytest_spectron.testing._outcome_grammar import parse_outcome
 from pytest_spectron.testing._outcomes import (
     PASS,
     SPEC_GRAMMAR,
@@ -22,7 +23,6 @@ from pytest_spectron.testing._outcomes import (
     Outcome,
     Status,
     StreamCut,
-    parse_outcome,
 )
 
 STATE = ServiceRequest("GET", "/api/v1/ctx/state")
@@ -260,6 +260,34 @@ def test_bad_add_arguments_are_rejected(
         engine.add(*arguments, **keywords)
     assert message in str(caught.value)
     assert engine.faults() == []
+
+
+@pytest.mark.parametrize(
+    "keywords",
+    [
+        {"times": "2"},
+        {"times": 0},
+        {"times": True},
+        {"rate": 0.5, "seed": 1.5},
+        {"seed": 3},
+        {"optional": "yes"},
+    ],
+    ids=["times-str", "times-zero", "times-bool", "seed-float", "seed-alone", "optional-str"],
+)
+def test_build_fault_leaves_the_schedule_to_fault(keywords: dict[str, Any]) -> None:
+    """A bad ``times``, ``rate``, ``seed`` or ``optional`` gets Fault's one message either way."""
+    with pytest.raises(FaultError) as direct:
+        Fault("state", 503, **keywords)
+    with pytest.raises(FaultError) as built:
+        build_fault("state", 503, **keywords)
+    assert str(built.value) == str(direct.value)
+
+
+def test_build_fault_names_a_bad_target_once() -> None:
+    """An unknown target is reported by ``Fault``, with the nearest name, through build_fault."""
+    with pytest.raises(FaultError) as built:
+        build_fault("stat", status=503)
+    assert str(built.value).count("did you mean 'state'") == 1
 
 
 def test_describe_lists_active_faults_and_clear_removes_them() -> None:

@@ -1,10 +1,8 @@
 """The stateful in-memory fake of Spectron: ``FakeSpectron`` and the records it keeps."""
 
 from pytest_spectron.testing._fake._auth import ALL_GRANTS, OPERATION_GRANTS, PRINCIPAL_ID
-from pytest_spectron.testing._fake._fake import (
-    CONTEXT_ID_PATTERN,
-    FakeSpectron,
-)
+from pytest_spectron.testing._fake._fake import FakeSpectron
+from pytest_spectron.testing._fake._requests import CONTEXT_ID_PATTERN
 from pytest_spectron.testing._fake._store import (
     EPOCH,
     StoredDocument,

@@ -13,13 +13,12 @@ from pytest_spectron.testing._fake._call import (
     Problem,
     handles,
     invalid,
-    not_found,
     ok,
 )
+from pytest_spectron.testing._fake._context import ContextState
 from pytest_spectron.testing._fake._keyring import Keyring
 from pytest_spectron.testing._fake._scoping import canonical_path, covers, is_valid_path, paths_of
 from pytest_spectron.testing._fake._store import (
-    ContextState,
     Grants,
     Ids,
     StoredKey,
@@ -117,9 +116,8 @@ def scopes_forget(call: Call) -> Answer:
         return any(covers(subtree, path) for path in paths_of(scopes))
 
     state = call.state
-    facts = [fact for fact in state.facts if tagged(fact.scopes)]
+    facts = state.facts.purge(lambda fact: tagged(fact.scopes))
     documents = [document for document in state.documents.values() if tagged(document.scopes)]
-    state.facts = [fact for fact in state.facts if not tagged(fact.scopes)]
     for document in documents:
         del state.documents[document.id]
     return ok(m.ForgetScopeResponse(forgotten=len(facts) + len(documents)))
@@ -140,9 +138,7 @@ def scopes_grant(call: Call) -> Answer:
 
 def _principal(call: Call) -> tuple[str, Grants]:
     principal_id = call.path["principal_id"]
-    grants = call.state.principals.get(principal_id)
-    if grants is None:
-        raise not_found("principal", principal_id)
+    grants = call.named(call.state.principals, "principal_id", "principal")
     return principal_id, grants
 
 
@@ -260,10 +256,7 @@ def _self_service(call: Call) -> None:
 
 
 def _own_key(call: Call) -> StoredKey:
-    key = call.state.keys.get(call.path["key_name"])
-    if key is None:
-        raise not_found("key", call.path["key_name"])
-    return key
+    return call.named(call.state.keys, "key_name", "key")
 
 
 def _minted(key: StoredKey) -> m.MintedKey:

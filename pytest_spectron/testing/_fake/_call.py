@@ -10,8 +10,9 @@ from pytest_spectron.client._base import RequestModel, ResponseModel
 from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.testing._exchange import ServiceResponse
 from pytest_spectron.testing._fake._auth import Caller
+from pytest_spectron.testing._fake._context import ContextState
 from pytest_spectron.testing._fake._keyring import Keyring
-from pytest_spectron.testing._fake._store import ContextState, Ids
+from pytest_spectron.testing._fake._store import Ids
 from pytest_spectron.testing._multipart import Part
 from pytest_spectron.testing._problems import ErrorFormat, problem_response
 
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 RequestT = TypeVar("RequestT", bound=RequestModel)
+RecordT = TypeVar("RecordT")
 
 
 class Problem(Exception):
@@ -131,6 +133,14 @@ class Call:
         if raw is not None and raw not in allowed:
             raise invalid(name, f"must be one of {', '.join(allowed)}; got {raw!r}")
         return raw
+
+    def named(self, records: Mapping[str, RecordT], parameter: str, what: str) -> RecordT:
+        """The record the path ``parameter`` names in ``records``; a 404 naming it if none."""
+        name = self.path[parameter]
+        record = records.get(name)
+        if record is None:
+            raise not_found(what, name)
+        return record
 
     def required(self, name: str) -> str:
         """A query parameter the operation cannot do without; a 400 if it is missing or empty."""

@@ -17,8 +17,9 @@ from pytest_spectron.testing._fake._call import (
     not_found,
     ok,
 )
-from pytest_spectron.testing._fake._sessions import freeze_scopes
-from pytest_spectron.testing._fake._store import ContextState, Ids, Scopes, StoredDocument
+from pytest_spectron.testing._fake._context import ContextState
+from pytest_spectron.testing._fake._scoping import freeze_scopes
+from pytest_spectron.testing._fake._store import Ids, Scopes, StoredDocument
 from pytest_spectron.testing._fake._text import chunk_spans, keywords, score
 
 __all__ = ["store_document"]
@@ -62,10 +63,7 @@ def store_document(
 
 
 def _document(call: Call) -> StoredDocument:
-    document = call.state.documents.get(call.path["id"])
-    if document is None:
-        raise not_found("document", call.path["id"])
-    return document
+    return call.named(call.state.documents, "id", "document")
 
 
 def _document_model(document: StoredDocument) -> m.Document:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pydantic
 
-from pytest_spectron.client._base import RequestModel, ResponseModel
+from pytest_spectron.client._base import ResponseModel
 from pytest_spectron.client._catalogue import Operation
-from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
+from pytest_spectron.client._scopes import ScopeSelector
 from pytest_spectron.client._wire import IDEMPOTENCY_HEADER, compact_json
 from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
 
@@ -34,7 +33,6 @@ from pytest_spectron.testing._fake import (  # noqa: F401
     _sessions,
 )
 from pytest_spectron.testing._fake._auth import (
-    DELEGATION_HEADERS,
     OPERATION_GRANTS,
     PRINCIPAL_ID,
     Caller,
@@ -43,10 +41,17 @@ from pytest_spectron.testing._fake._auth import (
     copy_grants,
 )
 from pytest_spectron.testing._fake._call import HANDLERS, Answer, Call, Problem
+from pytest_spectron.testing._fake._context import ContextState
 from pytest_spectron.testing._fake._keyring import Keyring
-from pytest_spectron.testing._fake._scoping import covers, paths_of
+from pytest_spectron.testing._fake._requests import (
+    check_context_id,
+    check_scopes,
+    delegated_principal,
+    first_values,
+    parse_body,
+)
+from pytest_spectron.testing._fake._scoping import freeze_scopes
 from pytest_spectron.testing._fake._store import (
-    ContextState,
     Ids,
     StoredAudit,
     StoredDocument,
@@ -56,7 +61,6 @@ from pytest_spectron.testing._fake._store import (
     StoredTrace,
     timestamp,
 )
-from pytest_spectron.testing._multipart import MultipartError, Part, parse_multipart
 from pytest_spectron.testing._problems import (
     DEFAULT_ERROR_FORMAT,
     TRACE_ID_HEADER,
@@ -66,14 +70,7 @@ from pytest_spectron.testing._problems import (
 )
 from pytest_spectron.testing._routing import Route
 
-__all__ = ["CONTEXT_ID_PATTERN", "FakeSpectron"]
-
-CONTEXT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-"""What the fake takes for a context id; any other gets the document's 422 "Invalid context id".
-
-The document gives no pattern, only examples and SDK samples such as ``acme-prod``: a URL-safe
-name. So: 1 to 128 ASCII letters, digits, ``.``, ``_`` or ``-``, starting with a letter or digit.
-"""
+__all__ = ["FakeSpectron"]
 
 _RETRIEVALS = frozenset(
     {
@@ -85,12 +82,6 @@ _RETRIEVALS = frozenset(
         "sessions.context",
     }
 )
-_PATH_IN_BODY = frozenset(
-    {"scopes.register", "scopes.forget", "principals.grant", "principals.revoke"}
-)
-_PATH_IN_QUERY = frozenset({"scopes.delete", "principals.effective"})
-_NULL_BODY = frozenset({"keys.create"})
-"""Operations whose body the document allows to be JSON ``null`` (read as an empty body)."""
 _DELEGATION_GRANT = "grant:manage"
 
 
@@ -167,7 +158,7 @@ class FakeSpectron:
             try:
                 if route.operation.name == "health":
                     return self._run(route, request, ContextState(), _ANONYMOUS, trace_id, seconds)
-                _check_context_id(route.parameters["context_id"])
+                check_context_id(route.parameters["context_id"])
                 caller = self._authenticate(request, route, seconds)
                 state = self._contexts.setdefault(route.parameters["context_id"], ContextState())
                 state.principals.setdefault(caller.principal, copy_grants(caller.grants))
@@ -210,7 +201,7 @@ class FakeSpectron:
             caller = Caller(PRINCIPAL_ID, self._keyring.configured[key])
         else:
             raise Problem(401, "unknown API key: the fake accepts only the keys set_api_keys gave")
-        delegated = _delegated_principal(request)
+        delegated = delegated_principal(request)
         if delegated is not None:
             if not caller.may(_DELEGATION_GRANT):
                 raise Problem(
@@ -252,8 +243,8 @@ class FakeSpectron:
         replay = (operation.name, idempotency_key) if idempotency_key else None
         if replay is not None and replay in state.replays:
             return state.replays[replay]
-        body, parts = _parse_body(operation, request)
-        _check_scopes(operation, caller, body, request)
+        body, parts = parse_body(operation, request)
+        check_scopes(operation, caller, body, request)
         call = Call(
             operation=operation,
             state=state,
@@ -265,7 +256,7 @@ class FakeSpectron:
             ids=self._ids,
             keyring=self._keyring,
             path=route.parameters,
-            query=_first_values(request.query),
+            query=first_values(request.query),
             headers=request.headers,
             body=body,
             parts=parts,
@@ -292,25 +283,15 @@ class FakeSpectron:
         with self._lock:
             state = self._contexts.setdefault(context_id, ContextState())
             now, seconds = self._now()
-            frozen = _frozen_scopes(scopes)
+            frozen = freeze_scopes(scopes)
             try:
                 session = _sessions.open_session(state, self._ids, now, session_id, scopes=frozen)
             except Problem as problem:
                 raise KeyError(problem.detail) from None
-            turn = _sessions.append_turn(state, self._ids, now, session, role, text)
-            fact = StoredFact(
-                id=self._ids.next("fact"),
-                text=text,
-                session_id=session.id,
-                turn_id=turn.id,
-                created_at=now,
-                created_seconds=seconds,
-                role=role,
-                labels=tuple(labels),
-                scopes=frozen,
-                memory_category=memory_category,
-            )
-            state.facts.append(fact)
+            _, fact = _memory.remember_turn(
+                state, self._ids, (now, seconds), session, text,
+                role=role, labels=tuple(labels), scopes=frozen, memory_category=memory_category,
+            )  # fmt: skip
             return fact.id
 
     def add_document(
@@ -336,7 +317,7 @@ class FakeSpectron:
                 mime_type=mime_type,
                 source=title,
                 labels=tuple(labels),
-                scopes=_frozen_scopes(scopes),
+                scopes=freeze_scopes(scopes),
             )
             return document.id
 
@@ -388,7 +369,7 @@ class FakeSpectron:
         """The facts a context remembers, oldest first (soft-forgotten ones only if asked)."""
         with self._lock:
             state = self._contexts.get(context_id, ContextState())
-            return list(state.facts) if include_forgotten else state.live_facts()
+            return state.facts.all() if include_forgotten else state.facts.live()
 
     def documents(self, context_id: str) -> list[StoredDocument]:
         """The documents a context holds, oldest first."""
@@ -419,132 +400,6 @@ class FakeSpectron:
 
 
 _ANONYMOUS = Caller("anonymous", {})
-
-
-# -- Requests ----------------------------------------------------------------------------------
-
-
-def _check_context_id(context_id: str) -> None:
-    """The document's 422 "Invalid context id" unless ``context_id`` fits ``CONTEXT_ID_PATTERN``."""
-    if not CONTEXT_ID_PATTERN.fullmatch(context_id):
-        raise Problem(
-            422,
-            f"invalid context id {context_id!r}: a context id is 1 to 128 ASCII letters, digits, "
-            "'.', '_' or '-', starting with a letter or digit, such as 'acme-prod'",
-        )
-
-
-def _delegated_principal(request: ServiceRequest) -> str | None:
-    """The principal the request acts for, from either delegation header; a 400 if they differ.
-
-    The official SDKs send ``principal:<id>`` or a bare ``<id>``; Spectron strips the prefix.
-    """
-    named = {
-        value.strip().removeprefix("principal:")
-        for header in DELEGATION_HEADERS
-        if (value := request.header(header)) and value.strip()
-    }
-    if len(named) > 1:
-        raise Problem(
-            400,
-            f"the on-behalf-of headers ({', '.join(DELEGATION_HEADERS)}) name different "
-            f"principals {sorted(named)}: send one of them",
-        )
-    return named.pop() if named else None
-
-
-def _first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name, value in pairs:
-        values.setdefault(name, value)
-    return values
-
-
-def _frozen_scopes(selector: ScopeSelector) -> tuple[tuple[str, ...], ...]:
-    if not selector:
-        return ()
-    return tuple(tuple(clause) for clause in normalize_scope_selector(selector))
-
-
-def _parse_body(
-    operation: Operation, request: ServiceRequest
-) -> tuple[RequestModel | None, list[Part]]:
-    """The request model the body holds (and an upload's parts); 400/415 if it does not."""
-    model = operation.request
-    if model is None:
-        return None, []
-    if operation.body == "multipart":
-        if operation.name == "documents.reprocess" and not request.body:
-            # The official SDKs reprocess without a body: the document's own bytes run again.
-            return model.model_validate({}), []
-        return _parse_upload(model, request)
-    raw = request.body.strip() or b"{}"
-    if raw == b"null" and operation.name in _NULL_BODY:
-        raw = b"{}"
-    return _validate(model, raw, prefix=""), []
-
-
-def _parse_upload(
-    model: type[RequestModel], request: ServiceRequest
-) -> tuple[RequestModel, list[Part]]:
-    content_type = request.header("content-type") or ""
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise Problem(415, f"expected a multipart/form-data upload, got {content_type!r}")
-    try:
-        parts = parse_multipart(content_type, request.body)
-    except MultipartError as error:
-        raise Problem(400, f"malformed multipart body: {error}") from None
-    names = [part.name for part in parts]
-    if "metadata" not in names:
-        return model.model_validate({}), parts
-    if "file" in names and names.index("file") < names.index("metadata"):
-        raise Problem(
-            400,
-            "the metadata part comes after the file part; the document requires metadata "
-            "first (Spectron reads the parts in order): send the metadata part before the file",
-        )
-    metadata = parts[names.index("metadata")].content.strip() or b"{}"
-    return _validate(model, metadata, prefix="metadata."), parts
-
-
-def _validate(model: type[RequestModel], raw: bytes, *, prefix: str) -> RequestModel:
-    try:
-        return model.model_validate_json(raw)
-    except pydantic.ValidationError as error:
-        found = error.errors(include_url=False)
-        if any(item["type"] == "json_invalid" for item in found):
-            where = "the metadata part" if prefix else "the body"
-            raise Problem(400, f"{where} is not JSON: {found[0]['msg']}") from None
-        problems = [
-            {
-                "field": prefix + ".".join(map(str, item["loc"])) if item["loc"] else "<body>",
-                "message": item["msg"],
-            }
-            for item in found
-        ]
-        fields = ", ".join(problem["field"] for problem in problems)
-        raise Problem(
-            400, f"the request does not match {model.__name__}: {fields}", errors=problems
-        ) from None
-
-
-def _check_scopes(
-    operation: Operation, caller: Caller, body: RequestModel | None, request: ServiceRequest
-) -> None:
-    """403 unless the caller's grant for the operation covers every scope the request names."""
-    verb = OPERATION_GRANTS[operation.name]
-    if verb is None:
-        return
-    named = [*paths_of(getattr(body, "scopes", None)), *paths_of(getattr(body, "lens", None))]
-    path_in_body = getattr(body, "path", None)
-    if operation.name in _PATH_IN_BODY and isinstance(path_in_body, str) and path_in_body:
-        named.append(path_in_body)
-    if operation.name in _PATH_IN_QUERY:
-        named.extend(value for name, value in request.query if name == "path" and value)
-    patterns = caller.grants.get(verb, [])
-    for path in named:
-        if not any(covers(pattern, path) for pattern in patterns):
-            raise Problem(403, f"this key's {verb!r} grant does not cover scope {path!r}")
 
 
 # -- Answers -----------------------------------------------------------------------------------

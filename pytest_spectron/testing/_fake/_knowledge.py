@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 
 from pytest_spectron.client import models as m
 from pytest_spectron.testing._fake._call import (
@@ -17,7 +18,7 @@ from pytest_spectron.testing._fake._call import (
 )
 from pytest_spectron.testing._fake._memory import recall_hits
 from pytest_spectron.testing._fake._observability import leave_trace
-from pytest_spectron.testing._fake._store import StoredFact, StoredRelation
+from pytest_spectron.testing._fake._store import Entity, StoredFact, StoredRelation
 from pytest_spectron.testing._fake._text import score
 from pytest_spectron.testing._fake._views import (
     attribute_detail,
@@ -34,8 +35,6 @@ from pytest_spectron.testing._fake._views import (
 )
 
 __all__ = ["FSCK_CHECKS", "INJECTION_PATTERNS"]
-
-Entity = tuple[str, str]
 
 ELABORATED_LABEL = "related_to"
 """The label of relations ``elaborate`` proposes between entities met in the same session."""
@@ -57,11 +56,10 @@ INJECTION_PATTERNS: dict[str, re.Pattern[str]] = {
 
 
 def _entity(call: Call, entity: Entity) -> list[StoredFact]:
-    """The facts of a live entity; a 404 problem if there is no such entity."""
-    facts = entities(call.state).get(entity)
-    if facts is None:
+    """The facts of a live entity (none for a bare relation end); a 404 if there is none."""
+    if not call.state.knows_entity(entity):
         raise not_found("entity", entity_id(entity))
-    return facts
+    return call.state.facts.of_entity(entity)
 
 
 def _entity_response(call: Call, entity: Entity, facts: list[StoredFact]) -> m.EntityResponse:
@@ -105,9 +103,8 @@ def entities_delete(call: Call) -> Answer:
     """Soft-delete an entity's attributes and relations (204)."""
     # The document answers 204 whether or not the entity existed.
     entity = (call.path["entity_type"], call.path["entity_name"])
-    for fact in call.state.live_facts():
-        if fact.entity == entity:
-            call.state.update_fact(fact, forgotten=True)
+    for fact in call.state.facts.of_entity(entity):
+        call.state.facts.update(fact, forgotten=True)
     for relation in relations_of(call.state, entity):
         call.state.update_relation(relation, forgotten=True)
     return NO_CONTENT
@@ -120,7 +117,7 @@ def entities_history(call: Call) -> Answer:
     An unknown entity has no history: the document lists no 404 here.
     """
     entity = (call.path["entity_type"], call.path["entity_name"])
-    chain = history(entities(call.state).get(entity, []), call.path["key"])
+    chain = history(call.state.facts.of_entity(entity), call.path["key"])
     newest_first = [attribute_detail(chain, index) for index in reversed(range(len(chain)))]
     return ok(m.EntityHistoryResponse(history=newest_first))
 
@@ -177,19 +174,18 @@ def reflect(call: Call) -> Answer:
     )
     persisted: list[m.AttributeSummary] = []
     if body.persist and evidence:
-        fact = StoredFact(
-            id=call.ids.next("fact"),
-            text=reflection,
+        fact = call.state.facts.add(
+            call.ids,
+            reflection,
+            now=call.now,
+            seconds=call.seconds,
             session_id=None,
             turn_id=None,
-            created_at=call.now,
-            created_seconds=call.seconds,
             role="system",
             key="reflection",
             value=reflection,
             source_kind="reflect",
         )
-        call.state.facts.append(fact)
         detail = attribute_detail([fact], 0)
         persisted.append(
             m.AttributeSummary(
@@ -215,12 +211,11 @@ def _entity_ref(ref: str) -> Entity | None:
     return parse_entity_id(ref.removeprefix("entity:"))
 
 
-@handles("elaborate")
-def elaborate(call: Call) -> Answer:
-    """Propose (or emit) relations between entities met in the same session."""
-    body = call.body_as(m.ElaborateRequest)
-    known = entities(call.state)
-    if body.entity_ref is not None:
+def _to_elaborate(call: Call, body: m.ElaborateRequest, known: Iterable[Entity]) -> list[Entity]:
+    """The entity ``entityRef`` names (400 if none such), or every entity in no relation yet."""
+    if body.entity_ref is None:
+        chosen = [entity for entity in known if not relations_of(call.state, entity)]
+    else:
         entity = _entity_ref(body.entity_ref)
         if entity is None:
             raise invalid("entityRef", f"expected 'type/name', got {body.entity_ref!r}")
@@ -228,59 +223,108 @@ def elaborate(call: Call) -> Answer:
             # The document lists 400, not 404, for elaborate.
             raise invalid("entityRef", f"no entity {entity_id(entity)!r} in this context")
         chosen = [entity]
-    else:
-        # A sweep looks at the entities that take part in no relation yet.
-        chosen = [entity for entity in known if not relations_of(call.state, entity)]
-    if body.budget is not None:
-        chosen = chosen[: body.budget]
+    return chosen if body.budget is None else chosen[: body.budget]
+
+
+def _elaboration(
+    call: Call, entity: Entity, proposed: Sequence[Entity], *, dry_run: bool
+) -> m.ElaborateOutcome:
+    """What elaborating ``entity`` did: the relations it proposed, and emitted unless dry."""
+    return m.ElaborateOutcome(
+        entity_type=entity[0],
+        entity_name=entity[1],
+        trace_id=call.trace_id,
+        dry_run=dry_run,
+        relations_emitted=0 if dry_run else len(proposed),
+        proposed_relations=[
+            m.ElaborateProposedRelation(
+                subject=entity_id(entity), label=ELABORATED_LABEL, object=entity_id(other)
+            )
+            for other in proposed
+        ],
+    )
+
+
+@handles("elaborate")
+def elaborate(call: Call) -> Answer:
+    """Propose (or emit) relations between entities met in the same session."""
+    body = call.body_as(m.ElaborateRequest)
+    dry_run = bool(body.dry_run)
+    known = entities(call.state)
     sessions = {
         entity: {f.session_id for f in facts if f.session_id} for entity, facts in known.items()
     }
     related = {(r.subject, r.object) for r in call.state.live_relations()}
     outcomes = []
-    emitted = 0
-    for entity in chosen:
+    for entity in _to_elaborate(call, body, known):
         proposed = [
             other
             for other in known
             if other != entity
             and sessions[entity] & sessions[other]
-            and (entity, other) not in related
-            and (other, entity) not in related
+            and not {(entity, other), (other, entity)} & related
         ]
-        for other in proposed:
-            related.add((entity, other))
-            if not body.dry_run:
-                call.state.relations.append(
-                    StoredRelation(
-                        id=call.ids.next("rel"),
-                        subject=entity,
-                        label=ELABORATED_LABEL,
-                        object=other,
-                        created_at=call.now,
-                    )
-                )
-        emitted += 0 if body.dry_run else len(proposed)
-        outcomes.append(
-            m.ElaborateOutcome(
-                entity_type=entity[0],
-                entity_name=entity[1],
-                trace_id=call.trace_id,
-                dry_run=bool(body.dry_run),
-                relations_emitted=0 if body.dry_run else len(proposed),
-                proposed_relations=[
-                    m.ElaborateProposedRelation(
-                        subject=entity_id(entity), label=ELABORATED_LABEL, object=entity_id(other)
-                    )
-                    for other in proposed
-                ],
+        related.update((entity, other) for other in proposed)
+        if not dry_run:
+            call.state.relations.extend(
+                StoredRelation(call.ids.next("rel"), entity, ELABORATED_LABEL, other, call.now)
+                for other in proposed
             )
-        )
+        outcomes.append(_elaboration(call, entity, proposed, dry_run=dry_run))
     leave_trace(call, "decision", "elaborate")
+    emitted = sum(outcome.relations_emitted for outcome in outcomes)
     return ok(m.ElaborateResponse(relations_emitted=emitted, outcomes=outcomes))
 
 
 # -- fsck --------------------------------------------------------------------------------------
+
+
+def _duplicates(facts: Sequence[StoredFact], threshold: float) -> list[m.DuplicateFinding]:
+    """Pairs of facts whose texts score at least ``threshold`` against each other."""
+    found = []
+    for index, older in enumerate(facts):
+        for newer in facts[index + 1 :]:
+            similarity = score(older.text, newer.text)
+            if similarity > 0 and similarity >= threshold:
+                found.append(
+                    m.DuplicateFinding(entity_a=older.id, entity_b=newer.id, similarity=similarity)
+                )
+    return found
+
+
+def _contradictions(call: Call) -> list[m.ContradictionFinding]:
+    """Entity attributes that have held more than one value."""
+    found = []
+    for entity, facts in entities(call.state).items():
+        for key in dict.fromkeys(fact.key for fact in facts if fact.key is not None):
+            values = list(dict.fromkeys(fact.value or "" for fact in history(facts, key)))
+            if len(values) > 1:
+                found.append(
+                    m.ContradictionFinding(entity=entity_id(entity), key=key, values=values)
+                )
+    return found
+
+
+def _injection(facts: Sequence[StoredFact]) -> list[m.InjectionFinding]:
+    """Each remembered text matching one of ``INJECTION_PATTERNS``, with what matched."""
+    return [
+        m.InjectionFinding(kind=kind, row_id=fact.id, snippet=found.group(0))
+        for fact in facts
+        for kind, pattern in INJECTION_PATTERNS.items()
+        if (found := pattern.search(fact.text))
+    ]
+
+
+def _unscoped(call: Call, facts: Sequence[StoredFact]) -> list[m.UnscopedContentFinding]:
+    """Per table, the rows written without a scope: how many, and the first few ids."""
+    found = []
+    for table, ids in (
+        ("memory_chunk", [fact.id for fact in facts if not fact.scopes]),
+        ("document", [d.id for d in call.state.documents.values() if not d.scopes]),
+    ):
+        if ids:
+            found.append(m.UnscopedContentFinding(table=table, count=len(ids), sample_ids=ids[:5]))
+    return found
 
 
 @handles("fsck")
@@ -290,48 +334,13 @@ def fsck(call: Call) -> Answer:
     if body.check is not None and body.check not in FSCK_CHECKS:
         raise invalid("check", f"must be one of {', '.join(FSCK_CHECKS)}; got {body.check!r}")
     checks = FSCK_CHECKS if body.check is None else (body.check,)
+    facts = call.state.facts.live()
+    threshold = 0.9 if body.duplicate_threshold is None else body.duplicate_threshold
+    duplicates = _duplicates(facts, threshold) if "duplicates" in checks else []
+    contradictions = _contradictions(call) if "contradictions" in checks else []
+    injection = _injection(facts) if "injection" in checks else []
+    unscoped = _unscoped(call, facts) if "unscoped" in checks else []
     limit = body.max_results
-    facts = call.state.live_facts()
-    duplicates = []
-    if "duplicates" in checks:
-        threshold = 0.9 if body.duplicate_threshold is None else body.duplicate_threshold
-        for index, older in enumerate(facts):
-            for newer in facts[index + 1 :]:
-                similarity = score(older.text, newer.text)
-                if similarity > 0 and similarity >= threshold:
-                    duplicates.append(
-                        m.DuplicateFinding(
-                            entity_a=older.id, entity_b=newer.id, similarity=similarity
-                        )
-                    )
-    contradictions = []
-    if "contradictions" in checks:
-        for entity, entity_facts in entities(call.state).items():
-            for key in dict.fromkeys(f.key for f in entity_facts if f.key is not None):
-                values = list(dict.fromkeys(f.value or "" for f in history(entity_facts, key)))
-                if len(values) > 1:
-                    contradictions.append(
-                        m.ContradictionFinding(entity=entity_id(entity), key=key, values=values)
-                    )
-    injection = []
-    if "injection" in checks:
-        for fact in facts:
-            for kind, pattern in INJECTION_PATTERNS.items():
-                found = pattern.search(fact.text)
-                if found:
-                    injection.append(
-                        m.InjectionFinding(kind=kind, row_id=fact.id, snippet=found.group(0))
-                    )
-    unscoped = []
-    if "unscoped" in checks:
-        for table, ids in (
-            ("memory_chunk", [fact.id for fact in facts if not fact.scopes]),
-            ("document", [d.id for d in call.state.documents.values() if not d.scopes]),
-        ):
-            if ids:
-                unscoped.append(
-                    m.UnscopedContentFinding(table=table, count=len(ids), sample_ids=ids[:5])
-                )
     if limit is not None:
         duplicates, contradictions = duplicates[:limit], contradictions[:limit]
         injection, unscoped = injection[:limit], unscoped[:limit]

@@ -5,16 +5,23 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from typing_extensions import Unpack
+
 from pytest_spectron.client import models as m
 from pytest_spectron.client._chat import DONE
 from pytest_spectron.testing._fake._call import Answer, Call, check_labels, handles, invalid, ok
+from pytest_spectron.testing._fake._context import ContextState
+from pytest_spectron.testing._fake._facts import FactDetails
 from pytest_spectron.testing._fake._observability import leave_trace
-from pytest_spectron.testing._fake._scoping import seen_through_lens
-from pytest_spectron.testing._fake._sessions import append_turn, freeze_scopes, open_session
+from pytest_spectron.testing._fake._scoping import freeze_scopes, seen_through_lens
+from pytest_spectron.testing._fake._sessions import append_turn, open_session
 from pytest_spectron.testing._fake._store import (
+    Entity,
+    Ids,
     StoredFact,
     StoredRelation,
     StoredSession,
+    StoredTurn,
 )
 from pytest_spectron.testing._fake._text import best_first, tokens
 from pytest_spectron.testing._fake._views import (
@@ -29,7 +36,15 @@ from pytest_spectron.testing._fake._views import (
     relation_detail,
 )
 
-__all__ = ["DEFAULT_K", "MAX_K", "NOTHING_REMEMBERED", "REPLY_PREFIX", "chat_reply", "recall_hits"]
+__all__ = [
+    "DEFAULT_K",
+    "MAX_K",
+    "NOTHING_REMEMBERED",
+    "REPLY_PREFIX",
+    "chat_reply",
+    "recall_hits",
+    "remember_turn",
+]
 
 DEFAULT_K = 10
 MAX_K = 50
@@ -37,43 +52,32 @@ MAX_K = 50
 REPLY_PREFIX = "Based on what I remember: "
 NOTHING_REMEMBERED = "I don't remember anything about that."
 
-Entity = tuple[str, str]
-
-
 # -- Writing -----------------------------------------------------------------------------------
 
 
-def _fact(
-    call: Call,
+def remember_turn(
+    state: ContextState,
+    ids: Ids,
+    time: tuple[str, float],
     session: StoredSession,
-    turn_id: str,
     text: str,
-    *,
-    role: str,
-    labels: Sequence[str],
-    scopes: tuple[tuple[str, ...], ...],
-    memory_category: str,
-    entity: Entity | None = None,
-    key: str | None = None,
-    value: str | None = None,
-    source_kind: str = "turn",
-) -> StoredFact:
-    return StoredFact(
-        id=call.ids.next("fact"),
-        text=text,
-        session_id=session.id,
-        turn_id=turn_id,
-        created_at=call.now,
-        created_seconds=call.seconds,
-        role=role,
-        labels=tuple(labels),
-        scopes=scopes,
-        memory_category=memory_category,
-        entity=entity,
-        key=key,
-        value=value,
-        source_kind=source_kind,
+    **details: Unpack[FactDetails],
+) -> tuple[StoredTurn, StoredFact]:
+    """Record ``text`` as a turn of ``session`` at ``time`` (now, seconds), and as its fact."""
+    now, seconds = time
+    turn = append_turn(state, ids, now, session, details.get("role", "user"), text)
+    fact = state.facts.add(
+        ids, text, now=now, seconds=seconds, session_id=session.id, turn_id=turn.id, **details
     )
+    return turn, fact
+
+
+def _turn_fact(call: Call, turn: StoredTurn, text: str, details: FactDetails) -> StoredFact:
+    """Remember ``text`` as a fact of ``turn``, now."""
+    return call.state.facts.add(
+        call.ids, text, now=call.now, seconds=call.seconds, session_id=turn.session_id,
+        turn_id=turn.id, **details,
+    )  # fmt: skip
 
 
 def _triple_text(triple: m.Triple) -> str:
@@ -86,80 +90,99 @@ def _triple_text(triple: m.Triple) -> str:
     return " ".join(parts)
 
 
-@handles("remember")
-def remember(call: Call) -> Answer:
-    """Store a fact (text, triples or both) as a turn of a session."""
-    body = call.body_as(m.FactsRequest)
+def _write_mode(body: m.FactsRequest) -> str:
+    """What a remember writes: ``full``, ``none``, ``triples`` or ``preview``; 400 if it cannot."""
     check_labels("labels", body.labels)
-    triples = body.triples or []
-    mode = body.infer or ("triples" if triples and not body.text else "full")
-    if mode == "triples" and not triples:
+    mode = body.infer or ("triples" if body.triples and not body.text else "full")
+    if mode == "triples" and not body.triples:
         raise invalid("triples", "infer 'triples' needs at least one triple")
     if mode != "triples" and not body.text:
         raise invalid("text", "a fact needs text (or triples, with infer 'triples')")
-    text = body.text or "; ".join(_triple_text(triple) for triple in triples)
-    # Only a remember that names entities can introduce one: a plain text fact never scans the
-    # store, so its cost does not grow with it.
-    known = set(entities(call.state)) if triples else set()
-    if mode == "preview":
-        session_id = body.session_id or "sess-preview"
-        if body.session_id is not None:
-            open_session(call.state, call.ids, call.now, body.session_id)
-        return ok(m.FactsResponse(mode=mode, session_id=session_id, preview=True))
-    session = open_session(
-        call.state, call.ids, call.now, body.session_id, scopes=freeze_scopes(body.scopes)
-    )
-    role = body.role or "user"
-    turn = append_turn(call.state, call.ids, call.now, session, role, text)
-    category = body.memory_category or "knowledge"
+    return mode
 
-    def fact(text: str, category: str, triple: m.Triple | None = None) -> StoredFact:
-        return _fact(
-            call,
-            session,
-            turn.id,
-            text,
-            role=role,
-            labels=body.labels or [],
-            scopes=freeze_scopes(body.scopes),
-            memory_category=category,
-            entity=None if triple is None else (triple.entity.type, triple.entity.name),
-            key=None if triple is None else triple.key,
-            value=None if triple is None else triple.value or "",
-        )
 
+def _named_entities(triples: Sequence[m.Triple]) -> set[Entity]:
+    """The entities the triples name, as subject or as target."""
+    named = {(triple.entity.type, triple.entity.name) for triple in triples}
+    named.update((t.target.type, t.target.name) for t in triples if t.target is not None)
+    return named
+
+
+def _write_triples(
+    call: Call,
+    triples: Sequence[m.Triple],
+    turn: StoredTurn,
+    category: str,
+    shared: FactDetails,
+) -> tuple[list[StoredFact], list[StoredRelation]]:
+    """Store each triple: an attribute fact, or a relation when it has a target."""
     facts: list[StoredFact] = []
     relations: list[StoredRelation] = []
-    if body.text and mode in ("full", "none"):
-        facts.append(fact(body.text, category))
-    for triple in triples if mode in ("full", "triples") else ():
+    for triple in triples:
+        subject = (triple.entity.type, triple.entity.name)
         triple_category = triple.memory_category or category
         if triple.target is None:
-            facts.append(fact(_triple_text(triple), triple_category, triple))
+            details: FactDetails = {
+                **shared,
+                "memory_category": triple_category,
+                "entity": subject,
+                "key": triple.key,
+                "value": triple.value or "",
+            }
+            facts.append(_turn_fact(call, turn, _triple_text(triple), details))
             continue
         relations.append(
             StoredRelation(
                 id=call.ids.next("rel"),
-                subject=(triple.entity.type, triple.entity.name),
+                subject=subject,
                 label=triple.key,
                 object=(triple.target.type, triple.target.name),
                 created_at=call.now,
                 memory_category=triple_category,
-                session_id=session.id,
+                session_id=turn.session_id,
                 turn_id=turn.id,
             )
         )
-    call.state.facts.extend(facts)
     call.state.relations.extend(relations)
-    new = set(entities(call.state)) - known if triples else set()
-    chunk_id = facts[0].id if facts and facts[0].entity is None else None
+    return facts, relations
+
+
+@handles("remember")
+def remember(call: Call) -> Answer:
+    """Store a fact (text, triples or both) as a turn of a session."""
+    body = call.body_as(m.FactsRequest)
+    mode = _write_mode(body)
+    if mode == "preview":
+        if body.session_id is not None:
+            open_session(call.state, call.ids, call.now, body.session_id)
+        session_id = body.session_id or "sess-preview"
+        return ok(m.FactsResponse(mode=mode, session_id=session_id, preview=True))
+    triples = body.triples or []
+    written = triples if mode in ("full", "triples") else []
+    # Asked of the entity index, entity by entity: a remember never scans the store.
+    named = _named_entities(written)
+    known = {entity for entity in named if call.state.knows_entity(entity)}
+    text = body.text or "; ".join(_triple_text(triple) for triple in triples)
+    scopes = freeze_scopes(body.scopes)
+    session = open_session(call.state, call.ids, call.now, body.session_id, scopes=scopes)
+    role = body.role or "user"
+    turn = append_turn(call.state, call.ids, call.now, session, role, text)
+    category = body.memory_category or "knowledge"
+    shared = FactDetails(role=role, labels=tuple(body.labels or ()), scopes=scopes)
+    facts: list[StoredFact] = []
+    if body.text and mode in ("full", "none"):
+        facts.append(_turn_fact(call, turn, body.text, {**shared, "memory_category": category}))
+    triple_facts, relations = _write_triples(call, written, turn, category, shared)
+    facts.extend(triple_facts)
     return ok(
         m.FactsResponse(
             mode=mode,
             session_id=session.id,
             turn_id=turn.id,
-            chunk_id=chunk_id,
-            extraction=None if mode == "none" else extraction(turn.id, facts, relations, new),
+            chunk_id=facts[0].id if facts and facts[0].entity is None else None,
+            extraction=(
+                None if mode == "none" else extraction(turn.id, facts, relations, named - known)
+            ),
         )
     )
 
@@ -171,16 +194,14 @@ def remember_many(call: Call) -> Answer:
     check_labels("labels", body.labels)
     scopes = freeze_scopes(body.scopes)
     session = open_session(call.state, call.ids, call.now, body.session_id, scopes=scopes)
-    turn_ids = []
-    for message in body.messages:
-        turn = append_turn(call.state, call.ids, call.now, session, message.role, message.content)
-        call.state.facts.append(
-            _fact(
-                call, session, turn.id, message.content, role=message.role,
-                labels=body.labels or [], scopes=scopes, memory_category="knowledge",
-            )
-        )  # fmt: skip
-        turn_ids.append(turn.id)
+    labels = tuple(body.labels or ())
+    turn_ids = [
+        remember_turn(
+            call.state, call.ids, (call.now, call.seconds), session, message.content,
+            role=message.role, labels=labels, scopes=scopes,
+        )[0].id
+        for message in body.messages
+    ]  # fmt: skip
     return ok(
         m.FactsBatchResponse(
             session_id=session.id,
@@ -203,9 +224,10 @@ def recall_hits(
     include_duplicates: bool = False,
 ) -> list[tuple[float, StoredFact]]:
     """The live facts best matching ``query``: labelled, in the lens, best first, at most k."""
+    # Only the facts sharing a word with the query can score above zero: the index has them.
     candidates = [
         (fact.text, fact)
-        for fact in call.state.live_facts()
+        for fact in call.state.facts.sharing_words(query)
         if all(label in fact.labels for label in labels) and seen_through_lens(fact.scopes, lens)
     ]
     hits: list[tuple[float, StoredFact]] = []
@@ -272,14 +294,15 @@ def forget(call: Call) -> Answer:
     body = call.body_as(m.ForgetRequest)
     if not tokens(body.query):
         raise invalid("query", "must contain at least one word to match memories by")
-    matching = [fact for _, fact in best_first(body.query, _texts(call.state.live_facts()))]
+    candidates = call.state.facts.sharing_words(body.query)
+    matching = [fact for _, fact in best_first(body.query, _texts(candidates))]
     if not body.dry_run:
         if body.purge:
             gone = {fact.id for fact in matching}
-            call.state.facts = [fact for fact in call.state.facts if fact.id not in gone]
+            call.state.facts.purge(lambda fact: fact.id in gone)
         else:
             for fact in matching:
-                call.state.update_fact(fact, forgotten=True)
+                call.state.facts.update(fact, forgotten=True)
     return ok(m.ForgetResponse(deleted=len(matching)))
 
 
@@ -356,7 +379,7 @@ def _category_state(call: Call, category: str) -> m.CategoryState:
         for entity, facts in named.items()
         if facts and facts[0].memory_category == category
     }
-    notes = [f for f in state.live_facts() if f.entity is None and f.memory_category == category]
+    notes = [f for f in state.facts.live() if f.entity is None and f.memory_category == category]
     return m.CategoryState(
         entities=[entity_detail(entity, facts, call.now) for entity, facts in in_category.items()],
         attributes=[
@@ -399,7 +422,7 @@ def profile(call: Call) -> Answer:
             static.append(entry)
             if any(word in attribute.key.lower() for word in _PREFERENCE_WORDS):
                 preferences.append(entry)
-    notes = [fact for fact in call.state.live_facts() if fact.entity is None]
+    notes = [fact for fact in call.state.facts.live() if fact.entity is None]
     dynamic = [m.ProfileEntry(key=NOTE_KEY, value=fact.text) for fact in reversed(notes)]
     return ok(
         m.ProfileResponse(static=static, dynamic=dynamic, preferences=preferences, instructions=[])

@@ -85,7 +85,7 @@ def traces_stats(call: Call) -> Answer:
     retrievals = [trace for trace in traces if trace.kind in ("retrieval", "response")]
     sizes = [len(trace.hits) for trace in retrievals]
     sources: dict[str, int] = {}
-    for fact in call.state.live_facts():
+    for fact in call.state.facts.live():
         sources[fact.source_kind] = sources.get(fact.source_kind, 0) + 1
     return ok(
         m.TraceStatsResponse(
@@ -160,9 +160,9 @@ def audit(call: Call) -> Answer:
 @handles("lifecycle.decay")
 def lifecycle_decay(call: Call) -> Answer:
     """Lower every live memory's importance, and count them."""
-    live = call.state.live_facts()
+    live = call.state.facts.live()
     for fact in live:
-        call.state.update_fact(fact, importance=round(fact.importance * DECAY_FACTOR, 6))
+        call.state.facts.update(fact, importance=round(fact.importance * DECAY_FACTOR, 6))
     return ok(m.LifecycleResponse(affected=len(live)))
 
 
@@ -171,12 +171,12 @@ def lifecycle_expire(call: Call) -> Answer:
     """Forget context-category memories older than an hour of virtual time."""
     expired = [
         fact
-        for fact in call.state.live_facts()
+        for fact in call.state.facts.live()
         if fact.memory_category == "context"
         and call.seconds - fact.created_seconds >= CONTEXT_TTL_SECONDS
     ]
     for fact in expired:
-        call.state.update_fact(fact, forgotten=True)
+        call.state.facts.update(fact, forgotten=True)
     return ok(m.LifecycleResponse(affected=len(expired)))
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
+
 __all__ = [
     "canonical_path",
     "covers",
+    "freeze_scopes",
     "is_valid_path",
     "paths_of",
     "seen_through_lens",
@@ -50,6 +53,17 @@ def covers(pattern: str, path: str) -> bool:
     if root is None:
         return canonical_path(pattern) == node
     return root == "/" or node.startswith(root)
+
+
+def freeze_scopes(selector: ScopeSelector | None) -> tuple[tuple[str, ...], ...]:
+    """A selector in any of its forms as frozen DNF clauses, for a record; ValueError if malformed.
+
+    A request body's selector is already normal (its model normalises it); a seeding call's
+    (``add_fact``, ``add_document``) may be in any form the client accepts.
+    """
+    if not selector:
+        return ()
+    return tuple(tuple(clause) for clause in normalize_scope_selector(selector))
 
 
 def paths_of(selector: Iterable[Sequence[str]] | None) -> list[str]:

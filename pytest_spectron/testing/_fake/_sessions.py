@@ -12,11 +12,11 @@ from pytest_spectron.testing._fake._call import (
     Call,
     handles,
     invalid,
-    not_found,
     ok,
 )
+from pytest_spectron.testing._fake._context import ContextState
+from pytest_spectron.testing._fake._scoping import freeze_scopes
 from pytest_spectron.testing._fake._store import (
-    ContextState,
     Ids,
     Scopes,
     StoredSession,
@@ -24,17 +24,12 @@ from pytest_spectron.testing._fake._store import (
 )
 from pytest_spectron.testing._fake._text import best_first
 
-__all__ = ["append_turn", "freeze_scopes", "open_session"]
+__all__ = ["append_turn", "open_session"]
 
 TURN_LIMIT = 100
 """Turns listed when ``limit`` is not given."""
 MAX_TURN_LIMIT = 500
 """The document's cap on ``limit``; a larger one is served as 500."""
-
-
-def freeze_scopes(selector: list[list[str]] | None) -> Scopes:
-    """A validated scope selector, frozen for a record."""
-    return tuple(tuple(clause) for clause in selector or ())
 
 
 def open_session(
@@ -77,10 +72,7 @@ def append_turn(
 
 def _session(call: Call) -> StoredSession:
     """The session the path names; a 404, as ``sessions.delete`` and ``sessions.turns`` list."""
-    session = call.state.sessions.get(call.path["session_id"])
-    if session is None:
-        raise not_found("session", call.path["session_id"])
-    return session
+    return call.named(call.state.sessions, "session_id", "session")
 
 
 @handles("sessions.create")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections import defaultdict
 from collections.abc import Iterator
@@ -10,11 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pytest_spectron.testing._exchange import ServiceResponse
-
 __all__ = [
     "EPOCH",
-    "ContextState",
+    "Entity",
     "Grants",
     "Ids",
     "Scopes",
@@ -200,46 +197,3 @@ class StoredAudit:
     key_name: str | None
     created_at: str
     seconds: float
-
-
-@dataclass
-class ContextState:
-    """Everything one context holds."""
-
-    facts: list[StoredFact] = field(default_factory=list)
-    relations: list[StoredRelation] = field(default_factory=list)
-    sessions: dict[str, StoredSession] = field(default_factory=dict)
-    documents: dict[str, StoredDocument] = field(default_factory=dict)
-    keys: dict[str, StoredKey] = field(default_factory=dict)
-    """Key name → key."""
-    scopes: dict[str, StoredScope] = field(default_factory=dict)
-    principals: dict[str, Grants] = field(default_factory=dict)
-    """Principal id → its grants in the directory (``principals.grant`` / ``revoke``)."""
-    traces: list[StoredTrace] = field(default_factory=list)
-    audit: list[StoredAudit] = field(default_factory=list)
-    replays: dict[tuple[str, str], ServiceResponse] = field(default_factory=dict)
-    """(operation, Idempotency-Key) → the first answer."""
-
-    def live_facts(self) -> list[StoredFact]:
-        """Facts not forgotten, oldest first."""
-        return [fact for fact in self.facts if not fact.forgotten]
-
-    def live_relations(self) -> list[StoredRelation]:
-        """Relations not forgotten, oldest first."""
-        return [relation for relation in self.relations if not relation.forgotten]
-
-    def update_fact(self, fact: StoredFact, **changes: Any) -> StoredFact:
-        """Replace ``fact`` by a copy with ``changes``."""
-        updated = dataclasses.replace(fact, **changes)
-        self.facts[self.facts.index(fact)] = updated
-        return updated
-
-    def update_relation(self, relation: StoredRelation, **changes: Any) -> StoredRelation:
-        """Replace ``relation`` by a copy with ``changes``."""
-        updated = dataclasses.replace(relation, **changes)
-        self.relations[self.relations.index(relation)] = updated
-        return updated
-
-    def trace(self, trace_id: str) -> StoredTrace | None:
-        """The trace with this id, if any."""
-        return next((trace for trace in self.traces if trace.id == trace_id), None)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from pytest_spectron.client import models as m
+from pytest_spectron.testing._fake._context import ContextState
 from pytest_spectron.testing._fake._store import (
-    ContextState,
+    Entity,
     StoredFact,
     StoredRelation,
     StoredTrace,
@@ -34,8 +35,6 @@ __all__ = [
     "trace_record",
 ]
 
-Entity = tuple[str, str]
-
 NOTE_ENTITY = "memory/notes"
 """The entity free-text facts are shown under, as ``note`` attributes."""
 NOTE_KEY = "note"
@@ -56,7 +55,7 @@ def parse_entity_id(ref: str) -> Entity | None:
 def entities(state: ContextState) -> dict[Entity, list[StoredFact]]:
     """Every live entity, oldest first, with its live facts (an endpoint alone has none)."""
     found: dict[Entity, list[StoredFact]] = {}
-    for fact in state.live_facts():
+    for fact in state.facts.live():
         if fact.entity is not None:
             found.setdefault(fact.entity, []).append(fact)
     for relation in state.live_relations():
