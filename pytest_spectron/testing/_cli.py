@@ -60,6 +60,8 @@ DEFAULT_IDLE_TIMEOUT = 30.0
 DEFAULT_MAX_CONNECTIONS = 256
 DEFAULT_CLIENT_TIMEOUT = 30.0
 DEFAULT_JOURNAL_LIMIT = 100_000
+# The fake's (pytest_spectron.testing._fake._context.RECORD_LIMIT), likewise.
+DEFAULT_RECORD_LIMIT = 10_000
 # The live mode's default (pytest_spectron._settings.DEFAULT_UPSTREAM_TIMEOUT), likewise.
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 # The fake's error formats (pytest_spectron.testing._problems.ERROR_FORMATS), likewise.
@@ -167,11 +169,19 @@ def _add_fake_options(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--journal-limit",
-        type=_journal_limit,
+        type=_limit("attempts"),
         default=DEFAULT_JOURNAL_LIMIT,
         metavar="N",
         help="attempts the journal keeps, the oldest dropped first (GET /__spectron/journal "
         "says how many); 0 keeps all (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--record-limit",
+        type=_limit("records"),
+        default=DEFAULT_RECORD_LIMIT,
+        metavar="N",
+        help="traces, audit rows and idempotent replays the fake keeps per context, each, the "
+        "oldest dropped first; 0 keeps all (default: %(default)s)",
     )
     serve.add_argument(
         "--error-format",
@@ -273,13 +283,18 @@ def _positive_seconds(text: str) -> float:
     return seconds
 
 
-def _journal_limit(text: str) -> int | None:
-    from pytest_spectron.testing._numbers import whole_number
+def _limit(what: str) -> Callable[[str], int | None]:
+    """An option type for a count of ``what`` kept: a whole number, 0 for no limit (None)."""
 
-    count = whole_number(text)
-    if count is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of attempts (0 for no limit)")
-    return count or None
+    def limit(text: str) -> int | None:
+        from pytest_spectron.testing._numbers import whole_number
+
+        count = whole_number(text)
+        if count is None:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {what} (0 for no limit)")
+        return count or None
+
+    return limit
 
 
 def _max_connections(text: str) -> int:

@@ -69,6 +69,7 @@ def _wire(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> Wir
             error_format=arguments.error_format,
             faults=arguments.faults,
             journal_limit=arguments.journal_limit,
+            record_limit=arguments.record_limit,
             upstream=arguments.upstream,
             upstream_timeout=arguments.upstream_timeout,
             upstream_insecure=arguments.upstream_insecure,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pytest_spectron._settings import DEFAULT_UPSTREAM_TIMEOUT
 from pytest_spectron.testing._clock import VirtualClock
 from pytest_spectron.testing._fake import FakeSpectron
+from pytest_spectron.testing._fake._context import RECORD_LIMIT
 from pytest_spectron.testing._faults import Fault, FaultEngine
 from pytest_spectron.testing._journal import JOURNAL_LIMIT, Journal
 from pytest_spectron.testing._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
@@ -45,6 +46,7 @@ def wire_service(
     error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
     faults: Iterable[Fault] = (),
     journal_limit: int | None = JOURNAL_LIMIT,
+    record_limit: int | None = RECORD_LIMIT,
     on_unroutable: OnUnroutable = "answer",
     upstream: str | None = None,
     upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT,
@@ -57,13 +59,15 @@ def wire_service(
     :param error_format: how the errors answered look (``"json"``, ``"problem"``, ``"legacy"``).
     :param faults: faults active from the start.
     :param journal_limit: attempts the journal keeps, the oldest dropped first; None for all.
+    :param record_limit: traces, audit rows and idempotent replays the fake keeps per context,
+        each, the oldest dropped first; None for all.
     :param on_unroutable: ``"raise"`` makes a request no operation answers raise
         ``UnroutableRequest``; ``"answer"`` answers it (or forwards it, in live mode).
     :param upstream: live mode: the Spectron to forward to instead of the fake.
     :param upstream_timeout: seconds to wait for the upstream to connect, and for each read.
     :param upstream_insecure: accept any certificate from an https upstream (dangerous).
     :raises ValueError: for an upstream that is no http(s) URL, a timeout that is not above 0,
-        or an unknown error format.
+        a record limit below 1, or an unknown error format.
     :return: the service, and its fake or upstream.
     """
     clock = VirtualClock() if clock is None else clock
@@ -71,7 +75,9 @@ def wire_service(
     forwarder: UpstreamBackend | None = None
     backend: FakeBackend
     if upstream is None:
-        backend = fake = FakeSpectron(clock=lambda: clock.now, error_format=error_format)
+        backend = fake = FakeSpectron(
+            clock=lambda: clock.now, error_format=error_format, record_limit=record_limit
+        )
     else:
         backend = forwarder = UpstreamBackend(
             upstream,

@@ -206,3 +206,34 @@ def test_inspected_records_are_frozen(fake: FakeSpectron) -> None:
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         fake.facts("ctx")[0].text = "changed"  # type: ignore[misc]
+
+
+def test_a_long_running_fake_keeps_its_last_records(transport_for: TransportFor) -> None:
+    """``record_limit=3``: traces, audit rows and replays keep the newest three each; facts stay.
+
+    So a ``serve`` left running for days stays bounded, as Spectron's own retention window does.
+    """
+    fake = FakeSpectron(record_limit=3)
+    with Spectron("ctx", "http://spectron.test", "key", transport=transport_for(fake)) as client:
+        first = client.remember("fact 0", idempotency_key="key-0")
+        for number in range(1, 5):
+            client.remember(f"fact {number}", idempotency_key=f"key-{number}")
+        for word in ("a", "b", "c", "d", "e"):
+            client.recall(word)
+
+        assert [trace.query_text for trace in client.traces.list().traces] == ["e", "d", "c"]
+        assert len(client.audit().rows) == 3
+        assert len(fake.facts("ctx")) == 5
+        # key-4 is still remembered: replayed; key-0 was forgotten: stored again.
+        client.remember("fact 4", idempotency_key="key-4")
+        assert len(fake.facts("ctx")) == 5
+        again = client.remember("fact 0", idempotency_key="key-0")
+        assert again.turn_id != first.turn_id
+        assert len(fake.facts("ctx")) == 6
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_a_record_limit_below_one_is_refused(limit: int) -> None:
+    """0 would keep nothing (None keeps everything): refused, saying so."""
+    with pytest.raises(ValueError, match="record_limit must be 1 or more"):
+        FakeSpectron(record_limit=limit)

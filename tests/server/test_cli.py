@@ -19,6 +19,7 @@ import surrealdb_memory
 
 from pytest_spectron import Spectron, SpectronNotFoundError
 from pytest_spectron.testing import _cli, _server
+from pytest_spectron.testing._fake._context import RECORD_LIMIT
 from pytest_spectron.testing._journal import JOURNAL_LIMIT
 
 WAIT = 30.0
@@ -167,6 +168,8 @@ def test_bad_port_exits_2() -> None:
         ("--idle-timeout", "inf", "is not a number of seconds (0 or more"),
         ("--max-connections", "0", "is not a number of connections (1 or more)"),
         ("--max-connections", "²", "is not a number of connections (1 or more)"),
+        ("--journal-limit", "-5", "is not a number of attempts (0 for no limit)"),
+        ("--record-limit", "many", "is not a number of records (0 for no limit)"),
     ],
 )
 def test_bad_number_option_exits_2(
@@ -186,7 +189,14 @@ def test_defaults_in_help_are_the_servers() -> None:
         _cli.DEFAULT_MAX_CONNECTIONS,
         _cli.DEFAULT_CLIENT_TIMEOUT,
         _cli.DEFAULT_JOURNAL_LIMIT,
-    ) == (_server.IDLE_TIMEOUT, _server.MAX_CONNECTIONS, _server.CLIENT_TIMEOUT, JOURNAL_LIMIT)
+        _cli.DEFAULT_RECORD_LIMIT,
+    ) == (
+        _server.IDLE_TIMEOUT,
+        _server.MAX_CONNECTIONS,
+        _server.CLIENT_TIMEOUT,
+        JOURNAL_LIMIT,
+        RECORD_LIMIT,
+    )
 
 
 def test_idle_timeout_closes_a_silent_connection(serve: Serve) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -45,6 +47,17 @@ def test_the_journal_keeps_the_limit_given() -> None:
     for _ in range(3):
         wired.service.dispatch(state())
     assert len(wired.service.journal.attempts()) == 2
+
+
+def test_the_fake_keeps_the_record_limit_given() -> None:
+    """``record_limit=2``: the fake's audit log keeps the last two rows of three calls."""
+    wired = wire_service(record_limit=2)
+    for _ in range(3):
+        wired.service.dispatch(state())
+    assert wired.fake is not None
+    audit = wired.service.dispatch(ServiceRequest("GET", "/api/v1/ctx/audit", headers=AUTH))
+    assert isinstance(audit, ServiceResponse)
+    assert len(json.loads(audit.body)["rows"]) == 2
 
 
 def test_on_unroutable_raise_reaches_the_service() -> None:

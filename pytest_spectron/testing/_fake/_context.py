@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,11 @@ from pytest_spectron.testing._fake._store import (
     StoredTrace,
 )
 
-__all__ = ["ContextState"]
+__all__ = ["RECORD_LIMIT", "ContextState"]
+
+RECORD_LIMIT = 10_000
+"""Traces, audit rows and idempotent replays a context keeps, each: past it the oldest go first,
+so a long-running ``serve`` stays bounded (Spectron keeps them for a retention window too)."""
 
 
 @dataclass
@@ -36,10 +41,22 @@ class ContextState:
     scopes: dict[str, StoredScope] = field(default_factory=dict)
     principals: dict[str, Grants] = field(default_factory=dict)
     """Principal id → its grants in the directory (``principals.grant`` / ``revoke``)."""
-    traces: list[StoredTrace] = field(default_factory=list)
-    audit: list[StoredAudit] = field(default_factory=list)
-    replays: dict[tuple[str, str], ServiceResponse] = field(default_factory=dict)
+    record_limit: int | None = RECORD_LIMIT
+    """Traces, audit rows and replays kept, each, the oldest dropped first; None for all."""
+    traces: deque[StoredTrace] = field(init=False)
+    audit: deque[StoredAudit] = field(init=False)
+    replays: dict[tuple[str, str], ServiceResponse] = field(init=False, default_factory=dict)
     """(operation, Idempotency-Key) → the first answer."""
+
+    def __post_init__(self) -> None:
+        self.traces = deque(maxlen=self.record_limit)
+        self.audit = deque(maxlen=self.record_limit)
+
+    def keep_replay(self, replay: tuple[str, str], response: ServiceResponse) -> None:
+        """Remember the first answer to an idempotent call, forgetting the oldest past the limit."""
+        self.replays[replay] = response
+        if self.record_limit is not None and len(self.replays) > self.record_limit:
+            del self.replays[next(iter(self.replays))]
 
     def live_relations(self) -> list[StoredRelation]:
         """Relations not forgotten, oldest first."""

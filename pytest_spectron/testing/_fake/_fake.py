@@ -41,7 +41,7 @@ from pytest_spectron.testing._fake._auth import (
     copy_grants,
 )
 from pytest_spectron.testing._fake._call import HANDLERS, Answer, Call, Problem
-from pytest_spectron.testing._fake._context import ContextState
+from pytest_spectron.testing._fake._context import RECORD_LIMIT, ContextState
 from pytest_spectron.testing._fake._keyring import Keyring
 from pytest_spectron.testing._fake._requests import (
     check_context_id,
@@ -103,7 +103,11 @@ class FakeSpectron:
     moves one second per request), ids come from per-instance counters (``fact-000001``, trace
     ids ``trc-000001`` from ``trace_ids``), so two fakes fed the same calls give the same
     answers. Errors come in ``error_format``: ``"json"`` (the default, the document's),
-    ``"problem"`` or ``"legacy"``.
+    ``"problem"`` or ``"legacy"``. Each context keeps its last ``record_limit`` traces, audit
+    rows and idempotent replays (default ``RECORD_LIMIT``, 10,000; None keeps all), so a
+    long-running fake stays bounded; its facts and other records are kept whole.
+
+    :raises ValueError: ``record_limit`` is below 1.
     """
 
     def __init__(
@@ -111,8 +115,14 @@ class FakeSpectron:
         *,
         clock: Callable[[], float] | None = None,
         error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
+        record_limit: int | None = RECORD_LIMIT,
     ) -> None:
+        if record_limit is not None and record_limit < 1:
+            raise ValueError(
+                f"record_limit must be 1 or more (None for no limit), got {record_limit!r}"
+            )
         self._given_clock = clock
+        self._record_limit = record_limit
         self._lock = threading.RLock()
         self.error_format = error_format
         self.trace_ids = TraceIds()
@@ -127,6 +137,13 @@ class FakeSpectron:
     @error_format.setter
     def error_format(self, value: ErrorFormat) -> None:
         self._error_format = check_error_format(value)
+
+    def _context(self, context_id: str) -> ContextState:
+        """The state of ``context_id``, made empty on first use."""
+        state = self._contexts.get(context_id)
+        if state is None:
+            state = self._contexts[context_id] = ContextState(record_limit=self._record_limit)
+        return state
 
     def reset(self) -> None:
         """Forget every context, key, count and auth setting."""
@@ -160,7 +177,7 @@ class FakeSpectron:
                     return self._run(route, request, ContextState(), _ANONYMOUS, trace_id, seconds)
                 check_context_id(route.parameters["context_id"])
                 caller = self._authenticate(request, route, seconds)
-                state = self._contexts.setdefault(route.parameters["context_id"], ContextState())
+                state = self._context(route.parameters["context_id"])
                 state.principals.setdefault(caller.principal, copy_grants(caller.grants))
                 audit = (state, caller)
                 response = self._run(route, request, state, caller, trace_id, seconds)
@@ -263,7 +280,7 @@ class FakeSpectron:
         )
         response = _render(operation, HANDLERS[operation.name](call), trace_id)
         if replay is not None:
-            state.replays[replay] = response
+            state.keep_replay(replay, response)
         return response
 
     # -- Seeding -------------------------------------------------------------------------------
@@ -281,7 +298,7 @@ class FakeSpectron:
     ) -> str:
         """Store a free-text fact as if remembered (in a new session unless given); its id."""
         with self._lock:
-            state = self._contexts.setdefault(context_id, ContextState())
+            state = self._context(context_id)
             now, seconds = self._now()
             frozen = freeze_scopes(scopes)
             try:
@@ -306,7 +323,7 @@ class FakeSpectron:
     ) -> str:
         """Store a document as if uploaded; its id (the existing one for identical bytes)."""
         with self._lock:
-            state = self._contexts.setdefault(context_id, ContextState())
+            state = self._context(context_id)
             now, _ = self._now()
             document, _ = _documents.store_document(
                 state,
@@ -331,7 +348,7 @@ class FakeSpectron:
     ) -> str:
         """Mint a key in a context, as ``keys.create`` would; returns its secret."""
         with self._lock:
-            state = self._contexts.setdefault(context_id, ContextState())
+            state = self._context(context_id)
             now, seconds = self._now()
             try:
                 key = _access.mint_key(
@@ -355,7 +372,7 @@ class FakeSpectron:
     ) -> None:
         """Register a principal in a context's directory, with its grants (None: no grants)."""
         with self._lock:
-            state = self._contexts.setdefault(context_id, ContextState())
+            state = self._context(context_id)
             state.principals[principal_id] = {} if grants is None else copy_grants(grants)
 
     # -- Inspection ----------------------------------------------------------------------------
