@@ -76,9 +76,7 @@ def _loopback_only() -> Iterator[None]:
         guard(address)
         return connect_ex(self, address)
 
-    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", guarded_connect)
+        patch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
         yield
-    finally:
-        socket.socket.connect, socket.socket.connect_ex = connect, connect_ex  # type: ignore[method-assign]

@@ -86,6 +86,8 @@ def read_stream_twice(router: respx.MockRouter) -> Any:
     return list(stream)
 
 
+# A ``type: ignore`` below marks a row whose bad input is the wrong type: what a caller without
+# a type checker can pass, and the client must still refuse clearly.
 ROWS: dict[str, Row] = {
     "client-empty-key": Row(lambda _: client(api_key=""), ValueError, "api_key must be"),
     "client-bad-endpoint": Row(lambda _: client(endpoint="spectron"), ValueError, "absolute"),
@@ -98,16 +100,22 @@ ROWS: dict[str, Row] = {
         lambda _: client().recall("x", k=-1), pydantic.ValidationError, "greater than or equal"
     ),
     "client-bad-scope-selector": Row(
-        lambda _: client().remember("x", scopes=[[["deep"]]]), ValueError, "scope selector"
+        lambda _: client().remember("x", scopes=[[["deep"]]]),  # type: ignore[list-item]
+        ValueError,
+        "scope selector",
     ),
     "client-upload-not-a-file": Row(
-        lambda _: client().documents.upload(42), TypeError, "path, bytes or a binary file"
+        lambda _: client().documents.upload(42),  # type: ignore[arg-type]
+        TypeError,
+        "path, bytes or a binary file",
     ),
     "client-dot-segment-id": Row(
         lambda _: client().documents.get(".."), ValueError, "document_id must not be '..'"
     ),
     "client-id-wrong-type": Row(
-        lambda _: client().documents.get(None), TypeError, "document_id must be a str"
+        lambda _: client().documents.get(None),  # type: ignore[arg-type]
+        TypeError,
+        "document_id must be a str",
     ),
     "client-overlong-context": Row(
         lambda _: client(context="c" * 100_000), ValueError, "at most 1,024"

@@ -69,7 +69,8 @@ def test_catalogue_response_models_match_the_document(openapi_document: dict[str
         responses = documented[row.method, row.path]["responses"]
         success = [spec for status, spec in responses.items() if status.startswith("2")]
         content = success[0].get("content", {}) if success else {}
-        schema = next(iter(content.values()), {}).get("schema")
+        media: dict[str, Any] = next(iter(content.values()), {})
+        schema = media.get("schema")
         if schema is None:
             assert row.response in (None, bytes), row.name
             continue

@@ -188,9 +188,9 @@ def test_clients_built_without_an_http_client_share_one_ssl_context() -> None:
         Spectron("ctx", "https://a.test", "key"),
         AsyncSpectron("ctx", "https://b.test", "key"),
     )
-    contexts = {
-        id(client._http._transport._pool._ssl_context)  # type: ignore[attr-defined]
-        for client in (first, second)
-    }
+    sync_transport, async_transport = first._http._transport, second._http._transport
+    assert isinstance(sync_transport, httpx.HTTPTransport)
+    assert isinstance(async_transport, httpx.AsyncHTTPTransport)
+    contexts = {id(sync_transport._pool._ssl_context), id(async_transport._pool._ssl_context)}
     assert len(contexts) == 1
     first.close()

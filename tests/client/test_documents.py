@@ -23,15 +23,14 @@ def parts(content_type: str, body: bytes) -> list[tuple[str, str | None, str, by
     message = BytesParser(policy=HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body
     )
-    return [
-        (
-            part.get_param("name", header="content-disposition"),
-            part.get_filename(),
-            part.get_content_type(),
-            part.get_payload(decode=True),
-        )
-        for part in message.iter_parts()
-    ]
+    found = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        assert isinstance(name, str), name
+        assert isinstance(payload, bytes), payload
+        found.append((name, part.get_filename(), part.get_content_type(), payload))
+    return found
 
 
 @pytest.fixture

@@ -198,7 +198,7 @@ def test_remember_keeps_one_idempotency_key_across_retries(
     """Every attempt of one remember carries the same derived Idempotency-Key."""
     from pytest_spectron.client.models import FactsResponse
 
-    answers = [
+    answers: list[httpx.Response | Exception] = [
         httpx.Response(500),
         httpx.ConnectError("down"),
         httpx.Response(200, json=sample_answer(FactsResponse)),

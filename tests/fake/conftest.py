@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from pytest_spectron import AsyncSpectron, Spectron
@@ -128,7 +128,7 @@ def conformance(openapi_document: dict[str, Any]) -> Conformance:
     ``ApiErrorResponse``, the schema of every error the document lists; a success status it does
     not list is a finding of its own. An empty list: the answer conforms.
     """
-    resource = Resource(contents=openapi_document, specification=DRAFT202012)
+    resource = DRAFT202012.create_resource(openapi_document)
     registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
 
     def check(operation: Operation | None, status: int, body: Any) -> list[str]:

@@ -38,7 +38,8 @@ def test_async_client_is_answered_by_the_fake(spectron_mock: SpectronMock) -> No
             response = await client.get(
                 spectron_mock.endpoint + STATE, headers=bearer(spectron_mock)
             )
-            return response.status_code
+            status: int = response.status_code
+            return status
 
     assert asyncio.run(main()) == 200
     spectron_mock.assert_attempts("state", 1)

@@ -13,12 +13,15 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_spectron.client import Spectron, SpectronError
 from pytest_spectron.testing import SpectronMock, VirtualClock
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 fastapi = pytest.importorskip(
     "fastapi", reason="FastAPI is not installed (Python 3.11+, test extra)"
@@ -37,9 +40,9 @@ Connect = Callable[[], AbstractContextManager[Spectron]]
 """How the app opens its Spectron client, per request."""
 
 
-def notes_app(connect: Connect) -> Any:
+def notes_app(connect: Connect) -> FastAPI:
     """A notes service: ``POST /notes?text=`` remembers, ``GET /notes?q=`` recalls."""
-    app = fastapi.FastAPI()
+    app: FastAPI = fastapi.FastAPI()
 
     @app.post("/notes")
     def add_note(text: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
-    from conftest import Served
+    from tests.live.conftest import Served
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

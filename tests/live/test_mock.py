@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from pytest_spectron import STATUS_MATRIX, MatrixCase, SpectronMock
+from pytest_spectron import STATUS_MATRIX, MatrixCase, Spectron, SpectronMock
 from pytest_spectron.testing import (
     FakeSpectron,
     LoopbackServer,
@@ -24,9 +24,9 @@ from pytest_spectron.testing._mock import LiveModeError
 from pytest_spectron.testing._upstream import UpstreamBackend
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
-    from conftest import Paced, Script
+    from tests.live.conftest import Paced, Script
 
 FakeUpstream = tuple[FakeSpectron, LoopbackServer]
 AUTH = {"Authorization": "Bearer sk-any"}
@@ -188,7 +188,7 @@ def test_the_repr_hides_the_upstream_password(fake_upstream: FakeUpstream) -> No
 def test_the_status_matrix_holds_in_live_mode(case: MatrixCase, live: SpectronMock) -> None:
     """Every matrix case gives its error, attempts and sleeps in front of an upstream."""
     live.fail(case.retry_class, case.outcome)
-    calls = {
+    calls: dict[str, Callable[[Spectron], object]] = {
         "state": lambda client: client.state(),
         "remember": lambda client: client.remember("a fact"),
         "forget": lambda client: client.forget("a fact"),

@@ -21,7 +21,7 @@ from pytest_spectron.testing._exchange import (
 )
 
 if TYPE_CHECKING:
-    from conftest import Paced, Script, Scripted, Serve, Served
+    from tests.live.conftest import Paced, Script, Scripted, Serve, Served
 
 WAIT = 30.0
 KEY = "sk-live-secret-0123456789"
@@ -171,7 +171,7 @@ def test_a_chat_stream_is_relayed_frame_by_frame(
 def test_a_stream_cut_fault_cuts_the_relayed_stream(upstream: Served, serve: Serve) -> None:
     """``chat=stream_cut:1`` relays one frame of the upstream's stream, then drops it."""
     proxy = serve("--upstream", upstream.url, "--fault", "chat=stream_cut:1")
-    received = []
+    received: list[str] = []
     with (
         Spectron("ctx", proxy.url, KEY) as client,
         pytest.raises(SpectronStreamError),

@@ -22,7 +22,7 @@ from pytest_spectron.testing._service import Forwarder
 from pytest_spectron.testing._upstream import UpstreamBackend, check_upstream, sse_frames
 
 if TYPE_CHECKING:
-    from conftest import Script
+    from tests.live.conftest import Script
 
 AUTH = {"authorization": "Bearer sk-any"}
 FRAMES = (b"data: 1\n\n", b"data: 2\n\n", b"data: [DONE]\n\n")
@@ -80,7 +80,7 @@ def test_a_broken_source_breaks_after_the_frames_before_it() -> None:
 
     frames = RelayedFrames(source(), lambda: None)
     assert frames.read_ahead(3) == 1
-    sent = []
+    sent: list[bytes] = []
     with pytest.raises(BrokenStream):
         sent.extend(frames)
     assert sent == [FRAMES[0]]
@@ -89,7 +89,7 @@ def test_a_broken_source_breaks_after_the_frames_before_it() -> None:
 def test_a_cut_answer_breaks_after_its_frames() -> None:
     """``cut_after=1`` sends one frame of an answer, then raises ``BrokenStream``."""
     answer = ServiceResponse(200, events=FRAMES, cut_after=1)
-    sent = []
+    sent: list[bytes] = []
     with pytest.raises(BrokenStream):
         sent.extend(answer.frames())
     assert sent == [FRAMES[0]]

@@ -251,7 +251,9 @@ def test_the_classifiers_are_known_and_name_consecutive_pythons_from_the_floor(
 def test_the_long_description_is_the_readme_in_markdown(installed: metadata.Distribution) -> None:
     """PyPI renders the README as Markdown (twine check --strict renders it in `make dist`)."""
     assert installed.metadata["Description-Content-Type"] == "text/markdown"
-    assert installed.metadata.json["description"].startswith("# pytest-spectron")
+    description = installed.metadata.json["description"]
+    assert isinstance(description, str)
+    assert description.startswith("# pytest-spectron")
     assert installed.metadata["License-Expression"] == "MIT"
 
 

@@ -390,7 +390,9 @@ def test_a_bare_flag_before_a_test_path_explains_itself(pytester: pytest.Pyteste
 def test_collect_only_writes_no_report(pytester: pytest.Pytester) -> None:
     """``--collect-only`` runs nothing, so there is nothing to report."""
     pytester.makepyfile(SUITE)
-    pytester.runpytest("--collect-only", "--spectron-coverage-json=coverage.json")
+    result = pytester.runpytest("--collect-only", "--spectron-coverage-json=coverage.json")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines(["*2 tests collected*"])
     assert not (pytester.path / "coverage.json").exists()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,7 +12,8 @@ from pytest_spectron import STATUS_MATRIX, MatrixCase, SpectronMock, status_matr
 from pytest_spectron.client._catalogue import CATALOGUE
 from pytest_spectron.testing._matrix import MATRIX_OUTCOMES, merge_shared_cases
 
-CALLS = {
+# Each call takes a sync or an async client (the same method names), hence ``Any``.
+CALLS: dict[str, Callable[[Any], Any]] = {
     "state": lambda client: client.state(),
     "remember": lambda client: client.remember("a fact"),
     "forget": lambda client: client.forget("a fact"),

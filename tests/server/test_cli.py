@@ -203,6 +203,7 @@ def test_idle_timeout_closes_a_silent_connection(serve: Serve) -> None:
     """``--idle-timeout 0.2``: a connection that sends nothing is closed without an answer."""
     served = serve("--idle-timeout", "0.2")
     address = httpx.URL(served.url)
+    assert address.port is not None
     with socket.create_connection((address.host, address.port), timeout=WAIT) as connection:
         assert connection.recv(1024) == b""
 

@@ -14,7 +14,8 @@ import urllib.request
 import pytest
 from notes_assistant import NotesAssistant
 
-from pytest_spectron import Spectron, SpectronMock
+from pytest_spectron import MatrixCase, Spectron, SpectronMock, VirtualClock
+from pytest_spectron.testing import LoopbackServer
 
 
 @pytest.fixture
@@ -35,7 +36,9 @@ def test_notes_are_saved_and_found(assistant: NotesAssistant) -> None:
 
 
 @pytest.mark.spectron_fault("state", status=503, times=2)
-def test_a_flaky_spectron_is_retried_without_waiting(assistant, spectron_mock, spectron_clock):
+def test_a_flaky_spectron_is_retried_without_waiting(
+    assistant: NotesAssistant, spectron_mock: SpectronMock, spectron_clock: VirtualClock
+) -> None:
     """Two 503s are absorbed by the client's retries; the backoff runs on the virtual clock."""
     assert assistant.is_available()
     spectron_mock.assert_attempts("state", 3)
@@ -43,7 +46,9 @@ def test_a_flaky_spectron_is_retried_without_waiting(assistant, spectron_mock, s
 
 
 @pytest.mark.spectron_fault("state", status=503)
-def test_a_spectron_that_stays_down_is_reported(assistant, spectron_mock, spectron_clock):
+def test_a_spectron_that_stays_down_is_reported(
+    assistant: NotesAssistant, spectron_mock: SpectronMock, spectron_clock: VirtualClock
+) -> None:
     """Four attempts, three waits, then the app says Spectron is unavailable."""
     assert not assistant.is_available()
     spectron_mock.assert_attempts("state", 4)
@@ -51,7 +56,9 @@ def test_a_spectron_that_stays_down_is_reported(assistant, spectron_mock, spectr
 
 
 @pytest.mark.spectron_fault("remember", error="connect", times=1)
-def test_a_dropped_connection_does_not_duplicate_a_note(assistant, spectron_mock):
+def test_a_dropped_connection_does_not_duplicate_a_note(
+    assistant: NotesAssistant, spectron_mock: SpectronMock
+) -> None:
     """``remember`` is retried under one Idempotency-Key, and the fake stores the note once."""
     assert assistant.add_note("Buy oat milk") == "Saved."
     spectron_mock.assert_idempotent_retries("remember")
@@ -59,19 +66,23 @@ def test_a_dropped_connection_does_not_duplicate_a_note(assistant, spectron_mock
 
 
 @pytest.mark.spectron_fault("remember", status=429, retry_after=30)
-def test_rate_limits_are_explained_not_retried(assistant, spectron_mock):
+def test_rate_limits_are_explained_not_retried(
+    assistant: NotesAssistant, spectron_mock: SpectronMock
+) -> None:
     """A 429 is never retried; the user is told when to try again."""
     assert assistant.add_note("too fast") == "Spectron is busy: try again in 30 s."
     spectron_mock.assert_not_retried("remember")
 
 
 @pytest.mark.spectron_fault("*", status=401)
-def test_a_bad_key_gets_a_useful_message(assistant):
+def test_a_bad_key_gets_a_useful_message(assistant: NotesAssistant) -> None:
     """Every call fails with 401; the message says what to fix."""
     assert "check SPECTRON_API_KEY" in assistant.add_note("anything")
 
 
-def test_chat_falls_back_to_the_last_good_answer(assistant, spectron_mock):
+def test_chat_falls_back_to_the_last_good_answer(
+    assistant: NotesAssistant, spectron_mock: SpectronMock
+) -> None:
     """A chat outage (sent once: chat is a write) repeats the cached answer."""
     assistant.add_note("Standup is at 9:30")
     first = assistant.ask("When is standup?")
@@ -85,7 +96,7 @@ def test_chat_falls_back_to_the_last_good_answer(assistant, spectron_mock):
 
 
 @pytest.mark.spectron_fault("chat", error="stream_cut", after=1)
-def test_a_cut_stream_keeps_what_arrived(assistant):
+def test_a_cut_stream_keeps_what_arrived(assistant: NotesAssistant) -> None:
     """A stream cut after one frame keeps the partial answer and says it was cut."""
     assistant.add_note("The office closes at 6pm")
     assert assistant.ask_streaming("When does the office close?").endswith(
@@ -94,7 +105,7 @@ def test_a_cut_stream_keeps_what_arrived(assistant):
 
 
 @pytest.mark.spectron_matrix("chat", retry_class="write")  # ask() chats plainly: no stream_cut
-def test_asking_never_crashes(assistant, spectron_case):
+def test_asking_never_crashes(assistant: NotesAssistant, spectron_case: MatrixCase) -> None:
     """Whatever way a plain ``chat`` fails, the assistant answers something and never raises."""
     answer = assistant.ask("Anything?")
     assert answer.source == "unavailable"
@@ -102,13 +113,17 @@ def test_asking_never_crashes(assistant, spectron_case):
 
 
 @pytest.mark.spectron_fake_only
-def test_notes_seeded_in_the_fake_are_found(assistant, spectron_mock):
+def test_notes_seeded_in_the_fake_are_found(
+    assistant: NotesAssistant, spectron_mock: SpectronMock
+) -> None:
     """State seeded straight into the fake is found through the app (live mode has no fake)."""
     spectron_mock.fake.add_fact(spectron_mock.context, "The boiler code is 4821")
     assert assistant.find("boiler code") == ["The boiler code is 4821"]
 
 
-def test_the_loopback_server_serves_other_languages(spectron_server, spectron_mock):
+def test_the_loopback_server_serves_other_languages(
+    spectron_server: LoopbackServer, spectron_mock: SpectronMock
+) -> None:
     """A client that is not httpx (here urllib) sees the same fake, over a real socket."""
     request = urllib.request.Request(
         f"{spectron_server.url}/api/v1/{spectron_mock.context}/state",

@@ -1,0 +1,120 @@
+"""A fault declared wrongly is refused with a message that says what to write instead."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_spectron.testing import Fault, FaultEngine, FaultError, SpectronMock, parse_fault_spec
+from pytest_spectron.testing._declare import fault_from_json
+from pytest_spectron.testing._exchange import ServiceRequest
+
+
+def test_a_request_path_as_target_names_the_operation_it_routes_to() -> None:
+    """``/api/v1/ctx/facts`` is answered by ``remember``: the error says to name it instead."""
+    with pytest.raises(FaultError, match="that is the route of the operation 'remember'"):
+        Fault("/api/v1/ctx/facts", 503)
+
+
+def test_a_route_with_the_wrong_method_falls_back_to_the_nearest_name() -> None:
+    """No operation answers ``DELETE …/state``; the suggestion comes from the name instead."""
+    with pytest.raises(FaultError, match="did you mean 'state'") as raised:
+        Fault("DELETE /api/v1/ctx/state", 503)
+    assert "that is the route" not in str(raised.value)
+
+
+def test_an_unknown_path_suggests_the_nearest_operation() -> None:
+    """A path under the API that routes nowhere suggests the operation whose route is closest."""
+    with pytest.raises(FaultError, match=r"is not a Spectron operation.*did you mean '"):
+        Fault("/api/v1/ctx/nothing/here", 503)
+
+
+def test_a_path_near_nothing_gets_no_suggestion() -> None:
+    """A path like no route at all lists what a target may be, and suggests nothing."""
+    with pytest.raises(FaultError) as raised:
+        Fault("/zzz", 503)
+    assert str(raised.value).endswith(
+        "a retry class (read, idempotent_write, write, stream) or '*'"
+    )
+
+
+def test_a_script_longer_than_the_limit_is_refused() -> None:
+    """Ten thousand attempts is the most one script may cover, however its outcomes are given."""
+    Fault("state", "503x10000")
+    with pytest.raises(FaultError, match="the script covers more than 10000 attempts"):
+        Fault("state", "503x10000", 503)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"rate": 0.5, "seed": "1"}, "seed must be an int, got '1'"),
+        ({"rate": 0.5, "seed": True}, "seed must be an int, got True"),
+        ({"seed": 1}, "seed only goes with rate"),
+        ({"when": 3}, "when must be a callable, got 3"),
+        ({"optional": "yes"}, "optional must be True or False, got 'yes'"),
+    ],
+)
+def test_bad_fault_options_are_refused(options: dict[str, object], message: str) -> None:
+    """Each option of a fault is checked as it is declared, and the error names it."""
+    with pytest.raises(FaultError, match=f"fault 'state': {message}"):
+        Fault("state", 503, **options)  # type: ignore[arg-type]
+
+
+def test_a_predicate_fault_shows_its_predicate_by_name() -> None:
+    """``when=only_posts`` shows in the fault's spec and description under the function's name."""
+
+    def only_posts(request: ServiceRequest) -> bool:
+        return request.method == "POST"
+
+    fault = Fault("state", 503, when=only_posts)
+    assert fault.spec() == "state=503 when only_posts"
+    assert fault.describe().startswith("state=503 when only_posts")
+
+
+def test_the_engine_repr_counts_its_active_faults() -> None:
+    """``repr(engine)`` says how many faults still fire; a used-up one no longer counts."""
+    engine = FaultEngine()
+    engine.add("state", 503, times=1)
+    engine.add("remember", 500)
+    assert repr(engine) == "<FaultEngine active=2>"
+    engine.pick("state", "read", ServiceRequest("GET", "/api/v1/ctx/state"))
+    assert repr(engine) == "<FaultEngine active=1>"
+
+
+def test_a_spec_that_is_not_a_string_is_refused() -> None:
+    """``parse_fault_spec(42)`` says a spec is a string, and shows the grammar."""
+    with pytest.raises(FaultError, match="a spec is a string, got int") as raised:
+        parse_fault_spec(42)  # type: ignore[arg-type]
+    assert "FAULT   := TARGET" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"target": "state", "outcomes": 503}, '"outcomes" must be a list, got 503'),
+        (
+            {"target": "state", "outcomes": [503], "when": "x"},
+            '"when" takes a Python predicate; JSON cannot carry one',
+        ),
+    ],
+)
+def test_bad_fault_objects_are_refused(data: dict[str, object], message: str) -> None:
+    """The admin API's fault objects: outcomes come as a list, and no predicate fits in JSON."""
+    with pytest.raises(FaultError, match=message):
+        fault_from_json(data)
+
+
+@pytest.mark.parametrize("latency", [float("inf"), float("nan")])
+def test_an_endless_latency_is_refused(latency: float) -> None:
+    """``fail("state", latency=inf)`` would never answer: a finite number of seconds is needed."""
+    with SpectronMock() as mock, pytest.raises(FaultError, match="latency must be a finite"):
+        mock.fail("state", latency=latency)
+
+
+def test_an_unknown_error_format_lists_the_formats() -> None:
+    """``fail(..., error_format="xml")`` names the formats a fault's error body may take."""
+    with (
+        SpectronMock() as mock,
+        pytest.raises(FaultError, match="error_format must name an error format, got 'xml'"),
+    ):
+        mock.fail("state", status=503, error_format="xml")
