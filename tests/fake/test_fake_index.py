@@ -129,6 +129,8 @@ def test_remember_with_triples_never_scans_the_store(
     first = client.remember(triples=[Triple(entity=alice, key="drinks", value="tea")])
     again = client.remember(triples=[Triple(entity=alice, key="eats", value="toast")])
 
+    assert first.extraction is not None
+    assert again.extraction is not None
     assert [entity.is_new for entity in first.extraction.entities] == [True]
     assert [entity.is_new for entity in again.extraction.entities] == [False]
     assert looked_at["scans"] == 0
@@ -142,5 +144,6 @@ def test_a_deleted_entity_is_new_again(client: Spectron) -> None:
 
     again = client.remember(triples=[Triple(entity=alice, key="drinks", value="coffee")])
 
+    assert again.extraction is not None
     assert [entity.is_new for entity in again.extraction.entities] == [True]
     assert client.recall("tea").hits == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from pytest_spectron import Spectron
-from pytest_spectron.testing import FakeSpectron, ServiceTransport, SpectronService
+from pytest_spectron.testing import FakeSpectron, SpectronService, service_handler
 from pytest_spectron.testing._journal import describe_body
 
 
@@ -32,7 +32,7 @@ def test_text_that_is_not_utf8_is_kept_as_bytes() -> None:
 def test_a_reset_empties_the_journal_and_restarts_the_numbering() -> None:
     """After ``service.reset()`` the journal is empty and the next attempt is number 1."""
     service = SpectronService(FakeSpectron())
-    transport = ServiceTransport(service)
+    transport = httpx.MockTransport(service_handler(service))
     with Spectron("ctx", "http://spectron.test", "key", transport=transport) as client:
         client.state()
         client.state()
@@ -48,7 +48,8 @@ def test_a_reset_empties_the_journal_and_restarts_the_numbering() -> None:
 def test_the_journal_records_what_a_bare_client_sent() -> None:
     """A request the typed client would never send is journalled as it came, body included."""
     service = SpectronService(FakeSpectron())
-    with httpx.Client(transport=ServiceTransport(service), base_url="http://spectron.test") as http:
+    transport = httpx.MockTransport(service_handler(service))
+    with httpx.Client(transport=transport, base_url="http://spectron.test") as http:
         http.post(
             "/api/v1/ctx/facts",
             content=b"{not json",
