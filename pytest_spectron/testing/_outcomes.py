@@ -325,7 +325,9 @@ def _check_kind(what: str, kind: str, accepted: tuple[str, ...]) -> None:
 
 def _check_seconds(what: str, value: object, *, allow_zero: bool) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise FaultError(f"{what} must be a number of seconds, got {value!r}")
+        raise FaultError(
+            f"{what} must be a finite number of seconds (an int or a float), got {value!r}"
+        )
     if value < 0 or (value == 0 and not allow_zero):
         bound = "0 or more" if allow_zero else "more than 0"
         raise FaultError(f"{what} must be {bound} seconds, got {value!r}")
