@@ -159,6 +159,8 @@ def spectron_clock() -> Iterator[VirtualClock]:
 
     ``.sleeps`` lists the waits requested, ``.now`` is the virtual time, and
     ``.assert_backoff([0.25, 0.5])`` checks a backoff schedule.
+
+    :return: a new clock at 0, installed until the test ends; ``spectron_mock`` uses it too.
     """
     from pytest_spectron.testing._clock import VirtualClock
 
@@ -179,6 +181,16 @@ def spectron_mock(
     that no attempt matched fails the test at teardown (``spectron_assert_all_faults_used``).
     With ``--spectron-upstream=URL`` (live mode) the Spectron at URL answers instead of the
     fake, behind the same faults, clock and journal; ``.fake`` is then unavailable.
+
+    :return: a started ``SpectronMock`` with the ``spectron_*`` options' endpoint, context and
+        key, and the test's ``spectron_fault`` markers' faults; stopped when the test ends.
+    :raises pytest.fail.Exception: at setup, for a ``spectron_fault`` marker with a bad argument.
+    :raises UnroutableRequest: in the test, for a request to the endpoint that no operation
+        answers (unless ``spectron_strict`` is false).
+    :raises RouteConflict: in the test or after it passes, when a respx route of the test's own
+        also answers requests to the endpoint.
+    :raises AssertionError: at teardown of a passing test, for a fault no attempt matched
+        (unless ``optional=True`` or ``spectron_assert_all_faults_used`` is false).
     """
     from pytest_spectron._markers import MarkerError, fault_from_marker
     from pytest_spectron.testing._mock import SpectronMock
@@ -216,14 +228,25 @@ def spectron_mock(
 
 @pytest.fixture
 def spectron(spectron_mock: SpectronMock) -> Iterator[Spectron]:
-    """A sync Spectron client bound to ``spectron_mock``."""
+    """A sync Spectron client bound to ``spectron_mock``.
+
+    What fails a test that uses ``spectron_mock`` fails one that uses this.
+
+    :return: a ``Spectron`` with the mock's endpoint, context and key, closed when the test ends.
+    """
     with spectron_mock.client() as client:
         yield client
 
 
 @pytest.fixture
 def async_spectron(spectron_mock: SpectronMock) -> AsyncSpectron:
-    """An async Spectron client bound to ``spectron_mock`` (any async test runner)."""
+    """An async Spectron client bound to ``spectron_mock`` (any async test runner).
+
+    What fails a test that uses ``spectron_mock`` fails one that uses this.
+
+    :return: an ``AsyncSpectron`` with the mock's endpoint, context and key; the test closes it
+        (``async with``) if it wants its connections closed.
+    """
     return spectron_mock.async_client()
 
 
@@ -233,6 +256,12 @@ def spectron_server(spectron_mock: SpectronMock) -> LoopbackServer:
 
     For clients that are not httpx: ``urllib``, ``requests``, other languages. Assert through
     ``spectron_mock``, which shares everything with it.
+
+    A request no operation answers gets the fake's 404/405 problem here, never an exception;
+    otherwise what fails a test that uses ``spectron_mock`` fails one that uses this.
+
+    :return: a running ``LoopbackServer`` on a free loopback port (``.url`` carries the
+        endpoint's path prefix), stopped when the test ends.
     """
     return spectron_mock.serve()
 
@@ -245,6 +274,13 @@ def spectron_case(request: pytest.FixtureRequest, spectron_mock: SpectronMock) -
     ``@pytest.mark.spectron_matrix(op, ...)``. Once the test has run, a case that its calls
     never met fails it, and a case for another kind of call (``stream_cut`` for a test that
     calls ``chat`` plainly) skips it, saying why.
+
+    :return: the case: ``.error`` the client raises once it gives up, ``.attempts`` the
+        requests that reach the server, ``.sleeps`` the waits between them.
+    :raises pytest.fail.Exception: at setup, for a ``spectron_matrix`` marker with a bad
+        argument; after a passing test whose calls never met the case's failure.
+    :raises pytest.skip.Exception: after the test, when it only called the operation in a way
+        the case is not for.
     """
     from pytest_spectron._markers import MarkerError
 

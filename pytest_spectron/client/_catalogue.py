@@ -69,6 +69,7 @@ class Operation(Generic[ResponseT]):
     operation_id: str
     """The ``operationId`` in Spectron's OpenAPI document."""
     method: HttpMethod
+    """The HTTP method: ``GET``, ``POST``, ``PUT`` or ``DELETE``."""
     path: str
     """The path template as the document spells it, e.g. ``/api/v1/{context_id}/facts``."""
     response: Any
@@ -80,6 +81,7 @@ class Operation(Generic[ResponseT]):
     request: type[m.RequestModel] | None = None
     """The model of the request body (JSON or the metadata part of a multipart upload)."""
     body: BodyKind = "none"
+    """How the request body is sent: ``none``, ``json`` or ``multipart``."""
     query: tuple[str, ...] = ()
     """Wire names of the query parameters the operation accepts."""
     idempotent: bool = False

@@ -57,23 +57,41 @@ class AttemptAssertions:
     def attempts(self, operation: str | None = None) -> list[Attempt]:
         """Every attempt so far, or those of one operation, in order.
 
+        :param operation: a catalogue name (``"state"``, ``"documents.upload"``); None for all.
         :raises ValueError: for a name that is no Spectron operation (with the nearest names).
+        :return: a new list of ``Attempt``.
         """
         return self.journal.attempts(None if operation is None else _operation(operation).name)
 
     def ledger(self) -> str:
-        """The attempt ledger as a readable table."""
+        """The attempt ledger as a readable table.
+
+        :return: one row per attempt (number, operation, request, outcome, fault, virtual time,
+            idempotency key), or ``(no attempts)``.
+        """
         return self.journal.ledger()
 
     def assert_attempts(self, operation: str, expected: int) -> None:
-        """Assert that ``operation`` was attempted exactly ``expected`` times."""
+        """Assert that ``operation`` was attempted exactly ``expected`` times.
+
+        :param operation: a catalogue name.
+        :param expected: the number of attempts, retries included.
+        :raises AssertionError: the count differs; the message ends with the attempt ledger.
+        :raises ValueError: for a name that is no Spectron operation.
+        """
         __tracebackhide__ = True
         attempts = self.attempts(operation)
         if len(attempts) != expected:
             self._fail(f"expected {expected} attempt(s) of {operation!r}, got {len(attempts)}")
 
     def assert_not_retried(self, operation: str) -> None:
-        """Assert that ``operation`` was sent exactly once: attempted, and never retried."""
+        """Assert that ``operation`` was sent exactly once: attempted, and never retried.
+
+        :param operation: a catalogue name.
+        :raises AssertionError: it was never sent, or sent more than once; the message ends
+            with the attempt ledger.
+        :raises ValueError: for a name that is no Spectron operation.
+        """
         __tracebackhide__ = True
         attempts = self.attempts(operation)
         if len(attempts) != 1:
@@ -83,8 +101,11 @@ class AttemptAssertions:
     def assert_idempotent_retries(self, operation: str) -> None:
         """Assert that ``operation`` was retried, every attempt carrying one Idempotency-Key.
 
-        :raises ValueError: for an operation the policy never retries with a key (only the
-            ``idempotent_write`` class is).
+        :param operation: a catalogue name of the ``idempotent_write`` class (``remember``…).
+        :raises AssertionError: fewer than two attempts, an attempt without a key, or different
+            keys; the message ends with the attempt ledger.
+        :raises ValueError: for a name that is no Spectron operation, or an operation the
+            policy never retries with a key (only the ``idempotent_write`` class is).
         """
         __tracebackhide__ = True
         retry_class = _operation(operation).retry_class
@@ -115,7 +136,11 @@ class AttemptAssertions:
         """Assert that every fault (but the ``optional`` ones) matched at least one attempt.
 
         A fault nothing matched means the test never exercised the failure it set up: the
-        operation was not called, or another fault took every attempt first.
+        operation was not called, or another fault took every attempt first. The plugin calls
+        it after each passing test, unless ``spectron_assert_all_faults_used`` is false.
+
+        :raises AssertionError: listing the unused faults' specs; the message ends with the
+            attempt ledger.
         """
         __tracebackhide__ = True
         unused = self.faults.unused()
@@ -130,7 +155,11 @@ class AttemptAssertions:
             )
 
     def assert_sleeps(self, expected: Sequence[float]) -> None:
-        """Assert the exact retry waits requested so far, in seconds."""
+        """Assert the exact retry waits requested so far, in seconds (``clock.assert_backoff``).
+
+        :param expected: the waits, in order.
+        :raises AssertionError: the waits differ; the message shows both lists.
+        """
         __tracebackhide__ = True
         self.clock.assert_backoff(expected)
 

@@ -17,6 +17,9 @@ class VirtualClock:
 
     ``install()`` routes every Spectron client's retry waits here; injected latency moves the
     time with ``advance()`` without counting as a wait. Safe to share between threads.
+
+    :param start: the virtual time to start at (and go back to on ``reset()``), in seconds.
+    :raises ValueError: ``start`` is not a finite number.
     """
 
     def __init__(self, start: float = 0.0) -> None:
@@ -38,18 +41,30 @@ class VirtualClock:
             return list(self._sleeps)
 
     def sleep(self, seconds: float) -> None:
-        """Record a wait and move time on by it, at once."""
+        """Record a wait and move time on by it, at once.
+
+        :param seconds: the wait, 0 or more.
+        :raises ValueError: ``seconds`` is negative or not a finite number.
+        """
         seconds = _seconds("sleep", seconds)
         with self._lock:
             self._sleeps.append(seconds)
             self._now += seconds
 
     async def sleep_async(self, seconds: float) -> None:
-        """Record a wait and move time on by it, without giving up control or waiting."""
+        """Record a wait and move time on by it, without giving up control or waiting.
+
+        :param seconds: the wait, 0 or more.
+        :raises ValueError: ``seconds`` is negative or not a finite number.
+        """
         self.sleep(seconds)
 
     def advance(self, seconds: float) -> None:
-        """Move time on without recording a wait (injected latency, a test's own steps)."""
+        """Move time on without recording a wait (injected latency, a test's own steps).
+
+        :param seconds: how far, 0 or more.
+        :raises ValueError: ``seconds`` is negative or not a finite number.
+        """
         seconds = _seconds("advance", seconds)
         with self._lock:
             self._now += seconds
@@ -62,12 +77,19 @@ class VirtualClock:
 
     @contextmanager
     def install(self) -> Iterator[VirtualClock]:
-        """Route every Spectron client's retry waits to this clock; restore the previous hook."""
+        """Route every Spectron client's retry waits to this clock; restore the previous hook.
+
+        :return: a context manager that gives this clock, and restores the hook on exit.
+        """
         with use_sleep(self.sleep, self.sleep_async):
             yield self
 
     def assert_backoff(self, expected: Sequence[float]) -> None:
-        """Assert the exact waits requested so far, in order."""
+        """Assert the exact waits requested so far, in order (to within 1e-9 s each).
+
+        :param expected: the waits, in seconds.
+        :raises AssertionError: the waits differ; the message shows both lists.
+        """
         __tracebackhide__ = True
         actual = self.sleeps
         wanted = [float(value) for value in expected]

@@ -127,7 +127,15 @@ def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOption
 
 
 def parse_fault_spec(text: str) -> Fault:
-    """A fault from ``OP=SPEC`` (see ``SPEC_GRAMMAR``); a FaultError shows the grammar."""
+    """A fault from its spelling in ``SPEC_GRAMMAR``: ``state=503x2``, ``read=503@0.3~7``.
+
+    ``serve --fault`` and the admin API's ``{"spec": ...}`` read faults this way.
+
+    :param text: ``TARGET=STEP,STEP…`` with an optional ``@RATE~SEED``.
+    :raises FaultError: the text does not parse; the message names the mistake and ends with
+        the grammar.
+    :return: the fault, not yet added to any engine.
+    """
     try:
         return _parse_spec(text)
     except FaultError as error:

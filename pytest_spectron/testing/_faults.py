@@ -74,7 +74,23 @@ def _route_hint(target: str) -> str:
 
 
 class Fault:
-    """One scripted fault: a target, its outcomes and how many attempts it still fails."""
+    """One scripted fault: a target, its outcomes and how many attempts it still fails.
+
+    Built for you by ``SpectronMock.fail``, the marker and ``parse_fault_spec``, or by hand for
+    ``FaultEngine.add_fault``; the module's docstring tells how a script runs.
+
+    :param target: an operation (``"state"``), a retry class (``"read"``) or ``"*"``.
+    :param outcomes: the script, each an outcome (``Status(503)``, ``PASS``…) or its spelling in
+        ``SPEC_GRAMMAR`` (``503``, ``"connect"``, ``"503x2,ok"``).
+    :param times: how many attempts a single outcome fails, or how many times a script runs;
+        None: a single outcome fails every attempt, a script runs once.
+    :param rate: the probability, in (0, 1], that the fault applies to a matching attempt.
+    :param seed: the seed of the fault's own random draws (only with ``rate``; default 0).
+    :param when: a predicate on the ``ServiceRequest``: the fault only matches requests it
+        accepts.
+    :param optional: whether a test may end without any attempt matching the fault.
+    :raises FaultError: naming the argument that is wrong and what it accepts.
+    """
 
     def __init__(
         self,
@@ -118,8 +134,10 @@ class Fault:
         if not isinstance(optional, bool):
             raise FaultError(f"fault {target!r}: optional must be True or False, got {optional!r}")
         self.rate = None if rate is None else float(rate)
+        """The probability it applies to a matching attempt, or None for always."""
         self.seed = seed
         self.when = when
+        """The predicate a request must pass, or None."""
         self.optional = optional
         """Whether a test may end without any attempt matching this fault."""
         self.used = 0
@@ -148,7 +166,14 @@ class Fault:
         return remaining is None or remaining > 0
 
     def matches(self, operation: str, retry_class: RetryClass, request: ServiceRequest) -> bool:
-        """Whether this fault targets the attempt (ignoring its rate and what is left)."""
+        """Whether this fault targets the attempt (ignoring its rate and what is left).
+
+        :param operation: the attempt's operation name.
+        :param retry_class: the attempt's retry class.
+        :param request: the request, for ``when``.
+        :return: True if the target is ``"*"``, the operation or the retry class, and ``when``
+            (if any) accepts the request.
+        """
         if self.target not in ("*", operation, retry_class):
             return False
         return self.when is None or bool(self.when(request))
@@ -156,7 +181,16 @@ class Fault:
     def take(
         self, operation: str, retry_class: RetryClass, request: ServiceRequest
     ) -> Outcome | None:
-        """The outcome this fault gives the attempt, consumed; None when it does not apply."""
+        """The outcome this fault gives the attempt, consumed.
+
+        A matching attempt counts in ``matched`` even when ``rate`` then passes it by.
+
+        :param operation: the attempt's operation name.
+        :param retry_class: the attempt's retry class.
+        :param request: the request, for ``when``.
+        :return: the next outcome of the script, or None when the fault is spent, does not
+            match or (with ``rate``) passes this attempt by.
+        """
         if not self.active or not self.matches(operation, retry_class, request):
             return None
         self.matched += 1
@@ -167,7 +201,11 @@ class Fault:
         return outcome
 
     def spec(self) -> str:
-        """The fault in SPEC form (``state=503x2``); a predicate is named, not spelled."""
+        """The fault in ``SPEC_GRAMMAR``, as ``parse_fault_spec`` reads it back.
+
+        :return: such as ``state=503x2`` or ``read=503@0.3~7``; a ``when`` predicate is only
+            named (``state=503 when is_admin``), so such a spec does not read back.
+        """
         if len(self.script) == 1:
             steps = self.script[0].token() + ("" if self.times is None else f"x{self.times}")
         else:
@@ -180,13 +218,21 @@ class Fault:
         return text
 
     def describe(self) -> str:
-        """The spec and how much of it is left."""
+        """The spec and how much of it is left.
+
+        :return: such as ``state=503x2 (1 of 2 left)`` or ``read=503 (every attempt)``.
+        """
         remaining = self.remaining
         left = "every attempt" if remaining is None else f"{remaining} of {self.total} left"
         return f"{self.spec()} ({left})"
 
     def to_json(self) -> dict[str, Any]:
-        """This fault as a JSON-ready object (``spec`` and ``remaining`` are for reading)."""
+        """This fault as a JSON-ready object, as the admin API lists it.
+
+        :return: ``target``, ``outcomes`` (each outcome's ``to_json()``), ``times``, ``rate``,
+            ``seed`` and ``optional``, which ``POST /__spectron/faults`` reads back, and
+            ``spec`` and ``remaining``, for reading.
+        """
         data: dict[str, Any] = {
             "target": self.target,
             "outcomes": [outcome.to_json() for outcome in self.script],
@@ -220,7 +266,11 @@ class Injection:
 
 
 class FaultEngine:
-    """The active faults, consulted once per attempt; safe to share between threads."""
+    """The active faults, consulted once per attempt; safe to share between threads.
+
+    For each attempt the first fault, in the order they were added, that matches and has
+    outcomes left applies.
+    """
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
@@ -236,7 +286,18 @@ class FaultEngine:
         when: Callable[[ServiceRequest], bool] | None = None,
         optional: bool = False,
     ) -> Fault:
-        """Add a fault: ``add("state", 503, 503)`` fails the next two ``state`` attempts."""
+        """Add a fault: ``add("state", 503, 503)`` fails the next two ``state`` attempts.
+
+        :param target: an operation (``"state"``), a retry class (``"read"``) or ``"*"``.
+        :param outcomes: the script, as ``Fault`` takes it.
+        :param times: how many attempts a single outcome fails, or how many times a script runs.
+        :param rate: the probability, in (0, 1], that the fault applies to a matching attempt.
+        :param seed: the seed of the fault's random draws (only with ``rate``).
+        :param when: a predicate on the ``ServiceRequest`` that narrows the fault.
+        :param optional: whether a test may end without any attempt matching the fault.
+        :raises FaultError: naming the argument that is wrong and what it accepts.
+        :return: the fault added.
+        """
         return self.add_fault(
             Fault(
                 target,
@@ -250,13 +311,22 @@ class FaultEngine:
         )
 
     def add_fault(self, fault: Fault) -> Fault:
-        """Add a fault built elsewhere (``parse_fault_spec``, ``Fault.from_json``)."""
+        """Add a fault built elsewhere (by hand, or by ``parse_fault_spec``).
+
+        :param fault: the fault; it applies after the faults added before it.
+        :return: the same fault.
+        """
         with self._lock:
             self._faults.append(fault)
         return fault
 
     def add_spec(self, spec: str) -> Fault:
-        """Add a fault written in the SPEC grammar (``state=503x2``)."""
+        """Add a fault written in ``SPEC_GRAMMAR`` (``state=503x2``).
+
+        :param spec: the fault, as ``parse_fault_spec`` reads it.
+        :raises FaultError: the spec does not parse; the message ends with the grammar.
+        :return: the fault added.
+        """
         from pytest_spectron.testing._declare import parse_fault_spec  # it builds on this module
 
         return self.add_fault(parse_fault_spec(spec))
@@ -264,7 +334,14 @@ class FaultEngine:
     def pick(
         self, operation: str, retry_class: RetryClass, request: ServiceRequest
     ) -> Injection | None:
-        """Consume and return the outcome for one attempt, or None when no fault applies."""
+        """Consume and return the outcome for one attempt.
+
+        :param operation: the attempt's operation name.
+        :param retry_class: the attempt's retry class.
+        :param request: the request, for the faults' ``when`` predicates.
+        :return: the outcome, with the fault it came from and its step, or None when no fault
+            applies.
+        """
         with self._lock:
             for fault in self._faults:
                 outcome = fault.take(operation, retry_class, request)
@@ -273,28 +350,44 @@ class FaultEngine:
         return None
 
     def faults(self) -> list[Fault]:
-        """The faults that still have outcomes left, in the order they apply."""
+        """The faults that still have outcomes left, in the order they apply.
+
+        :return: a new list.
+        """
         with self._lock:
             return [fault for fault in self._faults if fault.active]
 
     def unused(self) -> list[Fault]:
-        """The faults no attempt has matched yet, except those marked ``optional``."""
+        """The faults no attempt has matched yet, except those marked ``optional``.
+
+        :return: a new list, in the order they were added.
+        """
         with self._lock:
             return [fault for fault in self._faults if not fault.matched and not fault.optional]
 
     def describe(self) -> str:
-        """The active faults, one per line."""
+        """The active faults, one per line.
+
+        :return: each fault's ``describe()``, or ``(no active faults)``.
+        """
         active = self.faults()
         if not active:
             return "(no active faults)"
         return "\n".join(fault.describe() for fault in active)
 
     def to_json(self) -> dict[str, Any]:
-        """The active faults as a JSON-ready object: ``{"faults": [...]}``."""
+        """The active faults as a JSON-ready object, as ``GET /__spectron/faults`` answers it.
+
+        :return: ``{"faults": [...]}``, each fault's ``to_json()``.
+        """
         return {"faults": [fault.to_json() for fault in self.faults()]}
 
     def clear(self, target: str | None = None) -> None:
-        """Remove the faults declared for ``target`` exactly, or every fault."""
+        """Remove the faults declared for ``target`` exactly, or every fault.
+
+        :param target: an operation, a retry class or ``"*"``, compared as given (``"read"``
+            leaves a ``"state"`` fault alone); None for all.
+        """
         with self._lock:
             self._faults = [
                 fault for fault in self._faults if target is not None and fault.target != target

@@ -42,13 +42,17 @@ class Attempt:
     retry_class: RetryClass | None
     """The class the client's policy puts the call in (``stream`` for a streamed chat)."""
     method: str
+    """The HTTP method, upper-case."""
     path: str
+    """The path, still percent-encoded, without the endpoint's prefix or the query string."""
     query: tuple[tuple[str, str], ...]
+    """The query string's ``(name, value)`` pairs, in order."""
     headers: dict[str, str]
     """Lower-case names; ``authorization`` redacted to ``Bearer ***``."""
     body: Any
     """Decoded JSON, text, bytes, a short description of a multipart upload, or None if empty."""
     idempotency_key: str | None
+    """The ``Idempotency-Key`` header, or None when the request had none."""
     outcome: str
     """What the client saw: a status (``"503"``) or ``connect``, ``connect_timeout``,
     ``read_timeout``, ``reset``, ``stream_cut``."""
@@ -60,7 +64,11 @@ class Attempt:
     """Virtual time when the attempt arrived."""
 
     def to_json(self) -> dict[str, Any]:
-        """This attempt as a JSON-ready object; a binary body goes as base64."""
+        """This attempt as a JSON-ready object, as ``GET /__spectron/journal`` lists it.
+
+        :return: the fields by name; a binary body goes as base64, with
+            ``"body_encoding": "base64"``.
+        """
         data: dict[str, Any] = {
             "number": self.number,
             "operation": self.operation,
@@ -88,6 +96,10 @@ class Journal:
     ``limit`` bounds the attempts kept (``None``: all), so a long-running server's memory stays
     flat: past it, the oldest are dropped, and ``dropped`` (and the JSON form) says how many.
     Numbering never restarts, so a dropped attempt leaves a visible gap.
+
+    :param limit: the most attempts kept, 1 or more; None keeps every one.
+    :raises TypeError: ``limit`` is neither an int nor None.
+    :raises ValueError: ``limit`` is below 1.
     """
 
     def __init__(self, *, limit: int | None = JOURNAL_LIMIT) -> None:
@@ -117,7 +129,17 @@ class Journal:
         fault: str | None,
         time: float,
     ) -> Attempt:
-        """Append the next attempt, numbered in arrival order, its secrets redacted."""
+        """Append the next attempt, numbered in arrival order, its secrets redacted.
+
+        :param request: the request as the service saw it.
+        :param operation: the catalogue name, or None for a request no operation answers.
+        :param retry_class: the retry class the client's policy puts the call in, or None.
+        :param outcome: what the client saw: a status (``"503"``) or a network failure's kind.
+        :param status: the HTTP status sent, or None when no answer was.
+        :param fault: the fault applied, in words, or None.
+        :param time: the virtual time the attempt arrived at.
+        :return: the attempt recorded.
+        """
         with self._lock:
             self._recorded += 1
             attempt = Attempt(
@@ -139,7 +161,12 @@ class Journal:
             return attempt
 
     def attempts(self, operation: str | None = None) -> list[Attempt]:
-        """Every attempt so far, or only those of one operation, in order."""
+        """Every attempt kept so far, or only those of one operation, in order.
+
+        :param operation: a catalogue name (not checked: an unknown one matches nothing), or
+            None for all.
+        :return: a new list.
+        """
         with self._lock:
             if operation is None:
                 return list(self._attempts)
@@ -156,7 +183,11 @@ class Journal:
             return len(self._attempts)
 
     def ledger(self, attempts: Sequence[Attempt] | None = None) -> str:
-        """A readable table of the attempts (all of them by default)."""
+        """A readable table of the attempts: number, operation, request, outcome, fault, time, key.
+
+        :param attempts: the attempts to show; None for every one kept.
+        :return: the table, or ``(no attempts)``.
+        """
         rows = self.attempts() if attempts is None else list(attempts)
         if not rows:
             return "(no attempts)"
@@ -182,7 +213,10 @@ class Journal:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The journal as a JSON-ready object: ``{"attempts": [...], "dropped": n, "limit": n}``."""
+        """The journal as a JSON-ready object, as ``GET /__spectron/journal`` answers it.
+
+        :return: ``{"attempts": [...], "dropped": n, "limit": n}``.
+        """
         return {
             "attempts": [attempt.to_json() for attempt in self.attempts()],
             "dropped": self.dropped,

@@ -78,7 +78,10 @@ _NETWORK_ERRORS: Final[dict[str, type[SpectronError]]] = {
 
 @dataclass(frozen=True)
 class MatrixCase:
-    """One cell: a failure on every attempt of a call of one retry class, and what follows."""
+    """One cell: a failure on every attempt of a call of one retry class, and what follows.
+
+    ``status_matrix`` builds them from the client's policy; a test reads them (``spectron_case``).
+    """
 
     outcome: MatrixOutcome
     """The injected failure: an HTTP status, ``"connect"``, ``"read_timeout"`` or, for streams,
@@ -129,6 +132,13 @@ def status_matrix(
 
     By default every class gets ``MATRIX_OUTCOMES``, and the ``stream`` class ``STREAM_OUTCOMES``
     too; a ``stream_cut`` among chosen ``outcomes`` only applies to the ``stream`` class.
+
+    :param max_retries: the client's ``max_retries``, which sets each case's attempts and waits.
+    :param retry_classes: the retry classes to cover, in order.
+    :param outcomes: the failures to cover (statuses 400-599, ``"connect"``,
+        ``"read_timeout"``, ``"stream_cut"``); None for the defaults above.
+    :raises ValueError: an outcome is no failure the matrix knows.
+    :return: one case per retry class and outcome, classes first.
     """
     chosen = None if outcomes is None else list(outcomes)
     cases = []

@@ -49,7 +49,10 @@ _started: list[SpectronMock] = []
 
 
 class RouteConflict(AssertionError):
-    """A respx route of the test's own also answers requests to the Spectron mock's endpoint."""
+    """A respx route of the test's own also answers requests to the Spectron mock's endpoint.
+
+    :ivar routes: the conflicting routes, as respx shows them.
+    """
 
     def __init__(self, endpoint: str, routes: list[str]) -> None:
         self.routes = routes
@@ -77,6 +80,20 @@ class SpectronMock(AttemptAssertions):
     attempt no fault takes (faults, clock, journal and assertions work as with the fake; there
     is no ``.fake``). ``upstream_timeout`` is how long to wait for it (connect, each read)
     before a 504; ``upstream_insecure=True`` accepts any certificate (dangerous).
+
+    :param endpoint: the base URL to answer, with an optional path prefix.
+    :param context: the context id of the clients ``client()`` and ``async_client()`` build.
+    :param api_key: the key those clients send.
+    :param strict: whether a request to the endpoint that no operation answers raises
+        ``UnroutableRequest`` where the application sent it; False answers the fake's 404/405.
+    :param clock: the virtual clock to use; a new one if None.
+    :param error_format: ``"json"``, ``"problem"`` or ``"legacy"``.
+    :param upstream: live mode: the Spectron to forward to instead of the fake.
+    :param upstream_timeout: seconds to wait for the upstream to connect, and for each read.
+    :param upstream_insecure: accept any certificate from an https upstream (dangerous).
+    :raises TypeError: ``endpoint`` or ``upstream`` is not a str.
+    :raises ValueError: for an endpoint or upstream that is no http(s) URL, an upstream equal
+        to the endpoint, a timeout not above 0, or an unknown error format.
     """
 
     def __init__(
@@ -117,9 +134,13 @@ class SpectronMock(AttemptAssertions):
         self.service = self._wired.service
         """The fake (or upstream) behind the faults and journal, as the mock serves it."""
         self.backend: FakeBackend = self.service.backend
+        """The fake, or in live mode the forwarder to the upstream."""
         self.faults = self.service.faults
+        """The fault engine ``fail()`` and the marker add to."""
         self.journal = self.service.journal
+        """Every attempt, in order: ``attempts()`` and the assertions read it."""
         self.clock = self.service.clock
+        """The virtual clock: retry waits and injected latency move it."""
         self._router = respx.MockRouter(
             assert_all_called=False, assert_all_mocked=True, using=USING
         )
@@ -166,7 +187,12 @@ class SpectronMock(AttemptAssertions):
     # -- Lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> SpectronMock:
-        """Answer httpx (and httpx2) requests to the endpoint; route retry waits to the clock."""
+        """Answer httpx (and httpx2) requests to the endpoint; route retry waits to the clock.
+
+        ``with SpectronMock() as mock`` calls it, and ``stop()`` on the way out.
+
+        :return: this mock.
+        """
         self._running.callback(self._wired.close)  # the upstream's connections, once stopped
         self._running.enter_context(self._router)
         self._running.enter_context(self.clock.install())
@@ -198,6 +224,13 @@ class SpectronMock(AttemptAssertions):
         here. ``client_timeout`` is the read timeout the server assumes its clients wait (the
         Spectron client's default): injected latency beyond it holds the connection silent until
         the client times out, as in-process.
+
+        The server stops with the mock.
+
+        :param client_timeout: the read timeout, in seconds, the server assumes its clients
+            wait; None: latency never becomes a timeout.
+        :raises ValueError: ``client_timeout`` is not above 0.
+        :return: the running server; its ``.url`` carries the endpoint's path prefix.
         """
         service = self.service.sharing(on_unroutable="answer")
         return self._running.enter_context(
@@ -208,7 +241,10 @@ class SpectronMock(AttemptAssertions):
         """Raise RouteConflict if another respx router answered a request to the endpoint.
 
         A router patched at the same level and started first answers before this mock, which
-        then never sees the request; its routes' calls are the only trace left.
+        then never sees the request; its routes' calls are the only trace left. The plugin
+        calls it after each passing test.
+
+        :raises RouteConflict: listing the routes that answered requests to the endpoint.
         """
         __tracebackhide__ = True
         shadowing = self._shadowing_routes(
@@ -237,11 +273,19 @@ class SpectronMock(AttemptAssertions):
     # -- Clients -------------------------------------------------------------------------------
 
     def client(self, **options: Any) -> Spectron:
-        """A sync client bound to this mock (``timeout``, ``max_retries``… as keyword options)."""
+        """A sync client bound to this mock: its endpoint, context and key.
+
+        :param options: the client's keyword options (``timeout``, ``max_retries``…).
+        :return: a new ``Spectron``; close it (``with``) when done.
+        """
         return Spectron(self.context, self.endpoint, self.api_key, **options)
 
     def async_client(self, **options: Any) -> AsyncSpectron:
-        """An async client bound to this mock."""
+        """An async client bound to this mock: its endpoint, context and key.
+
+        :param options: the client's keyword options (``timeout``, ``max_retries``…).
+        :return: a new ``AsyncSpectron``; close it (``async with``) when done.
+        """
         return AsyncSpectron(self.context, self.endpoint, self.api_key, **options)
 
     def __repr__(self) -> str:

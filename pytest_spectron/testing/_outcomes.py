@@ -63,6 +63,9 @@ class FaultError(ValueError):
 
     A spec error carries the grammar: its message ends with it, and ``detail`` and ``grammar``
     hold the two apart for callers that show the grammar their own way (the admin API).
+
+    :ivar detail: what was wrong, without the grammar.
+    :ivar grammar: the grammar the message ends with (``SPEC_GRAMMAR``), or None.
     """
 
     def __init__(self, detail: str, *, grammar: str | None = None) -> None:
@@ -73,18 +76,22 @@ class FaultError(ValueError):
 
 @dataclass(frozen=True)
 class Status:
-    """Answer with this HTTP status and an error body (or ``body``), plus ``headers``."""
+    """Answer with this HTTP status and an error body (or ``body``), plus ``headers``.
+
+    :param code: the HTTP status, 200 to 599.
+    :param retry_after: seconds, or an HTTP date, sent as the ``Retry-After`` header.
+    :param body: replaces the error body: a dict goes as JSON, a str as text, bytes as they are.
+    :param headers: extra answer headers; they win over the generated ones.
+    :param format: the error body's format (``json``, ``problem`` or ``legacy``); None: the
+        fake's own. A ``body`` wins over it.
+    :raises FaultError: a value above is out of range or of the wrong type.
+    """
 
     code: int
     retry_after: float | str | None = None
-    """Seconds, or an HTTP date, sent as the ``Retry-After`` header."""
     body: dict[str, Any] | str | bytes | None = None
-    """Replaces the error body: a dict goes as JSON, a str as text, bytes as they are."""
     headers: Mapping[str, str] | None = None
-    """Extra answer headers; they win over the generated ones."""
     format: ErrorFormat | None = None
-    """The error body's format (``json``, ``problem`` or ``legacy``); None: the fake's own.
-    A ``body`` wins over it."""
 
     def __post_init__(self) -> None:
         check_status("Status", self.code)
@@ -114,7 +121,10 @@ class Status:
         return format_seconds(self.retry_after)
 
     def describe(self) -> str:
-        """In words, for the journal."""
+        """In words, for the journal.
+
+        :return: such as ``HTTP 429, Retry-After: 2``.
+        """
         text = f"HTTP {self.code}"
         if self.retry_after is not None:
             text += f", Retry-After: {self.retry_after_header}"
@@ -129,7 +139,10 @@ class Status:
         return text
 
     def token(self) -> str:
-        """The SPEC spelling (``429:2``); a custom body, headers or format are not spelled."""
+        """The outcome as ``SPEC_GRAMMAR`` spells it.
+
+        :return: such as ``429:2``; a custom body, headers or format add ``+custom``, unspelled.
+        """
         text = str(self.code)
         if self.retry_after is not None:
             text += f":{self.retry_after_header}"
@@ -137,7 +150,11 @@ class Status:
         return text + ("+custom" if custom else "")
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by ``parse_outcome``."""
+        """The outcome in JSON, as a fault's ``outcomes`` in the admin API take it.
+
+        :return: ``{"status": code}`` with ``retry_after``, ``body``, ``headers`` and ``format``
+            when given (bytes decoded as UTF-8).
+        """
         data: dict[str, Any] = {"status": self.code}
         if self.retry_after is not None:
             data["retry_after"] = self.retry_after
@@ -162,7 +179,11 @@ _NETWORK_WORDS: Final[dict[str, str]] = {
 
 @dataclass(frozen=True)
 class Network:
-    """No answer: ``connect`` (refused), ``connect_timeout``, ``read_timeout`` or ``reset``."""
+    """No answer: the connection fails the way ``kind`` names.
+
+    :param kind: ``connect`` (refused), ``connect_timeout``, ``read_timeout`` or ``reset``.
+    :raises FaultError: for any other kind (with the nearest).
+    """
 
     kind: str
 
@@ -170,21 +191,34 @@ class Network:
         _check_kind("Network", self.kind, NETWORK_FAILURE_KINDS)
 
     def describe(self) -> str:
-        """In words, for the journal."""
+        """In words, for the journal.
+
+        :return: such as ``connection reset by peer``.
+        """
         return _NETWORK_WORDS[self.kind]
 
     def token(self) -> str:
-        """The SPEC spelling."""
+        """The outcome as ``SPEC_GRAMMAR`` spells it.
+
+        :return: the kind, such as ``reset``.
+        """
         return self.kind
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by ``parse_outcome``."""
+        """The outcome in JSON, as a fault's ``outcomes`` in the admin API take it.
+
+        :return: ``{"error": kind}``.
+        """
         return {"error": self.kind}
 
 
 @dataclass(frozen=True)
 class Latency:
-    """Answer normally after ``seconds`` of virtual time; past the request's timeout, time out."""
+    """Answer normally after ``seconds`` of virtual time; past the request's timeout, time out.
+
+    :param seconds: the virtual delay, more than 0.
+    :raises FaultError: ``seconds`` is not a finite number above 0.
+    """
 
     seconds: float
 
@@ -192,15 +226,24 @@ class Latency:
         _check_seconds("Latency", self.seconds, allow_zero=False)
 
     def describe(self) -> str:
-        """In words, for the journal."""
+        """In words, for the journal.
+
+        :return: such as ``latency 2.5 s``.
+        """
         return f"latency {format_seconds(self.seconds)} s"
 
     def token(self) -> str:
-        """The SPEC spelling."""
+        """The outcome as ``SPEC_GRAMMAR`` spells it.
+
+        :return: such as ``latency:2.5``.
+        """
         return f"latency:{format_seconds(self.seconds)}"
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by ``parse_outcome``."""
+        """The outcome in JSON, as a fault's ``outcomes`` in the admin API take it.
+
+        :return: ``{"latency": seconds}``.
+        """
         return {"latency": self.seconds}
 
 
@@ -213,11 +256,15 @@ _MALFORMED_WORDS: Final[dict[str, str]] = {
 
 @dataclass(frozen=True)
 class Malformed:
-    """Answer with a broken body: ``truncated_json`` (200), ``html`` (502) or ``empty`` (200)."""
+    """Answer with a broken body: ``truncated_json`` (200), ``html`` (502) or ``empty`` (200).
+
+    :param kind: ``truncated_json``, ``html`` or ``empty``.
+    :param status: the status to send instead of the kind's default (in parentheses above).
+    :raises FaultError: for another kind (with the nearest), or a status outside 200-599.
+    """
 
     kind: str
     status: int | None = None
-    """Overrides the kind's default status."""
 
     def __post_init__(self) -> None:
         _check_kind("Malformed", self.kind, MALFORMED_KINDS)
@@ -230,15 +277,24 @@ class Malformed:
         return MALFORMED_STATUS[self.kind] if self.status is None else self.status
 
     def describe(self) -> str:
-        """In words, for the journal."""
+        """In words, for the journal.
+
+        :return: such as ``HTML error page (HTTP 502)``.
+        """
         return f"{_MALFORMED_WORDS[self.kind]} (HTTP {self.effective_status})"
 
     def token(self) -> str:
-        """The SPEC spelling."""
+        """The outcome as ``SPEC_GRAMMAR`` spells it.
+
+        :return: such as ``html`` or, with a status given, ``html:503``.
+        """
         return self.kind if self.status is None else f"{self.kind}:{self.status}"
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by ``parse_outcome``."""
+        """The outcome in JSON, as a fault's ``outcomes`` in the admin API take it.
+
+        :return: ``{"malformed": kind}``, with ``status`` when given.
+        """
         data: dict[str, Any] = {"malformed": self.kind}
         if self.status is not None:
             data["status"] = self.status
@@ -251,6 +307,9 @@ class StreamCut:
 
     On an answer that is not a stream, or one with no more than ``after`` frames, the cut is
     spent without effect and the journal's fault column says so.
+
+    :param after: the frames the client gets before the connection drops, 0 or more.
+    :raises FaultError: ``after`` is not an int of 0 or more.
     """
 
     after: int = 0
@@ -260,15 +319,24 @@ class StreamCut:
             raise FaultError(f"StreamCut after must be a frame count >= 0, got {self.after!r}")
 
     def describe(self) -> str:
-        """In words, for the journal."""
+        """In words, for the journal.
+
+        :return: such as ``stream cut after 2 frames``.
+        """
         return f"stream cut after {self.after} frame{'' if self.after == 1 else 's'}"
 
     def token(self) -> str:
-        """The SPEC spelling."""
+        """The outcome as ``SPEC_GRAMMAR`` spells it.
+
+        :return: such as ``stream_cut:2``.
+        """
         return f"stream_cut:{self.after}"
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by ``parse_outcome``."""
+        """The outcome in JSON, as a fault's ``outcomes`` in the admin API take it.
+
+        :return: ``{"stream_cut": after}``.
+        """
         return {"stream_cut": self.after}
 
 
@@ -283,15 +351,24 @@ class _Pass:
         return cls._instance
 
     def describe(self) -> str:
-        """In words, for the journal."""
+        """In words, for the journal.
+
+        :return: ``ok (the fake answers)``.
+        """
         return "ok (the fake answers)"
 
     def token(self) -> str:
-        """The SPEC spelling."""
+        """The outcome as ``SPEC_GRAMMAR`` spells it.
+
+        :return: ``ok``.
+        """
         return "ok"
 
     def to_json(self) -> str:
-        """The JSON form accepted by ``parse_outcome``."""
+        """The outcome in JSON, as a fault's ``outcomes`` in the admin API take it.
+
+        :return: ``"ok"``.
+        """
         return "ok"
 
     def __repr__(self) -> str:

@@ -107,13 +107,20 @@ class FormatsErrors(Protocol):
 
 
 class UnroutableRequest(AssertionError):
-    """A request to the fake matches no Spectron operation: a test bug, never retried away."""
+    """A request to the fake matches no Spectron operation: a test bug, never retried away.
+
+    Raised where the application sent the request, under ``strict`` (the plugin's default); the
+    message names the nearest operations.
+
+    :ivar method: the request's method.
+    :ivar path: the request's path.
+    :ivar nearest: names of the catalogue operations closest to the request.
+    """
 
     def __init__(self, error: NoRoute) -> None:
         self.method = error.method
         self.path = error.path
         self.nearest = [operation.name for operation in error.nearest]
-        """Names of the catalogue operations closest to the request."""
         super().__init__(
             f"{error.describe()}. The Spectron fake answers only the operations of "
             "pytest_spectron.CATALOGUE; check the method and path your code sends."
@@ -127,6 +134,13 @@ class SpectronService:
     (``UpstreamBackend``). ``on_unroutable="raise"`` makes a request no operation answers raise
     ``UnroutableRequest`` (after journaling it) instead of answering the fake's 404/405 problem
     or forwarding it.
+
+    :param backend: what answers routed requests: a ``FakeSpectron``, or a ``Forwarder``.
+    :param faults: the fault engine to consult; a new one if None.
+    :param journal: the journal to record in; a new one if None.
+    :param clock: the virtual clock latency advances; a new one if None.
+    :param on_unroutable: ``"answer"`` or ``"raise"``, as above.
+    :raises ValueError: ``on_unroutable`` is neither.
     """
 
     def __init__(
@@ -160,6 +174,10 @@ class SpectronService:
 
         The two take turns, as one service's attempts do: the in-process mock and its loopback
         server serve one fake this way.
+
+        :param on_unroutable: ``"answer"`` or ``"raise"``, for the new service.
+        :raises ValueError: ``on_unroutable`` is neither.
+        :return: the new service.
         """
         twin = SpectronService(
             self.backend,
@@ -187,7 +205,10 @@ class SpectronService:
         return DEFAULT_ERROR_FORMAT if self._styled is None else self._styled.error_format
 
     def new_trace_id(self) -> str:
-        """The next trace id of the backend's sequence: faults and the fake's answers share one."""
+        """The next trace id of the backend's sequence: faults and the fake's answers share one.
+
+        :return: such as ``trc-000007``.
+        """
         return new_trace_id() if self._styled is None else self._styled.trace_ids.next()
 
     def dispatch(self, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
@@ -195,6 +216,11 @@ class SpectronService:
 
         A body nested deeper than ``MAX_JSON_DEPTH`` is refused with a 400 before anything reads
         it (not journaled: the journal decodes JSON bodies too).
+
+        :param request: the request, as a transport read it.
+        :raises UnroutableRequest: under ``on_unroutable="raise"``, for a request no operation
+            answers (journaled first).
+        :return: the answer, or the network failure a fault chose, for the transport to enact.
         """
         if _nested_too_deep(request.body):
             return problem_response(

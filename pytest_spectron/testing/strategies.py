@@ -31,7 +31,10 @@ __all__ = ["error_statuses", "fault_outcomes", "fault_plans", "fault_scripts"]
 
 
 def error_statuses() -> st.SearchStrategy[int]:
-    """HTTP statuses a failing Spectron answers with: 3xx (never followed), 4xx and 5xx."""
+    """HTTP statuses a failing Spectron answers with: 3xx (never followed), 4xx and 5xx.
+
+    :return: a strategy for ints from 300 to 599.
+    """
     return st.integers(min_value=300, max_value=599)
 
 
@@ -41,6 +44,10 @@ def fault_outcomes(
     """One attempt's fate: the fake answers, an error status, a network failure, or latency.
 
     Latency is virtual; beyond the client's timeout (30 s by default) it is a read timeout.
+
+    :param latency: whether ``Latency`` outcomes may be drawn.
+    :param max_latency: the longest latency drawn, in virtual seconds (the shortest is 0.01).
+    :return: a strategy for ``PASS``, ``Status``, ``Network`` and ``Latency`` outcomes.
     """
     choices: list[st.SearchStrategy[Outcome]] = [
         st.just(PASS),
@@ -54,14 +61,26 @@ def fault_outcomes(
 
 
 def fault_scripts(*, max_size: int = 8, latency: bool = True) -> st.SearchStrategy[list[Outcome]]:
-    """A script of outcomes for consecutive attempts of one operation (then the fake answers)."""
+    """A script of outcomes for consecutive attempts of one operation (then the fake answers).
+
+    :param max_size: the longest script drawn.
+    :param latency: whether ``Latency`` outcomes may be drawn.
+    :return: a strategy for lists of outcomes, the empty list included.
+    """
     return st.lists(fault_outcomes(latency=latency), max_size=max_size)
 
 
 def fault_plans(
     operations: Sequence[str] | None = None, *, max_size: int = 8, latency: bool = True
 ) -> st.SearchStrategy[dict[str, list[Outcome]]]:
-    """A script per operation: ``{"remember": [Status(503), PASS], "chat": [...]}``."""
+    """A script per operation: ``{"remember": [Status(503), PASS], "chat": [...]}``.
+
+    :param operations: the operations to script; None for every operation of the catalogue.
+    :param max_size: the longest script drawn for one operation.
+    :param latency: whether ``Latency`` outcomes may be drawn.
+    :raises ValueError: an operation is not in the catalogue.
+    :return: a strategy for dicts with a key per operation, each an outcome script.
+    """
     names = list(operations) if operations is not None else sorted(CATALOGUE)
     unknown = [name for name in names if name not in CATALOGUE]
     if unknown:

@@ -31,7 +31,7 @@ def test_markers_stack_across_module_class_and_function(pytester: pytest.Pyteste
 def test_marker_is_documented_and_accepted_by_strict_markers(pytester: pytest.Pytester) -> None:
     """``pytest --markers`` shows the full signature; ``--strict-markers`` accepts it."""
     result = pytester.runpytest("--markers")
-    result.stdout.fnmatch_lines(["*spectron_fault(op, *, status=None, error=None*"])
+    result.stdout.fnmatch_lines(["*spectron_fault(target, *outcomes, status=None, error=None*"])
     result.stdout.fnmatch_lines(["*spectron_matrix(op=None*"])
     pytester.makepyfile(
         """

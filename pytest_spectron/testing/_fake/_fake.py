@@ -107,7 +107,12 @@ class FakeSpectron:
     rows and idempotent replays (default ``RECORD_LIMIT``, 10,000; None keeps all), so a
     long-running fake stays bounded; its facts and other records are kept whole.
 
-    :raises ValueError: ``record_limit`` is below 1.
+    :param clock: the seconds since the start, for timestamps and key expiry; None for the
+        counter above. ``SpectronMock`` passes its virtual clock's ``now``.
+    :param error_format: ``"json"``, ``"problem"`` or ``"legacy"``.
+    :param record_limit: the traces, audit rows and idempotent replays each context keeps,
+        1 or more; None keeps all.
+    :raises ValueError: ``record_limit`` is below 1, or ``error_format`` is unknown.
     """
 
     def __init__(
@@ -160,6 +165,9 @@ class FakeSpectron:
         An unknown key then gets 401, a key without the verb an operation needs 403 (see
         ``OPERATION_GRANTS``). ``None`` goes back to accepting any non-empty key. Keys minted
         through ``keys.create`` (or ``add_key``) are accepted either way.
+
+        :param keys: each accepted key and its grants, such as ``{"sk-reader": {"read":
+            ["*"]}}``; None accepts any key again.
         """
         with self._lock:
             self._keyring.restrict(keys)
@@ -167,7 +175,13 @@ class FakeSpectron:
     # -- Answering -----------------------------------------------------------------------------
 
     def handle(self, route: Route, request: ServiceRequest) -> ServiceResponse:
-        """Answer one routed request, as Spectron would."""
+        """Answer one routed request, as Spectron would; ``SpectronService`` calls it.
+
+        :param route: the operation the request matched, with its path parameters.
+        :param request: the request.
+        :return: the answer: the operation's, or the problem (401, 403, 422…) it met, with a
+            trace id.
+        """
         with self._lock:
             seconds = self._clock()
             trace_id = self.trace_ids.next()
@@ -296,7 +310,20 @@ class FakeSpectron:
         memory_category: str = "knowledge",
         role: str = "user",
     ) -> str:
-        """Store a free-text fact as if remembered (in a new session unless given); its id."""
+        """Store a free-text fact as if remembered, with its turn in a session.
+
+        :param context_id: the context to store it in.
+        :param text: the fact.
+        :param labels: the fact's labels.
+        :param scopes: a scope selector, in any form the client takes (``"team/a"``…).
+        :param session_id: an existing session of the context to add the turn to; None opens
+            a new one.
+        :param memory_category: ``"identity"``, ``"knowledge"`` or ``"context"``.
+        :param role: the turn's role (``"user"``, ``"assistant"``…).
+        :raises KeyError: ``session_id`` names no session of the context.
+        :raises ValueError: ``scopes`` is no scope selector.
+        :return: the fact's id (``fact-000001``…).
+        """
         with self._lock:
             state = self._context(context_id)
             now, seconds = self._now()
@@ -321,7 +348,18 @@ class FakeSpectron:
         labels: Iterable[str] = (),
         scopes: ScopeSelector = (),
     ) -> str:
-        """Store a document as if uploaded; its id (the existing one for identical bytes)."""
+        """Store a document as if uploaded.
+
+        :param context_id: the context to store it in.
+        :param content: the document's bytes.
+        :param title: its title, also kept as its source.
+        :param mime_type: its content type.
+        :param labels: its labels.
+        :param scopes: a scope selector, in any form the client takes.
+        :raises ValueError: ``scopes`` is no scope selector.
+        :return: the document's id; the existing one's for identical bytes, which are stored
+            once.
+        """
         with self._lock:
             state = self._context(context_id)
             now, _ = self._now()
@@ -346,7 +384,15 @@ class FakeSpectron:
         *,
         ttl_seconds: int | None = None,
     ) -> str:
-        """Mint a key in a context, as ``keys.create`` would; returns its secret."""
+        """Mint a key in a context, as ``keys.create`` would.
+
+        :param context_id: the context the key belongs to (and only works in).
+        :param name: the key's name, unique in the context.
+        :param grants: verb → scope patterns the key holds; None: every grant.
+        :param ttl_seconds: seconds (on the fake's clock) until the key expires; None: never.
+        :raises ValueError: the context has a key of that name already.
+        :return: the key's secret, to send as the bearer key.
+        """
         with self._lock:
             state = self._context(context_id)
             now, seconds = self._now()
@@ -370,7 +416,12 @@ class FakeSpectron:
     def add_principal(
         self, context_id: str, principal_id: str, grants: Mapping[str, Iterable[str]] | None = None
     ) -> None:
-        """Register a principal in a context's directory, with its grants (None: no grants)."""
+        """Register a principal in a context's directory, or replace its grants.
+
+        :param context_id: the context.
+        :param principal_id: the principal's id.
+        :param grants: verb → scope patterns; None: no grants.
+        """
         with self._lock:
             state = self._context(context_id)
             state.principals[principal_id] = {} if grants is None else copy_grants(grants)
@@ -378,33 +429,57 @@ class FakeSpectron:
     # -- Inspection ----------------------------------------------------------------------------
 
     def contexts(self) -> list[str]:
-        """The ids of every context that has state, in the order they were first used."""
+        """The ids of every context that has state, in the order they were first used.
+
+        :return: a new list.
+        """
         with self._lock:
             return list(self._contexts)
 
     def facts(self, context_id: str, *, include_forgotten: bool = False) -> list[StoredFact]:
-        """The facts a context remembers, oldest first (soft-forgotten ones only if asked)."""
+        """The facts a context remembers, oldest first.
+
+        :param context_id: the context; one never used has none.
+        :param include_forgotten: whether to include the soft-forgotten facts too.
+        :return: a new list.
+        """
         with self._lock:
             state = self._contexts.get(context_id, ContextState())
             return state.facts.all() if include_forgotten else state.facts.live()
 
     def documents(self, context_id: str) -> list[StoredDocument]:
-        """The documents a context holds, oldest first."""
+        """The documents a context holds, oldest first.
+
+        :param context_id: the context; one never used has none.
+        :return: a new list.
+        """
         with self._lock:
             return list(self._contexts.get(context_id, ContextState()).documents.values())
 
     def sessions(self, context_id: str) -> list[StoredSession]:
-        """The sessions of a context, with their turns, oldest first."""
+        """The sessions of a context, with their turns, oldest first.
+
+        :param context_id: the context; one never used has none.
+        :return: a new list.
+        """
         with self._lock:
             return list(self._contexts.get(context_id, ContextState()).sessions.values())
 
     def keys(self, context_id: str) -> list[StoredKey]:
-        """The keys minted in a context (secrets included, for a test to authenticate with)."""
+        """The keys minted in a context, oldest first.
+
+        :param context_id: the context; one never used has none.
+        :return: a new list; the secrets are included, for a test to authenticate with.
+        """
         with self._lock:
             return list(self._contexts.get(context_id, ContextState()).keys.values())
 
     def traces(self, context_id: str) -> list[StoredTrace]:
-        """The traces recall, chat and the other traced verbs left in a context, oldest first."""
+        """The traces recall, chat and the other traced verbs left in a context, oldest first.
+
+        :param context_id: the context; one never used has none.
+        :return: a new list of the last ``record_limit``.
+        """
         with self._lock:
             return list(self._contexts.get(context_id, ContextState()).traces)
 

@@ -130,12 +130,13 @@ class LoopbackServer:
 
     @property
     def port(self) -> int:
-        """The port listened on."""
+        """The port listened on; a RuntimeError until started."""
         return int(self._running().getsockname()[1])
 
     @property
     def url(self) -> str:
-        """The base URL, such as ``http://127.0.0.1:8765``."""
+        """The base URL, such as ``http://127.0.0.1:8765``, with the prefix; a RuntimeError until
+        started."""
         host = self.host
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{self.port}{self.prefix}"
@@ -143,7 +144,14 @@ class LoopbackServer:
     # -- Lifecycle -------------------------------------------------------------------------
 
     def start(self) -> LoopbackServer:
-        """Bind and listen, then serve from background threads; ready when this returns."""
+        """Bind and listen, then serve from background threads; ready when this returns.
+
+        ``with LoopbackServer(...) as server`` calls it, and ``stop()`` on the way out.
+
+        :raises RuntimeError: the server is running already.
+        :raises OSError: the address cannot be bound (the port is taken, say).
+        :return: this server.
+        """
         if self._listener is not None:
             raise RuntimeError("the server is already running")
         host, port = self._requested
