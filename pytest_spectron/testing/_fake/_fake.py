@@ -13,14 +13,9 @@ import dataclasses
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
-import pydantic
-
-from pytest_spectron.client._base import ResponseModel
-from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.client._scopes import ScopeSelector
-from pytest_spectron.client._wire import IDEMPOTENCY_HEADER, compact_json
+from pytest_spectron.client._wire import IDEMPOTENCY_HEADER
 from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
 
 # Importing the handler modules registers every operation's handler.
@@ -40,9 +35,10 @@ from pytest_spectron.testing._fake._auth import (
     bearer_key,
     copy_grants,
 )
-from pytest_spectron.testing._fake._call import HANDLERS, Answer, Call, Problem
+from pytest_spectron.testing._fake._call import HANDLERS, Call, Problem
 from pytest_spectron.testing._fake._context import RECORD_LIMIT, ContextState
 from pytest_spectron.testing._fake._keyring import Keyring
+from pytest_spectron.testing._fake._render import audit_kind, render_answer
 from pytest_spectron.testing._fake._requests import (
     check_context_id,
     check_scopes,
@@ -63,7 +59,6 @@ from pytest_spectron.testing._fake._store import (
 )
 from pytest_spectron.testing._problems import (
     DEFAULT_ERROR_FORMAT,
-    TRACE_ID_HEADER,
     ErrorFormat,
     TraceIds,
     check_error_format,
@@ -72,16 +67,6 @@ from pytest_spectron.testing._routing import Route
 
 __all__ = ["FakeSpectron"]
 
-_RETRIEVALS = frozenset(
-    {
-        "recall",
-        "query_context",
-        "reflect",
-        "documents.query",
-        "documents.search_keywords",
-        "sessions.context",
-    }
-)
 _DELEGATION_GRANT = "grant:manage"
 
 
@@ -205,7 +190,7 @@ class FakeSpectron:
                     StoredAudit(
                         trace_id=trace_id,
                         operation=route.operation.name,
-                        kind=_audit_kind(route.operation),
+                        kind=audit_kind(route.operation),
                         status=response.status,
                         principal=caller.principal,
                         key_name=caller.key_name,
@@ -292,7 +277,7 @@ class FakeSpectron:
             body=body,
             parts=parts,
         )
-        response = _render(operation, HANDLERS[operation.name](call), trace_id)
+        response = render_answer(operation, HANDLERS[operation.name](call), trace_id)
         if replay is not None:
             state.keep_replay(replay, response)
         return response
@@ -492,43 +477,3 @@ class FakeSpectron:
 
 
 _ANONYMOUS = Caller("anonymous", {})
-
-
-# -- Answers -----------------------------------------------------------------------------------
-
-
-def _audit_kind(operation: Operation) -> str:
-    if operation.name == "chat":
-        return "response"
-    if operation.method == "GET" or operation.name in _RETRIEVALS:
-        return "retrieval"
-    return "decision"
-
-
-def _render(operation: Operation, answer: Answer, trace_id: str) -> ServiceResponse:
-    trace = (TRACE_ID_HEADER, trace_id)
-    if answer.events is not None:
-        frames = tuple(f"data: {payload}\n\n".encode() for payload in answer.events)
-        stream = (("content-type", answer.content_type), ("cache-control", "no-cache"), trace)
-        return ServiceResponse(answer.status, stream, events=frames)
-    if answer.raw is not None:
-        raw = (("content-type", answer.content_type), trace)
-        return ServiceResponse(answer.status, raw, answer.raw)
-    if answer.model is None:
-        return ServiceResponse(answer.status, (trace,))
-    data = _dump(answer.model)
-    if operation.response is not None:
-        try:
-            operation.adapter.validate_python(data)
-        except pydantic.ValidationError as error:  # pragma: no cover - a bug in the fake
-            raise AssertionError(
-                f"the fake built a {operation.name} answer its own models reject: {error}"
-            ) from error
-    body = compact_json(data)
-    return ServiceResponse(answer.status, (("content-type", "application/json"), trace), body)
-
-
-def _dump(model: ResponseModel | Iterable[ResponseModel]) -> Any:
-    if isinstance(model, ResponseModel):
-        return model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in model]
