@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import ssl
 import sys
@@ -121,7 +122,7 @@ class ClientOptions:
             changed = replace(changed, max_retries=_check_max_retries(max_retries))
         return changed
 
-    @property
+    @functools.cached_property
     def base_url(self) -> str:
         """Where requests go: the endpoint without credentials, which are never sent.
 
