@@ -128,6 +128,8 @@ class ClientOptions:
 
         httpx would turn ``user:password@`` into Basic auth, replacing the API key's Bearer.
         """
+        if not self.endpoint.userinfo:
+            return str(self.endpoint)  # as it is: copying it would parse it again
         return str(self.endpoint.copy_with(userinfo=b""))
 
     def __repr__(self) -> str:
