@@ -20,7 +20,7 @@ from pytest_spectron._settings import (
     SettingsError,
 )
 
-# The client, the fake and respx load when a test first uses a fixture or a marker, so a run
+# The client and the fake load when a test first uses a fixture or a marker, so a run
 # that never touches Spectron pays almost nothing for the plugin.
 if TYPE_CHECKING:
     from pytest_spectron._markers import MarkerError
@@ -135,6 +135,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else None)
             default = "needs the Spectron fake; live mode (--spectron-upstream) has none"
             item.add_marker(pytest.mark.skip(reason=reason or default))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """Patch httpx once for the run when a test will use the mock, not once per test.
+
+    Each test's mock then only registers with the patch, which stays until pytest unconfigures,
+    after every fixture (session-scoped ones too) has let go of its own patches. Held before
+    any test starts, so a test's own respx router nests above it, never below.
+    """
+    if not session.config.option.collectonly and any(map(_uses_mock, session.items)):
+        from contextlib import ExitStack
+
+        from pytest_spectron.testing._intercept import intercepting
+
+        held = ExitStack()
+        held.enter_context(intercepting())
+        session.config.add_cleanup(held.close)
+    return (yield)
+
+
+def _uses_mock(item: pytest.Item) -> bool:
+    """Whether the test uses ``spectron_mock``, by a fixture or a fault marker (see setup)."""
+    fixtures = getattr(item, "fixturenames", ())
+    return "spectron_mock" in fixtures or item.get_closest_marker(FAULT_MARKER) is not None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -22,12 +22,15 @@ class SpectronModel(BaseModel):
     serialises with the wire names.
     """
 
+    # Validators are built on a model's first use, not at import: a test session pays only for
+    # the models it touches. Attribute docstrings are for readers and IDEs, not copied into
+    # field descriptions: reading them back means parsing each class's source at import.
     model_config = ConfigDict(
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
         frozen=False,
-        use_attribute_docstrings=True,
+        defer_build=True,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import ssl
 import sys
@@ -121,12 +122,14 @@ class ClientOptions:
             changed = replace(changed, max_retries=_check_max_retries(max_retries))
         return changed
 
-    @property
+    @functools.cached_property
     def base_url(self) -> str:
         """Where requests go: the endpoint without credentials, which are never sent.
 
         httpx would turn ``user:password@`` into Basic auth, replacing the API key's Bearer.
         """
+        if not self.endpoint.userinfo:
+            return str(self.endpoint)  # as it is: copying it would parse it again
         return str(self.endpoint.copy_with(userinfo=b""))
 
     def __repr__(self) -> str:

@@ -42,11 +42,11 @@ __all__ = [
     "TRACE_ID_HEADER",
     "USER_AGENT",
     "Call",
+    "CallBuilder",
     "FileContent",
     "UploadSource",
     "api_error",
     "argument_name",
-    "build_call",
     "compact_json",
     "connection_error",
     "decode_result",
@@ -72,6 +72,7 @@ UploadSource = str | os.PathLike[str] | bytes | IO[bytes]
 """What ``documents.upload`` takes: a path, the bytes themselves, or a binary file object."""
 RequestModelT = TypeVar("RequestModelT", bound=m.RequestModel)
 _ARGUMENTS_BY_PARAMETER = {"id": "document_id"}
+_CONTEXT_ONLY = ("context_id",)
 """Path parameters whose client argument has another name than the document's."""
 
 
@@ -84,52 +85,104 @@ class Call(Generic[ResponseT]):
     request: httpx.Request
 
 
-def build_call(
-    http: httpx.Client | httpx.AsyncClient,
-    options: ClientOptions,
-    operation: Operation[ResponseT],
-    *,
-    path: Mapping[str, str] | None = None,
-    query: Mapping[str, object] | None = None,
-    body: m.RequestModel | None = None,
-    upload: tuple[str, FileContent, str | None] | None = None,
-    on_behalf_of: str | None = None,
-    idempotency_key: str | None = None,
-    stream: bool = False,
-) -> Call[ResponseT]:
-    """Build the request for one call; ``upload`` is (filename, content, MIME type).
+class CallBuilder:
+    """Builds one client's calls; what every call shares is worked out once, here.
 
-    Every argument is checked before the request is built, and the key is only ever held
-    wrapped in ``Secret``, so no frame of a failing call shows it (pytest ``--showlocals``).
+    The base URL, each URL without ids (one per operation) and the default headers (the key,
+    the User-Agent) are made when the client is; a call adds only what is its own.
     """
-    api_path = _api_path(operation, options.context, path)
-    content, files = _payload(operation, body, upload)
-    headers = _headers(http, options, operation, stream=stream, on_behalf_of=on_behalf_of)
-    if operation.idempotent:
-        headers[IDEMPOTENCY_HEADER] = (
-            _idempotency_key(operation.method, api_path, content or b"")
-            if idempotency_key is None
-            else check_header_value("idempotency_key", idempotency_key, header=IDEMPOTENCY_HEADER)
-        )
-    try:
-        # The read timeout holds for streams too: httpx applies it to each read, so it bounds
-        # the wait for the headers and every silence between chunks, never a flowing stream.
-        request = http.build_request(
-            operation.method,
-            options.base_url + api_path,
-            params=_query_params(query),
-            headers=headers,
-            content=content,
-            files=files,
-            timeout=options.timeout,
-        )
-    except httpx.InvalidURL as exc:
-        raise ValueError(
-            f"{operation.name}: the request URL would be too long to send ({exc}); httpx takes "
-            f"at most {MAX_URL_LENGTH:,} characters: shorten the arguments sent in the query"
-        ) from None
-    retry_class: RetryClass = "stream" if stream else operation.retry_class
-    return Call(operation, retry_class, request)
+
+    def __init__(self, http: httpx.Client | httpx.AsyncClient, options: ClientOptions) -> None:
+        self._http = http
+        self._options = options
+        self._base_url = options.base_url
+        self._urls: dict[str, httpx.URL] = {}
+        """The URL of each operation without path parameters, by name, made on its first call."""
+        self._headers = {
+            "Authorization": Secret(f"Bearer {options.api_key}"),
+            "User-Agent": _user_agent(http),
+        }
+
+    def build(
+        self,
+        operation: Operation[ResponseT],
+        *,
+        path: Mapping[str, str] | None = None,
+        query: Mapping[str, object] | None = None,
+        body: m.RequestModel | None = None,
+        upload: tuple[str, FileContent, str | None] | None = None,
+        on_behalf_of: str | None = None,
+        idempotency_key: str | None = None,
+        stream: bool = False,
+    ) -> Call[ResponseT]:
+        """Build the request for one call; ``upload`` is (filename, content, MIME type).
+
+        Every argument is checked before the request is built, and the key is only ever held
+        wrapped in ``Secret``, so no frame of a failing call shows it (pytest ``--showlocals``).
+        """
+        api_path = _api_path(operation, self._options.context, path)
+        content, files = _payload(operation, body, upload)
+        headers = self._call_headers(operation, stream=stream, on_behalf_of=on_behalf_of)
+        if operation.idempotent:
+            headers[IDEMPOTENCY_HEADER] = _idempotency_header(
+                operation, api_path, content, idempotency_key
+            )
+        request = self._request(operation, api_path, query, headers, content, files)
+        return Call(operation, "stream" if stream else operation.retry_class, request)
+
+    def _url(self, operation: Operation, api_path: str) -> httpx.URL:
+        """The request URL without its query, parsed once per operation that has no ids."""
+        if operation.path_parameters not in ((), _CONTEXT_ONLY):
+            return httpx.URL(self._base_url + api_path)  # ids differ from call to call
+        url = self._urls.get(operation.name)
+        if url is None:
+            url = self._urls[operation.name] = httpx.URL(self._base_url + api_path)
+        return url
+
+    def _call_headers(
+        self, operation: Operation, *, stream: bool, on_behalf_of: str | None
+    ) -> dict[str, str]:
+        """The headers every attempt of the call sends, but the idempotency key."""
+        headers = {
+            **self._headers,
+            "Accept": "text/event-stream" if stream else "application/json",
+        }
+        if on_behalf_of is not None:
+            headers[ON_BEHALF_OF_HEADER] = check_header_value(
+                "on_behalf_of", on_behalf_of, header=ON_BEHALF_OF_HEADER
+            )
+        if operation.body == "json":
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def _request(
+        self,
+        operation: Operation,
+        api_path: str,
+        query: Mapping[str, object] | None,
+        headers: dict[str, str],
+        content: bytes | None,
+        files: list[tuple[str, tuple[str | None, Any, str]]] | None,
+    ) -> httpx.Request:
+        try:
+            # The read timeout holds for streams too: httpx applies it to each read, so it
+            # bounds the wait for the headers and every silence between chunks, never a
+            # flowing stream.
+            return self._http.build_request(
+                operation.method,
+                self._url(operation, api_path),
+                params=_query_params(query),
+                headers=headers,
+                content=content,
+                files=files,
+                timeout=self._options.timeout,
+            )
+        except httpx.InvalidURL as exc:
+            raise ValueError(
+                f"{operation.name}: the request URL would be too long to send ({exc}); httpx "
+                f"takes at most {MAX_URL_LENGTH:,} characters: shorten the arguments sent in "
+                "the query"
+            ) from None
 
 
 def _api_path(operation: Operation, context: str, path: Mapping[str, str] | None) -> str:
@@ -161,27 +214,13 @@ def _payload(
     ]
 
 
-def _headers(
-    http: httpx.Client | httpx.AsyncClient,
-    options: ClientOptions,
-    operation: Operation,
-    *,
-    stream: bool,
-    on_behalf_of: str | None,
-) -> dict[str, str]:
-    """The headers every attempt sends, but the idempotency key."""
-    headers = {
-        "Authorization": Secret(f"Bearer {options.api_key}"),
-        "Accept": "text/event-stream" if stream else "application/json",
-        "User-Agent": _user_agent(http),
-    }
-    if on_behalf_of is not None:
-        headers[ON_BEHALF_OF_HEADER] = check_header_value(
-            "on_behalf_of", on_behalf_of, header=ON_BEHALF_OF_HEADER
-        )
-    if operation.body == "json":
-        headers["Content-Type"] = "application/json"
-    return headers
+def _idempotency_header(
+    operation: Operation, api_path: str, content: bytes | None, given: str | None
+) -> str:
+    """The call's Idempotency-Key: the one given, checked, or the one derived from the call."""
+    if given is None:
+        return _idempotency_key(operation.method, api_path, content or b"")
+    return check_header_value("idempotency_key", given, header=IDEMPOTENCY_HEADER)
 
 
 def argument_name(parameter: str) -> str:
@@ -295,7 +334,8 @@ def _snippet(raw: bytes, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _query_params(query: Mapping[str, object] | None) -> dict[str, str | int | float]:
+def _query_params(query: Mapping[str, object] | None) -> dict[str, str | int | float] | None:
+    """The query parameters given a value; None for none, so httpx keeps the URL as parsed."""
     params: dict[str, str | int | float] = {}
     for name, value in (query or {}).items():
         if value is None:
@@ -306,7 +346,7 @@ def _query_params(query: Mapping[str, object] | None) -> dict[str, str | int | f
             params[name] = value
         else:
             raise TypeError(f"query parameter {name!r} must be a str or number, got {value!r}")
-    return params
+    return params or None
 
 
 def compact_json(data: object) -> bytes:

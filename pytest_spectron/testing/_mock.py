@@ -2,9 +2,10 @@
 
 It answers every httpx client in the process that calls its endpoint, including the clients an
 application builds for itself (httpx2 clients too, where httpx2 is installed), and leaves every
-other host to other respx routers, pytest-httpx or the network. It patches httpx at the client
-level (``_intercept``), above the transports, so a transport mock such as pytest-httpx never
-sees Spectron's requests. The pytest
+other host to other respx routers, pytest-httpx or the network. It answers at the client level
+(``_intercept``), above the transports, so a transport mock such as pytest-httpx never sees
+Spectron's requests. Starting it registers it with the interception, which patches httpx only
+when nothing holds the patch already (the pytest plugin holds it for the session). The pytest
 fixtures are a thin layer over it; it works as a context manager outside pytest too.
 
 In live mode (``upstream=URL``) the fake gives way to a real Spectron: the same faults, clock and
@@ -13,15 +14,13 @@ journal stand in front of it, and what no fault takes is forwarded there.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import respx
-import respx.mocks
-from respx.patterns import Noop
 
 from pytest_spectron._endpoint import check_endpoint, endpoint_prefix, redact_endpoint
 from pytest_spectron._settings import (
@@ -34,7 +33,7 @@ from pytest_spectron.client import AsyncSpectron, Spectron
 from pytest_spectron.testing._assertions import AttemptAssertions
 from pytest_spectron.testing._clock import VirtualClock
 from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._intercept import USING
+from pytest_spectron.testing._intercept import Origin, answering
 from pytest_spectron.testing._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
 from pytest_spectron.testing._server import CLIENT_TIMEOUT, LoopbackServer
 from pytest_spectron.testing._service import FakeBackend
@@ -42,10 +41,10 @@ from pytest_spectron.testing._transport import service_handler
 from pytest_spectron.testing._upstream import check_upstream
 from pytest_spectron.testing._wiring import wire_service
 
-__all__ = ["LiveModeError", "RouteConflict", "SpectronMock"]
+if TYPE_CHECKING:
+    import respx
 
-_started: list[SpectronMock] = []
-"""The mocks answering now, oldest first: on one endpoint, the newest answers."""
+__all__ = ["LiveModeError", "RouteConflict", "SpectronMock"]
 
 
 class RouteConflict(AssertionError):
@@ -141,31 +140,9 @@ class SpectronMock(AttemptAssertions):
         """Every attempt, in order: ``attempts()`` and the assertions read it."""
         self.clock = self.service.clock
         """The virtual clock: retry waits and injected latency move it."""
-        self._router = respx.MockRouter(
-            assert_all_called=False, assert_all_mocked=True, using=USING
-        )
-        self._where = (url.scheme, url.host, url.port)
-        self._route = self._answer_endpoint(url)
+        self._origin = Origin.of(url)
+        self._answer = service_handler(self.service, prefix=self.prefix)
         self._running = ExitStack()
-
-    def _answer_endpoint(self, url: httpx.URL) -> respx.Route:
-        """The route answering the endpoint's requests from the service."""
-        where: dict[str, Any] = {"scheme": url.scheme, "host": url.host}
-        if url.port is not None:
-            where["port"] = url.port
-        answer = service_handler(self.service, prefix=self.prefix)
-
-        def side_effect(request: httpx.Request, **_: object) -> httpx.Response | None:
-            if self._superseded():
-                return None  # "no match": the newest mock on this endpoint answers instead
-            shadowing = self._shadowing_routes(lambda route: route.pattern.match(request))
-            if shadowing:
-                raise RouteConflict(self.endpoint, shadowing)
-            return answer(request)
-
-        # Every other request goes on: to other mocks, then down to the transports (other respx
-        # routers, pytest-httpx, this mock's own loopback server, the network).
-        return self._router.route(**where).mock(side_effect=side_effect)
 
     @property
     def fake(self) -> FakeSpectron:
@@ -194,10 +171,10 @@ class SpectronMock(AttemptAssertions):
         :return: this mock.
         """
         self._running.callback(self._wired.close)  # the upstream's connections, once stopped
-        self._running.enter_context(self._router)
+        # Every other request goes on: to other mocks, then down to the transports (respx
+        # routers, pytest-httpx, this mock's own loopback server, the network).
+        self._running.enter_context(answering(self._origin, self._answer_checked))
         self._running.enter_context(self.clock.install())
-        _started.append(self)
-        self._running.callback(_started.remove, self)
         return self
 
     def stop(self) -> None:
@@ -248,27 +225,31 @@ class SpectronMock(AttemptAssertions):
         """
         __tracebackhide__ = True
         shadowing = self._shadowing_routes(
-            lambda route: any(self._route.pattern.match(call.request) for call in route.calls)
+            lambda route: any(self._origin.matches(call.request.url) for call in route.calls)
         )
         if shadowing:
             raise RouteConflict(self.endpoint, shadowing)
 
+    def _answer_checked(self, request: httpx.Request) -> httpx.Response:
+        """The answer to a request to the endpoint, unless a respx route would answer it too."""
+        shadowing = self._shadowing_routes(lambda route: route.pattern.match(request))
+        if shadowing:
+            raise RouteConflict(self.endpoint, shadowing)
+        return self._answer(request)
+
     def _shadowing_routes(self, conflicts: Callable[[respx.Route], object]) -> list[str]:
-        # A catch-all route (no pattern) is a fallback by design, never a conflict; another
-        # SpectronMock on the same endpoint is superseded by the newest, never a conflict.
-        mocks = [mock._router for mock in _started]
+        # No respx router exists unless respx is loaded, and this mock never loads it. A
+        # catch-all route (no pattern) is a fallback by design, never a conflict.
+        mocks, patterns = sys.modules.get("respx.mocks"), sys.modules.get("respx.patterns")
+        if mocks is None or patterns is None:
+            return []
         return [
             repr(route)
-            for mocker in respx.mocks.Mocker.registry.values()
+            for mocker in mocks.Mocker.registry.values()
             for router in mocker.routers
-            if router not in mocks
             for route in router.routes
-            if not isinstance(route.pattern, Noop) and conflicts(route)
+            if not isinstance(route.pattern, patterns.Noop) and conflicts(route)
         ]
-
-    def _superseded(self) -> bool:
-        later = _started[_started.index(self) + 1 :] if self in _started else []
-        return any(mock._where == self._where for mock in later)
 
     # -- Clients -------------------------------------------------------------------------------
 

@@ -335,3 +335,23 @@ def test_a_documented_inspect_kind_is_still_validated() -> None:
     adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(models.InspectResponse)
     with pytest.raises(pydantic.ValidationError, match="matches"):
         adapter.validate_python({"kind": "relation"})
+
+
+def test_models_build_their_validators_on_first_use() -> None:
+    """Importing the client builds no validator; validating one model builds it, not the rest."""
+    script = """
+import pydantic
+from pytest_spectron.client import models
+
+classes = [
+    value for value in vars(models).values()
+    if isinstance(value, type) and issubclass(value, pydantic.BaseModel)
+]
+assert classes and not [cls for cls in classes if cls.__pydantic_complete__]
+models.ForgetRequest(query="the old address")
+built = sorted(cls.__name__ for cls in classes if cls.__pydantic_complete__)
+print(built)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['ForgetRequest']"

@@ -24,7 +24,7 @@ from pytest_spectron.client import (
 )
 from pytest_spectron.client._catalogue import CATALOGUE
 from pytest_spectron.client._options import ClientOptions
-from pytest_spectron.client._wire import build_call
+from pytest_spectron.client._wire import CallBuilder
 
 ENDPOINT = "https://spectron.test"
 API_KEY = "sk-test-0123456789"
@@ -117,8 +117,10 @@ def test_client_objects_never_show_the_key() -> None:
     """Clients, their namespaces, options and built calls: every repr redacts the key."""
     options = ClientOptions.create("ctx", ENDPOINT, API_KEY, timeout=1.0, max_retries=0)
     client = Spectron("ctx", ENDPOINT, API_KEY)
-    call = build_call(client._http, client._options, CATALOGUE["state"])
+    builder = CallBuilder(client._http, client._options)
+    call = builder.build(CATALOGUE["state"])
     shown = [
+        repr(vars(builder)),
         repr(options),
         repr(client),
         repr(AsyncSpectron("ctx", ENDPOINT, API_KEY)),

@@ -10,7 +10,7 @@ from pytest_spectron.client import models as m
 from pytest_spectron.client._async._base_client import AsyncBaseClient
 from pytest_spectron.client._async._stream import AsyncChatStream
 from pytest_spectron.client._scopes import ScopeSelector
-from pytest_spectron.client._wire import build_call, request_body
+from pytest_spectron.client._wire import request_body
 
 __all__ = ["AsyncSpectron"]
 
@@ -274,9 +274,7 @@ class AsyncSpectron(AsyncBaseClient):
         )
         if not stream:
             return await self._call(ops.CHAT, body=body, on_behalf_of=on_behalf_of)
-        call = build_call(
-            self._http, self._options, ops.CHAT, body=body, on_behalf_of=on_behalf_of, stream=True
-        )
+        call = self._calls.build(ops.CHAT, body=body, on_behalf_of=on_behalf_of, stream=True)
         return AsyncChatStream(call, await self._send(call, stream=True))
 
     async def consolidate(

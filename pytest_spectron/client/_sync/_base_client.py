@@ -42,9 +42,9 @@ from pytest_spectron.client._retry import (
 )
 from pytest_spectron.client._wire import (
     Call,
+    CallBuilder,
     FileContent,
     api_error,
-    build_call,
     connection_error,
     decode_result,
 )
@@ -131,6 +131,7 @@ class BaseClient:
         # Shared by the constructor and with_options, whose copy skips the constructor.
         self._options = options
         self._http = http
+        self._calls = CallBuilder(http, options)
         self._owns_http = owns_http
         self.documents = Documents(self)
         self.sessions = Sessions(self)
@@ -221,9 +222,7 @@ class BaseClient:
         on_behalf_of: str | None = None,
     ) -> ResponseT:
         """Make one call of ``operation`` and decode its answer into what it returns."""
-        call = build_call(
-            self._http,
-            self._options,
+        call = self._calls.build(
             operation,
             path=path,
             query=query,

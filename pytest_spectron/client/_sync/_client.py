@@ -13,7 +13,7 @@ from pytest_spectron.client import models as m
 from pytest_spectron.client._sync._base_client import BaseClient
 from pytest_spectron.client._sync._stream import ChatStream
 from pytest_spectron.client._scopes import ScopeSelector
-from pytest_spectron.client._wire import build_call, request_body
+from pytest_spectron.client._wire import request_body
 
 __all__ = ["Spectron"]
 
@@ -277,9 +277,7 @@ class Spectron(BaseClient):
         )
         if not stream:
             return self._call(ops.CHAT, body=body, on_behalf_of=on_behalf_of)
-        call = build_call(
-            self._http, self._options, ops.CHAT, body=body, on_behalf_of=on_behalf_of, stream=True
-        )
+        call = self._calls.build(ops.CHAT, body=body, on_behalf_of=on_behalf_of, stream=True)
         return ChatStream(call, self._send(call, stream=True))
 
     def consolidate(
