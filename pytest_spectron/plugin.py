@@ -139,11 +139,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
-    """Patch httpx once for the run when a test will use the mock, not once per test.
+    """Start respx's interception once for the run when a test will use the mock.
 
-    Each test's mock then only registers with the patch, which stays until pytest unconfigures,
-    after every fixture (session-scoped ones too) has let go of its own patches. Held before
-    any test starts, so a test's own respx router nests above it, never below.
+    Each test's mock then only registers with it; it stays until pytest unconfigures, after
+    every fixture (session-scoped ones too) has let go of its own patches. Started before any
+    test, so a test's own respx router nests above it, never below.
     """
     if not session.config.option.collectonly and any(map(_uses_mock, session.items)):
         from contextlib import ExitStack

@@ -1,5 +1,5 @@
 """The testing side: the fake Spectron, its fault engine, attempt journal, virtual clock, the
-ways to serve it (in-process to httpx clients, over a loopback socket) and the status matrix.
+ways to serve it (in-process through respx, over a loopback socket) and the status matrix.
 
 The pytest plugin (``pytest_spectron.plugin``) is a thin layer over these; they work outside
 pytest too, e.g. ``with SpectronMock() as mock: ...``.

@@ -1,21 +1,24 @@
-"""Where ``SpectronMock`` meets httpx: one patch of the clients, answering from a registry.
+"""Where ``SpectronMock`` meets httpx: a respx mocker at the client level, started once.
 
-The patch sits where respx's own ``httpx`` mocker patches: ``Client._transport_for_url`` (and
-``AsyncClient``'s), above every transport, so a transport mock (pytest-httpx) never sees
-Spectron's requests. The patched method looks the request's URL up in a registry of the mocks
-answering now: the newest one whose endpoint has the URL's scheme, host and port (any port,
-for an endpoint without one) answers it; every other request gets the client's own transport
-(respx's default mocker, pytest-httpx, the network, a mock's own loopback server), untouched.
+The mocker is respx's own ``httpx`` mocker under another name (``using="spectron"``): it patches
+``Client._transport_for_url`` (and ``AsyncClient``'s), above every transport, so a transport mock
+(pytest-httpx, respx's default httpcore mocker) never sees Spectron's requests. Its one router,
+``_Dispatch``, answers from a registry of the mocks answering now: the newest one whose endpoint
+has the request's scheme, host and port (any port, for an endpoint without one). Every other
+request passes through to the client's own transport (respx routers below, pytest-httpx, the
+network, a mock's own loopback server), untouched.
 
-Patching is paid once, not per mock: the patch stays while anything holds it (``intercepting``).
-The pytest plugin holds it for the whole run, so starting a mock for a test is a push onto the
-registry and stopping it a pop; a mock used on its own (a ``with`` block in a script) holds it
-while it runs, and the patch is gone once nothing holds it.
+respx is started once, not per mock: the router stays registered while anything holds it
+(``intercepting``). The pytest plugin holds it for the whole run, so starting a mock for a test
+is a push onto the registry and stopping it a pop; a mock used on its own (a ``with`` block in a
+script) holds it while it runs, and respx unpatches once nothing holds it.
 
-Patches of the same method by others (respx's ``httpx`` mocker) nest with this one: whichever
-came last answers first. A mock started while another's patch covers this one patches again,
-above it, for as long as it runs. Where httpx2 (Pydantic's fork of httpx) is installed, its
-clients are patched too, through ``_intercept_httpx2``: respx does not patch httpx2.
+A client-level respx router of the test's own (``respx.mock(using="httpx")``) patches above this
+one. While a mock runs under such a router, the same ``_Dispatch`` router is registered first on
+respx's ``httpx`` mocker too, so Spectron's requests are still answered by the mock (and a route
+of the test's on the endpoint is reported) and every other request goes on to the test's routes.
+Where httpx2 (Pydantic's fork of httpx) is installed, the mocker patches its clients too, through
+``_intercept_httpx2``: respx does not patch httpx2.
 """
 
 from __future__ import annotations
@@ -25,23 +28,24 @@ import importlib.util
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
 
 import httpx
+import respx
+from respx.mocks import HTTPXMocker
+from respx.models import AllMockedAssertionError, PassThrough
 
 __all__ = ["Answer", "Origin", "answer_for", "answering", "intercepting"]
 
 Answer = Callable[[httpx.Request], httpx.Response]
 """A mock's answer to one request to its endpoint (or the exception the request raises)."""
 
-_METHOD = "_transport_for_url"
-_HTTPX_CLIENTS = ("httpx._client.Client", "httpx._client.AsyncClient")
 # Patching httpx2 imports it; where it is not installed, nothing is looked up beyond this.
 _HTTPX2_CLIENTS = (
-    ("httpx2._client.Client", "httpx2._client.AsyncClient")
+    ["httpx2._client.Client", "httpx2._client.AsyncClient"]
     if importlib.util.find_spec("httpx2") is not None
-    else ()
+    else []
 )
 
 
@@ -82,7 +86,6 @@ class Origin:
 class _Entry:
     origin: Origin
     answer: Answer
-    transport: httpx.MockTransport
 
 
 _lock = threading.Lock()
@@ -110,8 +113,8 @@ def answering(origin: Origin, answer: Answer) -> Iterator[None]:
     Nested or side by side, the newest on an origin answers; the others keep theirs.
     """
     global _registry
-    entry = _Entry(origin, answer, httpx.MockTransport(answer))
-    with intercepting():
+    entry = _Entry(origin, answer)
+    with intercepting(), _first_on_client_level_routers():
         with _lock:
             _registry = (*_registry, entry)
         try:
@@ -121,92 +124,113 @@ def answering(origin: Origin, answer: Answer) -> Iterator[None]:
                 _registry = tuple(other for other in _registry if other is not entry)
 
 
-# -- The patch -----------------------------------------------------------------------------------
+# -- respx ------------------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
-class _Patch:
-    """One client class's ``_transport_for_url``, replaced by one that consults the registry."""
+class _Dispatch(respx.MockRouter):
+    """A respx router whose one rule is the registry: the newest mock on the origin answers."""
 
-    owner: type
-    original: Callable[..., Any]
-    replacement: Callable[..., Any]
+    def __init__(self) -> None:
+        super().__init__(assert_all_called=False, using=_SpectronMocker.name)
 
-    def on_top(self) -> bool:
-        """Whether the class still has this patch's method, not another patch's above it."""
-        return self.owner.__dict__.get(_METHOD) is self.replacement
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        entry = _entry_for(request.url)
+        if entry is None:  # respx goes on to the next router, or passes the request through
+            raise AllMockedAssertionError(f"RESPX: {request!r} not mocked!")
+        return entry.answer(request)
 
-    def stop(self) -> None:
-        # With another patch above this one, restoring would throw that one away. It restores
-        # this patch's method when it stops; with nothing registered, that hands every request
-        # to the method below, as if unpatched.
-        if self.on_top():
-            setattr(self.owner, _METHOD, self.original)
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        # The mocks' answers are synchronous, for async clients too.
+        return self.handler(request)
 
 
-@dataclass(eq=False)
-class _Layer:
-    """The patches of every client class, applied together, and how many hold them."""
+class _SpectronMocker(HTTPXMocker):
+    """respx's client-level mocker under its own name: what no mock answers passes through."""
 
-    patches: list[_Patch] = field(default_factory=list)
-    holders: int = 0
+    name = "spectron"
+    targets: ClassVar[list[str]] = [*HTTPXMocker.targets, *_HTTPX2_CLIENTS]
+    target_methods: ClassVar[list[str]] = list(HTTPXMocker.target_methods)
+    installed: ClassVar[list[Callable[..., Any]]] = []
+    """The methods this mocker's patches put in place, to tell whether another is above."""
 
     @classmethod
-    def start(cls) -> _Layer:
-        layer = cls()
-        for target in (*_HTTPX_CLIENTS, *_HTTPX2_CLIENTS):
-            module, _, name = target.rpartition(".")
-            owner = getattr(importlib.import_module(module), name)
-            original = owner.__dict__[_METHOD]
-            patch = _Patch(owner, original, _patched(target, original))
-            setattr(owner, _METHOD, patch.replacement)
-            layer.patches.append(patch)
-        return layer
+    def mock(cls, spec: Callable[..., Any]) -> Callable[..., Any]:
+        if spec.__module__.partition(".")[0] == "httpx2":
+            from pytest_spectron.testing._intercept_httpx2 import patched_transport_for_url
 
-    def on_top(self) -> bool:
-        return all(patch.on_top() for patch in self.patches)
+            method = patched_transport_for_url(answer_for, spec)
+        else:
+            method = super().mock(spec)  # type: ignore[no-untyped-call]
+        cls.installed.append(method)
+        return method
 
-    def stop(self) -> None:
-        for patch in reversed(self.patches):
-            patch.stop()
+    @classmethod
+    def on_top(cls) -> bool:
+        """Whether every patched class still has this mocker's method, not another's above it."""
+        return all(
+            getattr(patch.getter(), patch.attribute) in cls.installed for patch in cls._patches
+        )
+
+    @classmethod
+    def handler(cls, httpx_request: httpx.Request) -> Any:
+        try:
+            return super().handler(httpx_request)  # type: ignore[no-untyped-call]
+        except AllMockedAssertionError:
+            raise _pass_through(httpx_request) from None
+
+    @classmethod
+    async def async_handler(cls, httpx_request: httpx.Request) -> Any:
+        try:
+            return await super().async_handler(httpx_request)  # type: ignore[no-untyped-call]
+        except AllMockedAssertionError:
+            raise _pass_through(httpx_request) from None
 
 
-_layers: list[_Layer] = []
+def _pass_through(request: httpx.Request) -> PassThrough:
+    return PassThrough("not a Spectron mock's endpoint", request=request, origin=None)  # type: ignore[arg-type]
+
+
+_DISPATCH = _Dispatch()
+_holders = 0
 
 
 @contextmanager
 def intercepting() -> Iterator[None]:
-    """Keep httpx's (and httpx2's) clients patched while the block runs.
+    """Keep respx's client-level mocker started while the block runs.
 
-    The first holder patches them, the last one to leave unpatches them. When another patch of
-    the same method has come on top since (respx's ``httpx`` mocker), this holder patches again,
-    above it, so the registry still answers first.
+    The first holder starts it (patching httpx's and httpx2's clients), the last one to leave
+    stops it, unless another patch of the same method has come on top since (a test's respx
+    router at the client level): stopping would throw that one away. Left in place, it answers
+    nothing (no mock is registered) until a holder comes back, or leaves with it on top.
     """
+    global _holders
     with _lock:
-        if _layers and _layers[-1].on_top():
-            layer = _layers[-1]
-        else:
-            layer = _Layer.start()
-            _layers.append(layer)
-        layer.holders += 1
+        if _DISPATCH not in _SpectronMocker.routers:
+            _DISPATCH.start()
+        _holders += 1
     try:
         yield
     finally:
         with _lock:
-            layer.holders -= 1
-            if not layer.holders:
-                layer.stop()
-                _layers.remove(layer)
+            _holders -= 1
+            if not _holders and _SpectronMocker.on_top():
+                _DISPATCH.stop(quiet=True)
+                _SpectronMocker.installed.clear()
 
 
-def _patched(target: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    if target.startswith("httpx2."):
-        from pytest_spectron.testing._intercept_httpx2 import patched_transport_for_url
+@contextmanager
+def _first_on_client_level_routers() -> Iterator[None]:
+    """Register the dispatch first on respx's ``httpx`` mocker while a test's router uses it.
 
-        return patched_transport_for_url(answer_for, original)
-
-    def _transport_for_url(client: httpx.Client | httpx.AsyncClient, url: httpx.URL) -> Any:
-        entry = _entry_for(url)
-        return original(client, url) if entry is None else entry.transport
-
-    return _transport_for_url
+    Its patch sits above this module's: without this, Spectron's requests would meet only the
+    test's routes. Once the mock stops, respx's mocker stops too if no router is left on it.
+    """
+    if not HTTPXMocker.routers or _DISPATCH in HTTPXMocker.routers:
+        yield
+        return
+    HTTPXMocker.routers.insert(0, _DISPATCH)
+    try:
+        yield
+    finally:
+        HTTPXMocker.unregister(_DISPATCH)
+        HTTPXMocker.stop()

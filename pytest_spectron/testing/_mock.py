@@ -4,8 +4,8 @@ It answers every httpx client in the process that calls its endpoint, including 
 application builds for itself (httpx2 clients too, where httpx2 is installed), and leaves every
 other host to other respx routers, pytest-httpx or the network. It answers at the client level
 (``_intercept``), above the transports, so a transport mock such as pytest-httpx never sees
-Spectron's requests. Starting it registers it with the interception, which patches httpx only
-when nothing holds the patch already (the pytest plugin holds it for the session). The pytest
+Spectron's requests. Starting it registers it with the interception, a respx mocker started
+only when nothing holds it already (the pytest plugin holds it for the session). The pytest
 fixtures are a thin layer over it; it works as a context manager outside pytest too.
 
 In live mode (``upstream=URL``) the fake gives way to a real Spectron: the same faults, clock and

@@ -1,4 +1,4 @@
-"""The interception: httpx patched once while held, mocks registered and unregistered under it.
+"""The interception: respx started once while held, mocks registered and unregistered under it.
 
 Each case runs in a fresh interpreter: the test session around it may hold the patch already.
 """
@@ -81,8 +81,12 @@ def test_a_held_patch_is_reused_by_every_mock() -> None:
     )
 
 
-def test_a_mock_under_a_respx_router_patches_above_it_for_its_own_life() -> None:
-    """A client-level respx router started after the held patch is answered over by a new mock."""
+def test_a_mock_under_a_respx_router_answers_through_it_for_its_own_life() -> None:
+    """Under a client-level respx router, a new mock answers first; the router keeps the rest.
+
+    The mock's dispatch router is registered first on respx's ``httpx`` mocker while the mock
+    runs, and leaves it as it was.
+    """
     run(
         """
         from pytest_spectron.testing._intercept import intercepting
@@ -95,6 +99,8 @@ def test_a_mock_under_a_respx_router_patches_above_it_for_its_own_life() -> None
                     assert answered_by(mock)
                     assert httpx.get("https://weather.test/today").json() == {"sky": "blue"}
                 assert method() is under_mock and other.call_count == 1
+                assert respx.mocks.HTTPXMocker.routers == [router]
+            assert respx.mocks.HTTPXMocker.routers == []
         assert unpatched()
         """
     )
