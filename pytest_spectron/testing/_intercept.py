@@ -86,6 +86,7 @@ class Origin:
 class _Entry:
     origin: Origin
     answer: Answer
+    blocking: bool = False
 
 
 _lock = threading.Lock()
@@ -107,13 +108,18 @@ def _entry_for(url: _URL) -> _Entry | None:
 
 
 @contextmanager
-def answering(origin: Origin, answer: Answer) -> Iterator[None]:
+def answering(origin: Origin, answer: Answer, *, blocking: bool = False) -> Iterator[None]:
     """Answer every httpx (and httpx2) request to ``origin`` with ``answer`` while the block runs.
 
     Nested or side by side, the newest on an origin answers; the others keep theirs.
+
+    :param origin: where the requests go.
+    :param answer: the answer to one request.
+    :param blocking: ``answer`` waits on the network (live mode's forwarding): an async client's
+        request then runs it in a worker thread, so the event loop goes on meanwhile.
     """
     global _registry
-    entry = _Entry(origin, answer)
+    entry = _Entry(origin, answer, blocking)
     with intercepting(), _first_on_client_level_routers():
         with _lock:
             _registry = (*_registry, entry)
@@ -134,14 +140,24 @@ class _Dispatch(respx.MockRouter):
         super().__init__(assert_all_called=False, using=_SpectronMocker.name)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
+        return self._entry(request).answer(request)
+
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        # The mocks' answers are synchronous, for async clients too; one that waits on the
+        # network waits in a worker thread.
+        entry = self._entry(request)
+        if entry.blocking:
+            import anyio.to_thread
+
+            return await anyio.to_thread.run_sync(entry.answer, request)
+        return entry.answer(request)
+
+    @staticmethod
+    def _entry(request: httpx.Request) -> _Entry:
         entry = _entry_for(request.url)
         if entry is None:  # respx goes on to the next router, or passes the request through
             raise AllMockedAssertionError(f"RESPX: {request!r} not mocked!")
-        return entry.answer(request)
-
-    async def async_handler(self, request: httpx.Request) -> httpx.Response:
-        # The mocks' answers are synchronous, for async clients too.
-        return self.handler(request)
+        return entry
 
 
 class _SpectronMocker(HTTPXMocker):

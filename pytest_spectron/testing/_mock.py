@@ -173,7 +173,9 @@ class SpectronMock(AttemptAssertions):
         self._running.callback(self._wired.close)  # the upstream's connections, once stopped
         # Every other request goes on: to other mocks, then down to the transports (respx
         # routers, pytest-httpx, this mock's own loopback server, the network).
-        self._running.enter_context(answering(self._origin, self._answer_checked))
+        self._running.enter_context(
+            answering(self._origin, self._answer_checked, blocking=self.upstream is not None)
+        )
         self._running.enter_context(self.clock.install())
         return self
 

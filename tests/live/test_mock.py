@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 import urllib.request
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from pytest_spectron.testing import (
     parse_fault_spec,
     service_handler,
 )
+from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
 from pytest_spectron.testing._mock import LiveModeError
 from pytest_spectron.testing._upstream import UpstreamBackend
 
@@ -97,6 +99,31 @@ def test_async_clients_are_forwarded_too(live: SpectronMock, fake_upstream: Fake
     assert [fact.text for fact in fake_upstream[0].facts(live.context)] == [
         "async facts travel too"
     ]
+
+
+def test_an_async_forward_leaves_the_event_loop_running(scripted: Script) -> None:
+    """While an async client's request is forwarded, the loop's other tasks go on.
+
+    The upstream answers only once the test's own task has run after the request started: a
+    forward that blocked the loop would keep it from running, and the upstream would give up.
+    """
+    other_task_ran = threading.Event()
+
+    def answer(request: ServiceRequest) -> ServiceResponse:
+        status = 200 if other_task_ran.wait(5) else 504
+        return ServiceResponse(status, (("content-type", "application/json"),), b"{}")
+
+    async def main(mock: SpectronMock) -> int:
+        async with httpx.AsyncClient() as http:
+            forwarded = asyncio.create_task(
+                http.get(f"{mock.endpoint}/api/v1/ctx/state", headers={"Authorization": "Bearer k"})
+            )
+            await asyncio.sleep(0)  # the request starts, and runs until it waits
+            other_task_ran.set()
+            return (await forwarded).status_code
+
+    with SpectronMock(upstream=scripted(answer).url) as mock:
+        assert asyncio.run(main(mock)) == 200
 
 
 def test_a_stream_is_relayed_in_process_frame_by_frame(scripted: Script, paced: Paced) -> None:
