@@ -47,17 +47,21 @@ def _compile(template: str) -> re.Pattern[str]:
 
 
 # Literal segments must win over parameters (``/documents/keywords`` is not document
-# ``keywords``): try templates with more literal characters first.
-_TABLE: list[tuple[re.Pattern[str], Operation]] = sorted(
-    ((_compile(op.path), op) for op in CATALOGUE.values()),
-    key=lambda entry: -len(re.sub(r"{\w+}", "", entry[1].path)),
-)
+# ``keywords``): try templates with more literal characters first. A parameter never spans a
+# ``/``, so only templates with as many segments as the path can match it: they are kept apart
+# by segment count, and a request tries a handful of patterns, not all 56.
+_TABLE: dict[int, list[tuple[re.Pattern[str], Operation]]] = {}
+for _operation in sorted(CATALOGUE.values(), key=lambda op: -len(re.sub(r"{\w+}", "", op.path))):
+    _TABLE.setdefault(_operation.path.count("/"), []).append(
+        (_compile(_operation.path), _operation)
+    )
+del _operation
 
 
 def route(method: str, path: str) -> Route:
     """The operation answering ``method`` on ``path``; raises ``NoRoute`` otherwise."""
     allowed: list[str] = []
-    for pattern, operation in _TABLE:
+    for pattern, operation in _TABLE.get(path.rstrip("/").count("/"), ()):
         match = pattern.match(path)
         if match is None:
             continue

@@ -371,24 +371,23 @@ def chat(call: Call) -> Answer:
 # -- Views -------------------------------------------------------------------------------------
 
 
-def _category_state(call: Call, category: str) -> m.CategoryState:
-    state = call.state
-    named = entities(state)
+def _category_state(
+    call: Call, category: str, named: dict[Entity, list[StoredFact]], notes: list[StoredFact]
+) -> m.CategoryState:
     in_category = {
         entity: facts
         for entity, facts in named.items()
         if facts and facts[0].memory_category == category
     }
-    notes = [f for f in state.facts.live() if f.entity is None and f.memory_category == category]
     return m.CategoryState(
         entities=[entity_detail(entity, facts, call.now) for entity, facts in in_category.items()],
         attributes=[
             *(detail for facts in in_category.values() for detail in current_attributes(facts)),
-            *(attribute_detail([note], 0) for note in notes),
+            *(attribute_detail([note], 0) for note in notes if note.memory_category == category),
         ],
         relations=[
             relation_detail(relation)
-            for relation in state.live_relations()
+            for relation in call.state.live_relations()
             if relation.memory_category == category
         ],
     )  # fmt: skip
@@ -397,11 +396,13 @@ def _category_state(call: Call, category: str) -> m.CategoryState:
 @handles("state")
 def state(call: Call) -> Answer:
     """Entities, attributes and relations, grouped by memory category."""
+    named = entities(call.state)  # once for the three categories
+    notes = [fact for fact in call.state.facts.live() if fact.entity is None]
     return ok(
         m.StateResponse(
-            identity=_category_state(call, "identity"),
-            knowledge=_category_state(call, "knowledge"),
-            context=_category_state(call, "context"),
+            identity=_category_state(call, "identity", named, notes),
+            knowledge=_category_state(call, "knowledge", named, notes),
+            context=_category_state(call, "context", named, notes),
             instructions=[],
             unknowns=[],
         )
