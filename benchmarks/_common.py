@@ -144,4 +144,4 @@ def rss_bytes(pid: int | str = "self") -> int:
 def print_target(measure: str, today: str, target: str | None = None, met: bool = False) -> None:
     """Print one row of the README's targets table: the measure, today's figure, the target."""
     verdict = "" if target is None else f"   target {target:<26} {'met' if met else 'NOT MET'}"
-    print(f"  {measure:<58} {today:>22}{verdict}")
+    print(f"  {measure:<62} {today:>22}{verdict}")

@@ -2,11 +2,13 @@
 
 Loaded into a benchmark's inner pytest run with ``-p _probe --probe-out=PATH``. At the end it
 writes to PATH, as JSON: when the loop started, when each of the first tests and the last ended
-(``time.perf_counter`` seconds), the RSS when the loop started, its highest sample after any
-test, and the RSS after each checkpoint test (``--probe-checkpoints=1000,5000``: after the
-1,000th and the 5,000th), taken after a garbage collection so that only what is kept counts.
-Every contender carries the same probe, so its small cost (one read of ``/proc`` per test) is
-the same for all.
+(``time.perf_counter`` seconds), the RSS when the loop started and its highest sample after any
+test. With ``--probe-growth=1000,5000`` it also traces Python's allocations (``tracemalloc``)
+from the end of the 1,000th test to the end of the 5,000th, each after a garbage collection:
+what those tests allocated and the run still holds. RSS could not tell: a run reuses the memory
+collection freed without the RSS moving. Every contender carries the same probe, so its small
+cost (one read of ``/proc`` per test) is the same for all; tracing slows a run, so timing runs
+go without it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import gc
 import json
 import time
+import tracemalloc
 from collections.abc import Generator
 from pathlib import Path
 
@@ -27,31 +30,30 @@ FIRST_TESTS = 3
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("probe", "benchmark probe")
     group.addoption("--probe-out", help="where to write the probe's JSON")
-    group.addoption("--probe-checkpoints", default="", help="test counts to read RSS after")
+    group.addoption("--probe-growth", default="", help="FROM,TO: trace allocations between tests")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     out = config.getoption("probe_out")
     if out:
-        checkpoints = {
-            int(text) for text in config.getoption("probe_checkpoints").split(",") if text
-        }
-        config.pluginmanager.register(Probe(Path(out), checkpoints), "benchmark-probe")
+        growth = config.getoption("probe_growth")
+        span = tuple(int(text) for text in growth.split(",")) if growth else (0, 0)
+        config.pluginmanager.register(Probe(Path(out), span), "benchmark-probe")
 
 
 class Probe:
     """The loop's timings and memory samples of one run."""
 
-    def __init__(self, out: Path, checkpoints: set[int]) -> None:
+    def __init__(self, out: Path, span: tuple[int, ...]) -> None:
         self.out = out
-        self.checkpoints = checkpoints
+        self.trace_from, self.trace_to = span
         self.done = 0
         self.loop_started = 0.0
         self.first_ends: list[float] = []
         self.last_end = 0.0
         self.rss_start = 0
         self.rss_peak = 0
-        self.rss_at: dict[int, int] = {}
+        self.kept: int | None = None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, None, None]:
@@ -68,7 +70,7 @@ class Probe:
                     "last_end": self.last_end,
                     "rss_start": self.rss_start,
                     "rss_peak": self.rss_peak,
-                    "rss_at": self.rss_at,
+                    "kept": self.kept,
                 }
             )
         )
@@ -79,6 +81,10 @@ class Probe:
         if self.done <= FIRST_TESTS:
             self.first_ends.append(self.last_end)
         self.rss_peak = max(self.rss_peak, rss_bytes())
-        if self.done in self.checkpoints:
+        if self.done == self.trace_from:
             gc.collect()
-            self.rss_at[self.done] = rss_bytes()
+            tracemalloc.start()
+        elif self.done == self.trace_to and tracemalloc.is_tracing():
+            gc.collect()
+            self.kept = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()

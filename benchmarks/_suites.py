@@ -10,7 +10,9 @@ respx with a ``side_effect`` list and the same patched sleep.
 The ``usual`` variant writes the peers' tests as their READMEs show, with an ``httpx.Client()``
 built in every test (so an SSL context each); in ``tuned`` every client of the run shares one
 SSL context, built when the module is imported. pytest-spectron's clients share one SSL context
-per process in both (its default), so ``tuned`` is the like-with-like comparison.
+per process in both (its default), so ``tuned`` is the like-with-like comparison. The peers'
+modules import the client; pytest-spectron's imports nothing of it, as its users' need not: its
+fixtures load the client when first used, so the first test pays for it instead.
 
 Each run is a fresh ``python -m pytest`` with plugin autoloading off and exactly the contender's
 plugin loaded (``-p``), plus the probe (``_probe.py``) that times the loop from inside.
@@ -28,12 +30,19 @@ from pathlib import Path
 
 from _common import BENCHMARKS
 
-__all__ = ["CONTENDERS", "REAL_SLEEP", "Contender", "Run", "run_suite", "write_suite"]
+__all__ = [
+    "CONTENDERS",
+    "PLAIN",
+    "REAL_SLEEP",
+    "SPECTRON",
+    "SPECTRON_PLUGIN",
+    "Contender",
+    "Run",
+    "run_suite",
+    "write_suite",
+]
 
-HEADER = """\
-import asyncio
-import time
-
+PEER_HEADER = """\
 import httpx
 import pytest
 
@@ -50,6 +59,11 @@ STATE = {"identity": {"entities": [], "attributes": [], "relations": []},
 async def no_async_sleep(seconds):
     raise AssertionError("the tests are sync")
 """
+# pytest-spectron's module imports nothing of it: its fixtures load what they need on first use.
+SPECTRON_HEADER = "import pytest\n"
+REAL_SLEEP_HEADER = (
+    "import asyncio\nimport time\n\nimport pytest\n\nfrom pytest_spectron import use_sleep\n"
+)
 
 SPECTRON_TEST = """
 @pytest.mark.spectron_fault("state", "connect", 503)
@@ -102,6 +116,7 @@ class Contender:
     """One way of writing the test: its template and the one plugin its run loads."""
 
     name: str
+    header: str
     template: str
     plugin: str | None
 
@@ -110,17 +125,20 @@ class Contender:
         shares = tuned and "{verify}" in self.template
         template = self.template.replace("{verify}", "verify=SSL_CONTEXT" if shares else "")
         shared = "SSL_CONTEXT = httpx.create_ssl_context()\n" if shares else ""
-        return HEADER + shared + "".join(template.format(n=n) for n in range(tests))
+        return self.header + shared + "".join(template.format(n=n) for n in range(tests))
 
 
-SPECTRON = Contender("pytest-spectron", SPECTRON_TEST, "pytest_spectron.plugin")
+SPECTRON_PLUGIN = "pytest_spectron.plugin"
+SPECTRON = Contender("pytest-spectron", SPECTRON_HEADER, SPECTRON_TEST, SPECTRON_PLUGIN)
 CONTENDERS = (
     SPECTRON,
-    Contender("pytest-httpx", HTTPX_TEST, "pytest_httpx"),
-    Contender("respx", RESPX_TEST, "respx.plugin"),
+    Contender("pytest-httpx", PEER_HEADER, HTTPX_TEST, "pytest_httpx"),
+    Contender("respx", PEER_HEADER, RESPX_TEST, "respx.plugin"),
 )
-PLAIN = Contender("(reference) plain pytest, empty test", EMPTY_TEST, None)
-REAL_SLEEP = Contender("pytest-spectron, real sleeping", REAL_SLEEP_TEST, SPECTRON.plugin)
+PLAIN = Contender("(reference) plain pytest, empty test", "", EMPTY_TEST, None)
+REAL_SLEEP = Contender(
+    "pytest-spectron, real sleeping", REAL_SLEEP_HEADER, REAL_SLEEP_TEST, SPECTRON_PLUGIN
+)
 
 
 def write_suite(directory: Path, contender: Contender, tests: int, *, tuned: bool) -> Path:
@@ -141,7 +159,8 @@ class Run:
     last_end: float
     rss_start: int
     rss_peak: int
-    rss_at: dict[int, int]
+    kept: int | None
+    """Bytes allocated between the probe's growth span's tests and still held at its end."""
 
     @property
     def whole_run_per_test(self) -> float:
@@ -169,7 +188,7 @@ class Run:
 
 
 def run_suite(
-    directory: Path, contender: Contender, tests: int, checkpoints: tuple[int, ...] = ()
+    directory: Path, contender: Contender, tests: int, growth: tuple[int, int] | None = None
 ) -> Run:
     """Run the suite in ``directory`` in a fresh process; fail loudly if a test fails."""
     out = directory / "probe.json"
@@ -177,7 +196,7 @@ def run_suite(
     command = [
         *(sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"),
         *(*plugins, "-p", "_probe", f"--probe-out={out}"),
-        f"--probe-checkpoints={','.join(map(str, checkpoints))}",
+        *([f"--probe-growth={growth[0]},{growth[1]}"] if growth else []),
     ]
     path = os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")]))
     environment = {**os.environ, "PYTHONPATH": path, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -200,5 +219,5 @@ def run_suite(
         last_end=probe["last_end"],
         rss_start=probe["rss_start"],
         rss_peak=probe["rss_peak"],
-        rss_at={int(count): rss for count, rss in probe["rss_at"].items()},
+        kept=probe["kept"],
     )

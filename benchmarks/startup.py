@@ -25,13 +25,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _common import alternate, command_line, print_environment, print_table, print_target
-from _suites import CONTENDERS, SPECTRON, run_suite, write_suite
+from _suites import CONTENDERS, SPECTRON, SPECTRON_PLUGIN, run_suite, write_suite
 
-PLUGIN = SPECTRON.plugin
 COLLECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "pytest alone": ((), "plain"),
-    "pytest + pytest-spectron": (("-p", PLUGIN), "plain"),
-    "pytest + pytest-spectron, module imports Spectron": (("-p", PLUGIN), "imports"),
+    "pytest + pytest-spectron": (("-p", SPECTRON_PLUGIN), "plain"),
+    "pytest + pytest-spectron, module imports Spectron": (("-p", SPECTRON_PLUGIN), "imports"),
     "(reference) pytest + pytest-httpx": (("-p", "pytest_httpx"), "plain"),
     "(reference) pytest + respx": (("-p", "respx.plugin"), "plain"),
 }

@@ -21,7 +21,8 @@ SCRIPTS = {
         "usual (peers build a client per test): whole run per test",
         "tuned (one SSL context for every client): in loop per test",
         "peak RSS during the loop",
-        "RSS growth per test from test 8 to test 40",
+        "memory kept per test, test 8 to 40 (tracemalloc)",
+        "the same beyond pytest's own",
         "the sum of the waits, 0.25 + 0.5 s: 750 ms per test",
     ),
     "startup.py": (
