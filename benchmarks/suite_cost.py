@@ -14,11 +14,12 @@ alternate, round after round. Reported, min / median / max over the rounds:
 - what the virtual clock saves: the sum of the waits, 0.25 s + 0.5 s per test, checked
   against a run of pytest-spectron that really sleeps.
 
-    python benchmarks/suite_cost.py [--rounds 5] [--quick]
+    python benchmarks/suite_cost.py [--rounds 5] [--memory-rounds 3] [--quick]
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import tempfile
 from collections.abc import Callable, Sequence
@@ -36,9 +37,8 @@ MiB = 1024 * 1024
 class Suites:
     """Generated suites under one temporary directory, run alternating."""
 
-    def __init__(self, root: Path, rounds: int) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.rounds = rounds
         self.count = 0
 
     def measure(
@@ -46,6 +46,7 @@ class Suites:
         contenders: Sequence[Contender],
         tests: int,
         *,
+        rounds: int,
         tuned: bool,
         growth: tuple[int, int] | None = None,
     ) -> dict[str, list[Run]]:
@@ -56,7 +57,7 @@ class Suites:
             directory = self.root / f"suite{self.count}"
             directories[contender.name] = write_suite(directory, contender, tests, tuned=tuned)
         runs: dict[str, list[Run]] = {contender.name: [] for contender in contenders}
-        for _ in range(self.rounds):
+        for _ in range(rounds):
             for contender in contenders:
                 directory = directories[contender.name]
                 runs[contender.name].append(run_suite(directory, contender, tests, growth))
@@ -108,7 +109,7 @@ def memory_tables(runs: dict[str, list[Run]], low: int, high: int) -> dict[str, 
     return beyond
 
 
-def real_sleep_check(suites: Suites, virtual_in_loop: float, *, quick: bool) -> None:
+def real_sleep_check(suites: Suites, virtual_in_loop: float, rounds: int, *, quick: bool) -> None:
     """Print the saving (the sum of the waits) and the real-sleep run that confirms it."""
     saving = sum(WAITS) * 1000
     print("\nWhat the virtual clock saves per test")
@@ -116,7 +117,7 @@ def real_sleep_check(suites: Suites, virtual_in_loop: float, *, quick: bool) -> 
     if quick:
         print("  check: skipped by --quick, which never sleeps")
         return
-    runs = suites.measure([REAL_SLEEP], 3, tuned=True)[REAL_SLEEP.name]
+    runs = suites.measure([REAL_SLEEP], 3, rounds=rounds, tuned=True)[REAL_SLEEP.name]
     real = median([run.in_loop_per_test * 1000 for run in runs])
     print(
         f"  check: in loop, really sleeping {real:.1f} ms per test, on the virtual clock "
@@ -124,41 +125,56 @@ def real_sleep_check(suites: Suites, virtual_in_loop: float, *, quick: bool) -> 
     )
 
 
-def main() -> None:
+def options() -> argparse.Namespace:
+    """The command line, with ``--quick``'s sizes applied."""
     parser = command_line(__doc__, "20 and 40 tests, 1 round, fewer rows, no sleeping")
-    parser.add_argument("--usual-tests", type=int, default=1000, help="(default: %(default)s)")
-    parser.add_argument("--tuned-tests", type=int, default=300, help="(default: %(default)s)")
-    parser.add_argument("--memory-tests", type=int, default=5000, help="(default: %(default)s)")
+    add = parser.add_argument
+    add(
+        "--memory-rounds",
+        type=int,
+        default=3,
+        help="of the 5,000-test runs, whose figures barely vary (default: %(default)s)",
+    )
+    add("--usual-tests", type=int, default=1000, help="(default: %(default)s)")
+    add("--tuned-tests", type=int, default=300, help="(default: %(default)s)")
+    add("--memory-tests", type=int, default=5000, help="(default: %(default)s)")
     arguments = parser.parse_args()
-    quick = arguments.quick
-    if quick:
-        arguments.rounds, arguments.usual_tests, arguments.tuned_tests = 1, 20, 20
+    if arguments.quick:
+        arguments.rounds = arguments.memory_rounds = 1
+        arguments.usual_tests = arguments.tuned_tests = 20
         arguments.memory_tests = 40
+    return arguments
+
+
+def main() -> None:
+    arguments = options()
+    quick, rounds = arguments.quick, arguments.rounds
     usual, tuned, many = arguments.usual_tests, arguments.tuned_tests, arguments.memory_tests
-    print_environment(f"Suite cost, {arguments.rounds} rounds", quick=quick)
+    print_environment(f"Suite cost, {rounds} rounds", quick=quick)
     # The reference (pytest alone) only where it explains a figure, under --quick.
     timed = list(CONTENDERS) if quick else [*CONTENDERS, PLAIN]
+    span = (many // 5, many)
     with tempfile.TemporaryDirectory() as root:
-        suites = Suites(Path(root), arguments.rounds)
+        suites = Suites(Path(root))
         usual_whole, _ = timing_tables(
             f"{usual} tests, usual (peers build a client per test)",
-            suites.measure(timed, usual, tuned=False),
+            suites.measure(timed, usual, rounds=rounds, tuned=False),
         )
         tuned_whole, tuned_in_loop = timing_tables(
             f"{tuned} tests, tuned (one SSL context for every client)",
-            suites.measure(timed, tuned, tuned=True),
+            suites.measure(timed, tuned, rounds=rounds, tuned=True),
         )
-        span = (many // 5, many)
-        growth = memory_tables(
+        kept = memory_tables(
             suites.measure(
                 [SPECTRON, PLAIN] if quick else [*CONTENDERS, PLAIN],
                 many,
+                rounds=arguments.memory_rounds,
                 tuned=True,
                 growth=span,
             ),
             *span,
         )
-        real_sleep_check(suites, median(tuned_in_loop[SPECTRON.name]), quick=quick)
+        real_sleep_check(suites, median(tuned_in_loop[SPECTRON.name]), rounds, quick=quick)
     print("\nTargets")
     ratio = ratio_to(usual_whole, faster_peer(usual_whole))
     target = "<= 0.5x the faster peer"
@@ -174,7 +190,7 @@ def main() -> None:
     print_target(
         "in loop (one-time costs removed)", f"{ratio:.2f}x pytest-httpx", target, ratio <= 1.0
     )
-    grown = median(growth[SPECTRON.name])
+    grown = median(kept[SPECTRON.name])
     measure = f"memory kept per test beyond pytest's, test {span[0]} to {many}"
     print_target(measure, f"{grown:.0f} bytes", "< 1 KiB per test", grown < 1024)
 
