@@ -1,65 +1,322 @@
-"""Loopback server throughput: requests/s and p50/p99 latency from concurrent keep-alive clients.
+"""The loopback server (``python -m pytest_spectron serve``): throughput, latency and memory.
 
-The clients run in their own processes, so the figure is the server's, not the GIL's that a
-client thread in the server's own process would share with it.
+The server runs as its own process, exactly as a user starts it; the clients are keep-alive
+``httpx.Client`` s in their own processes (a pool spawned once), so the figures are the
+server's, not those of a GIL shared with its clients. Every request's status is checked.
 
-    python benchmarks/server_throughput.py [--clients 4] [--requests 1000]
+- GET state, and a mixed workload (50% GET state, 30% remember with a unique idempotency key,
+  20% recall) on a store that grows as it runs, with 1 and 8 client processes: requests/s
+  and the latency the clients see (p50, p99). The server's state is reset before every run.
+- POST remember from 8 clients while the store grows to 50,000 facts: requests/s per window
+  of 5,000 facts, to show whether it stays flat.
+- Memory of a long-running server: GET state from 8 clients in windows of 10,000 requests;
+  the server's RSS after each. Once the journal is full (``--journal-limit``), what still grows
+  is what has no cap; a second server with the journal uncapped (``--journal-limit 0``) shows
+  what the cap saves.
+
+    python benchmarks/server_throughput.py [--rounds 5] [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
-import resource
+import random
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.pool import Pool
 
 import httpx
+from _common import alternate, command_line, print_environment, print_table, print_target, rss_bytes
 
-from pytest_spectron import SpectronMock
+MIX = {"state": 0.5, "remember": 0.3, "recall": 0.2}
+"""The mixed workload: request kind → its share."""
+WORDS = ("coffee", "tea", "paris", "berlin", "piano", "chess", "python", "garden")
+AUTHORIZATION = {"authorization": "Bearer sk-bench"}
+READ_TARGET = 5000
+REMEMBER_TARGET = 2000
+FLAT = 0.9
+"""A figure is flat when its last window reaches this share of its first."""
+BOUNDED_BYTES = 16
+"""Growth per request at which a server's memory counts as bounded: 16 MB per million."""
+MiB = 1024 * 1024
 
 
-def client_run(job: tuple[str, int]) -> list[float]:
-    """One keep-alive client: ``requests`` calls, each one's latency in ms."""
-    url, requests = job
+@dataclass(frozen=True)
+class Job:
+    """One client process's share of a batch."""
+
+    base: str
+    workload: str
+    requests: int
+    worker: str
+
+
+_clients: dict[str, httpx.Client] = {}
+"""Each worker's client per server, kept across batches: built (with its SSL context) once."""
+
+
+def client_run(job: Job) -> list[float]:
+    """Send the job's requests on one keep-alive connection; each one's latency in ms."""
+    http = _clients.get(job.base)
+    if http is None:
+        http = _clients[job.base] = httpx.Client(base_url=job.base, headers=AUTHORIZATION)
     latencies = []
-    with httpx.Client(headers={"authorization": "Bearer key"}) as http:
-        for _ in range(requests):
-            started = time.perf_counter()
-            http.get(url)
-            latencies.append((time.perf_counter() - started) * 1000)
+    pick = random.Random(job.worker)
+    kinds, weights = list(MIX), list(MIX.values())
+    for number in range(job.requests):
+        kind = job.workload if job.workload != "mixed" else pick.choices(kinds, weights)[0]
+        word = pick.choice(WORDS)
+        started = time.perf_counter()
+        if kind == "state":
+            answer = http.get("/state")
+        elif kind == "remember":
+            unique = f"{job.worker}-{number}"
+            body = {"text": f"Ada likes {word}, note {unique}"}
+            answer = http.post("/facts", json=body, headers={"idempotency-key": unique})
+        else:
+            answer = http.post("/query", json={"query": word})
+        latencies.append((time.perf_counter() - started) * 1000)
+        answer.raise_for_status()
     return latencies
 
 
-def run(clients: int, requests: int, faults: bool) -> tuple[float, float, float]:
-    """(requests per second, p50 ms, p99 ms) for one configuration."""
-    with SpectronMock() as mock:
-        if faults:
-            mock.fail("state", 503, rate=0.1, seed=1)
-        server = mock.serve()
-        url = f"{server.url}/api/v1/ctx/state"
-        with multiprocessing.get_context("spawn").Pool(clients) as pool:
-            pool.map(client_run, [(url, 5)] * clients)  # warm the workers up
-            started = time.perf_counter()
-            runs = pool.map(client_run, [(url, requests)] * clients)
-            elapsed = time.perf_counter() - started
-    latencies = [value for latencies in runs for value in latencies]
-    quantiles = statistics.quantiles(latencies, n=100)
-    return len(latencies) / elapsed, quantiles[49], quantiles[98]
+class Server:
+    """A ``serve`` process on a free loopback port."""
+
+    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+        self.process = process
+        self.url = url
+        self.batches = 0
+
+    def reset(self) -> None:
+        """Forget every fact, the journal and the faults: the next run starts empty."""
+        httpx.post(f"{self.url}/__spectron/reset").raise_for_status()
+
+    def rss(self) -> int:
+        return rss_bytes(self.process.pid)
+
+    def batch(self, pool: Pool, workload: str, clients: int, requests: int) -> Batch:
+        """``requests`` requests shared by ``clients`` processes: the wall time and latencies."""
+        self.batches += 1  # in the workers' names, so every batch's idempotency keys are new
+        base = f"{self.url}/api/v1/bench"
+        jobs = [
+            Job(base, workload, requests // clients, f"{self.batches}-{client}")
+            for client in range(clients)
+        ]
+        started = time.perf_counter()
+        latencies = pool.map(client_run, jobs)
+        return Batch(time.perf_counter() - started, [value for run in latencies for value in run])
+
+
+@dataclass(frozen=True)
+class Batch:
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds
+
+
+@contextmanager
+def serving(journal_limit: int) -> Iterator[Server]:
+    """Start ``python -m pytest_spectron serve``; read its URL from its first line; stop it."""
+    command = [sys.executable, "-m", "pytest_spectron", "serve", "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--journal-limit", str(journal_limit)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield Server(process, process.stdout.readline().strip())
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def quantile(values: Sequence[float], percent: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
+
+
+Target = tuple[str, str, str, bool]
+"""A row of the targets table: measure, today's figure, target, met."""
+
+
+@dataclass(frozen=True)
+class Bench:
+    """The sizes of this run."""
+
+    many: int
+    """The larger number of client processes: 8 (2 in ``--quick``)."""
+    rounds: int
+    requests: dict[str, int]
+    """Workload → requests per run."""
+    facts: int
+    facts_window: int
+    journal_limit: int
+    memory_window: int
+    memory_windows: int
+
+
+def throughput(bench: Bench, pool: Pool, server: Server) -> list[Target]:
+    """GET state and the mixed workload, 1 and ``many`` clients, alternating over the rounds."""
+    p50: dict[str, list[float]] = {}
+    p99: dict[str, list[float]] = {}
+
+    def contender(workload: str, clients: int) -> Callable[[], float]:
+        def run() -> float:
+            server.reset()
+            batch = server.batch(pool, workload, clients, bench.requests[workload])
+            p50.setdefault(name(workload, clients), []).append(quantile(batch.latencies, 50))
+            p99.setdefault(name(workload, clients), []).append(quantile(batch.latencies, 99))
+            return batch.rate
+
+        return run
+
+    contenders = {
+        name(workload, clients): contender(workload, clients)
+        for workload in ("state", "mixed")
+        for clients in (1, bench.many)
+    }
+    rate = alternate(contenders, bench.rounds)
+    mixed_facts = int(bench.requests["mixed"] * MIX["remember"])
+    print_table(
+        f"requests/s; state: {bench.requests['state']:,} requests on an empty store; mixed: "
+        f"{bench.requests['mixed']:,} requests, the store growing to ~{mixed_facts:,} facts",
+        rate,
+        "req/s",
+        digits=0,
+    )
+    print_table("latency seen by the clients, p50", p50, "ms")
+    print_table("latency seen by the clients, p99", p99, "ms")
+    reads = statistics.median(rate[name("state", bench.many)])
+    measure = f"GET state, {bench.many} client processes"
+    return [(measure, f"{reads:.0f} req/s", f">= {READ_TARGET} req/s", reads >= READ_TARGET)]
+
+
+def name(workload: str, clients: int) -> str:
+    return f"{workload}, {clients} client{'s' if clients > 1 else ''}"
+
+
+def growth(bench: Bench, pool: Pool, server: Server) -> list[Target]:
+    """POST remember from ``many`` clients while the store grows: requests/s per window."""
+    step = bench.facts_window
+    windows = [f"facts {start:,} to {start + step:,}" for start in range(0, bench.facts, step)]
+    rates: dict[str, list[float]] = {window: [] for window in windows}
+    for _ in range(bench.rounds):
+        server.reset()
+        for window in windows:
+            rates[window].append(server.batch(pool, "remember", bench.many, step).rate)
+    title = f"POST remember, {bench.many} clients, the store growing to {bench.facts:,} facts"
+    print_table(title, rates, "req/s", windows[0], digits=0)
+    first, last = (statistics.median(rates[window]) for window in (windows[0], windows[-1]))
+    flat = last >= REMEMBER_TARGET and last >= FLAT * first
+    return [
+        (
+            f"POST remember, store growing to {bench.facts:,} facts",
+            f"{first:.0f} -> {last:.0f} req/s",
+            f">= {REMEMBER_TARGET} req/s flat",
+            flat,
+        )
+    ]
+
+
+def memory(bench: Bench, pool: Pool, server: Server, journal_limit: int) -> float:
+    """GET state from ``many`` clients, window after window; print the server's RSS after each.
+
+    :return: the bytes per request the RSS grew by once the journal was full.
+    """
+    window = bench.memory_window
+    full = -(-journal_limit // window) if journal_limit else 1
+    samples = []
+    for _ in range(full + bench.memory_windows):
+        server.batch(pool, "state", bench.many, window)
+        samples.append(server.rss())
+    grown = (samples[-1] - samples[full - 1]) / (bench.memory_windows * window)
+    label = f"--journal-limit {journal_limit}" if journal_limit else "--journal-limit 0 (no cap)"
+    print(f"  {label:<28} {'  '.join(f'{sample / MiB:.1f}' for sample in samples)} MiB")
+    print(
+        f"  {'':<28} after the journal filled: {grown:.0f} bytes per request, "
+        f"{grown * 1_000_000 / MiB:,.0f} MiB per million requests"
+    )
+    return grown
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--requests", type=int, default=1000, help="per client")
+    bench, quick = options()
+    print_environment(f"Loopback server, {bench.rounds} rounds", quick=quick)
+    with multiprocessing.get_context("spawn").Pool(bench.many) as pool:
+        pool.map(time.sleep, [0.0] * bench.many)  # every worker up before any timing
+        print(
+            f"\nserve's RSS under GET state from {bench.many} clients, after each window of "
+            f"{bench.memory_window:,} requests"
+        )
+        # Memory first, on fresh servers: a server that has held more keeps its freed memory
+        # and would refill it unseen.
+        with serving(0) as uncapped:
+            memory(bench, pool, uncapped, 0)
+        with serving(bench.journal_limit) as server:
+            grown = memory(bench, pool, server, bench.journal_limit)
+            targets = throughput(bench, pool, server)
+            targets += growth(bench, pool, server)
+            print(
+                f"\n  peak RSS of the server over the whole run: {peak_rss(server) / MiB:.1f} MiB"
+            )
+    targets.append(
+        (
+            "serve memory, growth per request once the journal is full",
+            f"{grown:.0f} bytes/request",
+            f"< {BOUNDED_BYTES} bytes/request",
+            grown < BOUNDED_BYTES,
+        )
+    )
+    print("\nTargets")
+    for target in targets:
+        print_target(*target)
+
+
+def options() -> tuple[Bench, bool]:
+    """The command line's sizes, and whether this is a ``--quick`` run."""
+    parser = command_line(__doc__, "40 requests a run, 2 clients instead of 8, 1 round")
+    add = parser.add_argument
+    add("--state-requests", type=int, default=8000, help="a run's (default: %(default)s)")
+    add("--mixed-requests", type=int, default=1000, help="a run's (default: %(default)s)")
+    add("--facts", type=int, default=50_000, help="remembered per round (default: %(default)s)")
+    add(
+        "--journal-limit", type=int, default=10_000, help="of the memory run (default: %(default)s)"
+    )
     arguments = parser.parse_args()
-    print(f"\nLoopback server, {arguments.clients} keep-alive clients x {arguments.requests}")
-    for faults in (False, True):
-        rate, p50, p99 = run(arguments.clients, arguments.requests, faults)
-        label = "10% faults" if faults else "no faults"
-        print(f"  {label:<12} {rate:>9.0f} requests/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  peak RSS of the server process: {peak:.1f} MiB")
+    quick = arguments.quick
+    if quick:
+        arguments.rounds, arguments.state_requests, arguments.mixed_requests = 1, 40, 40
+        arguments.facts, arguments.journal_limit = 80, 80
+    bench = Bench(
+        many=2 if quick else 8,
+        rounds=arguments.rounds,
+        requests={"state": arguments.state_requests, "mixed": arguments.mixed_requests},
+        facts=arguments.facts,
+        facts_window=arguments.facts // (2 if quick else 10),
+        journal_limit=arguments.journal_limit,
+        memory_window=40 if quick else 10_000,
+        memory_windows=2 if quick else 5,
+    )
+    return bench, quick
+
+
+def peak_rss(server: Server) -> int:
+    """The server process's highest RSS so far (``VmHWM``)."""
+    with open(f"/proc/{server.process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise SystemExit("no VmHWM in /proc: the memory figures need Linux")
 
 
 if __name__ == "__main__":

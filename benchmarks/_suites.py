@@ -1,0 +1,223 @@
+"""The retry test written for each contender, and one run of a generated suite of it.
+
+Every contender tests the same code, the typed client's ``state()``, in the same situation:
+the first attempt is refused (a connection error), the second answers 503, the third succeeds.
+Every test asserts three attempts and the waits 0.25 s and 0.5 s, and sleeps for none of them.
+The peers are set up as their best users would: pytest-httpx with its fixture,
+``add_exception`` / ``add_response`` and the client's sleep hook patched (``use_sleep``);
+respx with a ``side_effect`` list and the same patched sleep.
+
+The ``usual`` variant writes the peers' tests as their READMEs show, with an ``httpx.Client()``
+built in every test (so an SSL context each); in ``tuned`` every client of the run shares one
+SSL context, built when the module is imported. pytest-spectron's clients share one SSL context
+per process in both (its default), so ``tuned`` is the like-with-like comparison. The peers'
+modules import the client; pytest-spectron's imports nothing of it, as its users' need not: its
+fixtures load the client when first used, so the first test pays for it instead.
+
+Each run is a fresh ``python -m pytest`` with plugin autoloading off and exactly the contender's
+plugin loaded (``-p``), plus the probe (``_probe.py``) that times the loop from inside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from _common import BENCHMARKS
+
+__all__ = [
+    "CONTENDERS",
+    "PLAIN",
+    "REAL_SLEEP",
+    "SPECTRON",
+    "SPECTRON_PLUGIN",
+    "Contender",
+    "Run",
+    "run_suite",
+    "write_suite",
+]
+
+PEER_HEADER = """\
+import httpx
+import pytest
+
+from pytest_spectron import Spectron, use_sleep
+
+ENDPOINT = "http://spectron.test"
+URL = ENDPOINT + "/api/v1/ctx/state"
+STATE = {"identity": {"entities": [], "attributes": [], "relations": []},
+         "knowledge": {"entities": [], "attributes": [], "relations": []},
+         "context": {"entities": [], "attributes": [], "relations": []},
+         "instructions": [], "unknowns": []}
+
+
+async def no_async_sleep(seconds):
+    raise AssertionError("the tests are sync")
+"""
+# pytest-spectron's module imports nothing of it: its fixtures load what they need on first use.
+SPECTRON_HEADER = "import pytest\n"
+REAL_SLEEP_HEADER = (
+    "import asyncio\nimport time\n\nimport pytest\n\nfrom pytest_spectron import use_sleep\n"
+)
+
+SPECTRON_TEST = """
+@pytest.mark.spectron_fault("state", "connect", 503)
+def test_retry_{n}(spectron, spectron_mock, spectron_clock):
+    spectron.state()
+    spectron_mock.assert_attempts("state", 3)
+    assert spectron_clock.sleeps == [0.25, 0.5]
+"""
+
+HTTPX_TEST = """
+def test_retry_{n}(httpx_mock):
+    httpx_mock.add_exception(httpx.ConnectError("refused"), url=URL)
+    httpx_mock.add_response(url=URL, status_code=503)
+    httpx_mock.add_response(url=URL, json=STATE)
+    waits = []
+    with use_sleep(waits.append, no_async_sleep), httpx.Client({verify}) as http:
+        Spectron("ctx", ENDPOINT, "key", http_client=http).state()
+    assert len(httpx_mock.get_requests()) == 3
+    assert waits == [0.25, 0.5]
+"""
+
+RESPX_TEST = """
+def test_retry_{n}(respx_mock):
+    route = respx_mock.get(URL).mock(side_effect=[
+        httpx.ConnectError("refused"), httpx.Response(503), httpx.Response(200, json=STATE),
+    ])
+    waits = []
+    with use_sleep(waits.append, no_async_sleep), httpx.Client({verify}) as http:
+        Spectron("ctx", ENDPOINT, "key", http_client=http).state()
+    assert route.call_count == 3
+    assert waits == [0.25, 0.5]
+"""
+
+EMPTY_TEST = """
+def test_empty_{n}():
+    pass
+"""
+
+REAL_SLEEP_TEST = """
+@pytest.mark.spectron_fault("state", "connect", 503)
+def test_retry_{n}(spectron, spectron_mock):
+    with use_sleep(time.sleep, asyncio.sleep):  # past the virtual clock: wait for real
+        spectron.state()
+    spectron_mock.assert_attempts("state", 3)
+"""
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One way of writing the test: its template and the one plugin its run loads."""
+
+    name: str
+    header: str
+    template: str
+    plugin: str | None
+
+    def source(self, tests: int, *, tuned: bool) -> str:
+        """The generated module: ``tests`` copies of the test."""
+        shares = tuned and "{verify}" in self.template
+        template = self.template.replace("{verify}", "verify=SSL_CONTEXT" if shares else "")
+        shared = "SSL_CONTEXT = httpx.create_ssl_context()\n" if shares else ""
+        return self.header + shared + "".join(template.format(n=n) for n in range(tests))
+
+
+SPECTRON_PLUGIN = "pytest_spectron.plugin"
+SPECTRON = Contender("pytest-spectron", SPECTRON_HEADER, SPECTRON_TEST, SPECTRON_PLUGIN)
+CONTENDERS = (
+    SPECTRON,
+    Contender("pytest-httpx", PEER_HEADER, HTTPX_TEST, "pytest_httpx"),
+    Contender("respx", PEER_HEADER, RESPX_TEST, "respx.plugin"),
+)
+PLAIN = Contender("(reference) plain pytest, empty test", "", EMPTY_TEST, None)
+REAL_SLEEP = Contender(
+    "pytest-spectron, real sleeping", REAL_SLEEP_HEADER, REAL_SLEEP_TEST, SPECTRON_PLUGIN
+)
+
+
+def write_suite(directory: Path, contender: Contender, tests: int, *, tuned: bool) -> Path:
+    """Write the contender's suite of ``tests`` tests into a new ``directory``."""
+    directory.mkdir(parents=True)
+    (directory / "test_generated.py").write_text(contender.source(tests, tuned=tuned))
+    return directory
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one run of a suite measured: seconds from the outside, the rest from the probe."""
+
+    tests: int
+    wall: float
+    loop_started: float
+    first_ends: list[float]
+    last_end: float
+    rss_start: int
+    rss_peak: int
+    kept: int | None
+    """Bytes allocated between the probe's growth span's tests and still held at its end."""
+
+    @property
+    def whole_run_per_test(self) -> float:
+        """Seconds per test of the whole process: start-up, collection, loop, exit."""
+        return self.wall / self.tests
+
+    @property
+    def in_loop_per_test(self) -> float:
+        """Seconds per test from the end of the first test to the end of the last.
+
+        The first test carries every one-time cost (imports on first use, an SSL context
+        built once), so leaving it out removes those costs equally for every contender.
+        """
+        return (self.last_end - self.first_ends[0]) / (self.tests - 1)
+
+    @property
+    def first_test(self) -> float:
+        """Seconds the first test took, from the start of the loop."""
+        return self.first_ends[0] - self.loop_started
+
+    @property
+    def later_test(self) -> float:
+        """Seconds the next tests took, on average: a test once everything is warm."""
+        return (self.first_ends[-1] - self.first_ends[0]) / (len(self.first_ends) - 1)
+
+
+def run_suite(
+    directory: Path, contender: Contender, tests: int, growth: tuple[int, int] | None = None
+) -> Run:
+    """Run the suite in ``directory`` in a fresh process; fail loudly if a test fails."""
+    out = directory / "probe.json"
+    plugins = ["-p", contender.plugin] if contender.plugin else []
+    command = [
+        *(sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"),
+        *(*plugins, "-p", "_probe", f"--probe-out={out}"),
+        *([f"--probe-growth={growth[0]},{growth[1]}"] if growth else []),
+    ]
+    path = os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")]))
+    environment = {**os.environ, "PYTHONPATH": path, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    started = time.perf_counter()
+    finished = subprocess.run(
+        command, cwd=directory, env=environment, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - started
+    if finished.returncode != 0:
+        raise SystemExit(
+            f"the {contender.name} suite in {directory} failed:\n"
+            f"{finished.stdout[-3000:]}{finished.stderr[-3000:]}"
+        )
+    probe = json.loads(out.read_text())
+    return Run(
+        tests=probe["tests"],
+        wall=wall,
+        loop_started=probe["loop_started"],
+        first_ends=probe["first_ends"],
+        last_end=probe["last_end"],
+        rss_start=probe["rss_start"],
+        rss_peak=probe["rss_peak"],
+        kept=probe["kept"],
+    )
