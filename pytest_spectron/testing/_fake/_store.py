@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Iterator
@@ -38,8 +39,12 @@ Entity = tuple[str, str]
 """(type, name)."""
 
 
+@functools.lru_cache(maxsize=1024)
 def timestamp(seconds: float) -> str:
-    """RFC 3339 for ``seconds`` after the epoch: ``2026-01-01T00:00:05Z`` (milliseconds if any)."""
+    """RFC 3339 for ``seconds`` after the epoch: ``2026-01-01T00:00:05Z`` (milliseconds if any).
+
+    Cached: on a virtual clock, request after request asks for the same few moments.
+    """
     moment = EPOCH + timedelta(milliseconds=round(seconds * 1000))
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -136,7 +136,7 @@ def encode_head(
     named = {name.lower() for name, _ in headers}
     lines = [f"HTTP/1.1 {status} {reason_phrase(status)}"]
     if "date" not in named:
-        lines.append(f"Date: {formatdate(usegmt=True)}")
+        lines.append(f"Date: {_http_date()}")
     if "server" not in named:
         lines.append("Server: pytest-spectron")
     for name, value in headers:
@@ -151,6 +151,19 @@ def encode_head(
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     except UnicodeEncodeError as error:
         raise ValueError(f"a header is not latin-1 text ({error.reason})") from None
+
+
+_date: tuple[int, str] = (0, "")
+"""The second the last ``Date`` was formatted for, and that header value."""
+
+
+def _http_date() -> str:
+    """Now, as a ``Date`` header says it; formatted once a second, not for every answer."""
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, formatdate(now, usegmt=True))
+    return _date[1]
 
 
 def _head_or_500(
