@@ -247,8 +247,11 @@ def spectron_mock(
         if settings.assert_all_faults_used and request.node.stash.get(PASSED, False):
             mock.assert_all_faults_used()
     finally:
-        # The item lives until the session ends; the mock, its fake and journal must not.
+        # The item lives until the session ends; the mock, its fake and journal (and what the
+        # test's report said of it) must not.
         del request.node.stash[MOCK]
+        if PASSED in request.node.stash:
+            del request.node.stash[PASSED]
 
 
 @pytest.fixture
