@@ -39,21 +39,22 @@ def check_endpoint(value: object, *, argument: str = "endpoint") -> str:
     """
     if not isinstance(value, str):
         raise TypeError(f"{argument} must be a str, got {type(value).__name__}")
-    shown = redact_endpoint(value)
     try:
         url = urlsplit(value.strip())
         url.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         raise ValueError(
-            f"{argument} {shown!r} is not a valid URL: expected one such as {EXAMPLE_ENDPOINT!r}"
+            f"{argument} {redact_endpoint(value)!r} is not a valid URL: expected one such as "
+            f"{EXAMPLE_ENDPOINT!r}"
         ) from None
     if url.scheme not in ("http", "https") or not url.hostname:
         raise ValueError(
             f"{argument} must be an absolute http(s) URL such as {EXAMPLE_ENDPOINT!r} (a path "
-            f"prefix such as {EXAMPLE_ENDPOINT + '/spectron'!r} is fine), got {shown!r}"
+            f"prefix such as {EXAMPLE_ENDPOINT + '/spectron'!r} is fine), got "
+            f"{redact_endpoint(value)!r}"
         )
     if url.query or url.fragment or value.rstrip().endswith(("?", "#")):
-        raise _query_or_fragment(argument, shown)
+        raise _query_or_fragment(argument, redact_endpoint(value))
     return urlunsplit(url._replace(path=url.path.rstrip("/")))
 
 
