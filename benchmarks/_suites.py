@@ -32,6 +32,7 @@ from _common import BENCHMARKS
 
 __all__ = [
     "CONTENDERS",
+    "ISOLATED_CONFIG",
     "PLAIN",
     "REAL_SLEEP",
     "SPECTRON",
@@ -141,9 +142,16 @@ REAL_SLEEP = Contender(
 )
 
 
+ISOLATED_CONFIG = "[pytest]\n"
+"""A suite's own ``pytest.ini``: pytest looks no further up for a configuration, so a suite
+written inside a project (a temporary directory under ``.nox/``) never runs with that
+project's options."""
+
+
 def write_suite(directory: Path, contender: Contender, tests: int, *, tuned: bool) -> Path:
-    """Write the contender's suite of ``tests`` tests into a new ``directory``."""
+    """Write the contender's suite of ``tests`` tests, with its own ``pytest.ini``."""
     directory.mkdir(parents=True)
+    (directory / "pytest.ini").write_text(ISOLATED_CONFIG)
     (directory / "test_generated.py").write_text(contender.source(tests, tuned=tuned))
     return directory
 

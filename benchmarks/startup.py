@@ -25,7 +25,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _common import alternate, command_line, print_environment, print_table, print_target
-from _suites import CONTENDERS, SPECTRON, SPECTRON_PLUGIN, run_suite, write_suite
+from _suites import (
+    CONTENDERS,
+    ISOLATED_CONFIG,
+    SPECTRON,
+    SPECTRON_PLUGIN,
+    run_suite,
+    write_suite,
+)
 
 COLLECTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "pytest alone": ((), "plain"),
@@ -81,6 +88,7 @@ def main() -> None:
     print_environment(f"Start-up, {arguments.rounds} rounds", quick=arguments.quick)
     with tempfile.TemporaryDirectory() as name:
         root = Path(name)
+        (root / "pytest.ini").write_text(ISOLATED_CONFIG)
         rows = {
             row: setting
             for row, setting in COLLECTIONS.items()
