@@ -23,7 +23,6 @@ Where httpx2 (Pydantic's fork of httpx) is installed, the mocker patches its cli
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import threading
 from collections.abc import Callable, Iterator
