@@ -144,20 +144,13 @@ def not_routed_response(
     trace_id: str | None = None,
 ) -> ServiceResponse:
     """The 404 (naming the nearest operations) or 405 (with ``Allow``) error for ``error``."""
-    if error.allowed:
-        return problem_response(
-            405,
-            error.describe(),
-            error_format=error_format,
-            instance=error.path,
-            trace_id=trace_id,
-            headers=(("allow", ", ".join(error.allowed)),),
-        )
+    allowed = error.allowed
     return problem_response(
-        404,
+        405 if allowed else 404,
         error.describe(),
         error_format=error_format,
         instance=error.path,
         trace_id=trace_id,
-        nearest=[operation.name for operation in error.nearest],
+        headers=(("allow", ", ".join(allowed)),) if allowed else (),
+        nearest=None if allowed else [operation.name for operation in error.nearest],
     )

@@ -50,12 +50,15 @@ def _compile(template: str) -> re.Pattern[str]:
 # ``keywords``): try templates with more literal characters first. A parameter never spans a
 # ``/``, so only templates with as many segments as the path can match it: they are kept apart
 # by segment count, and a request tries a handful of patterns, not all 56.
-_TABLE: dict[int, list[tuple[re.Pattern[str], Operation]]] = {}
-for _operation in sorted(CATALOGUE.values(), key=lambda op: -len(re.sub(r"{\w+}", "", op.path))):
-    _TABLE.setdefault(_operation.path.count("/"), []).append(
-        (_compile(_operation.path), _operation)
-    )
-del _operation
+def _by_segment_count() -> dict[int, list[tuple[re.Pattern[str], Operation]]]:
+    table: dict[int, list[tuple[re.Pattern[str], Operation]]] = {}
+    for operation in sorted(CATALOGUE.values(), key=lambda op: -len(re.sub(r"{\w+}", "", op.path))):
+        entry = (_compile(operation.path), operation)
+        table.setdefault(operation.path.count("/"), []).append(entry)
+    return table
+
+
+_TABLE = _by_segment_count()
 
 
 def route(method: str, path: str) -> Route:
