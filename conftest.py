@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from pytest_spectron.testing._server import is_loopback_host
+from pytest_spectron.testing.transports.loopback import is_loopback_host
 
 # Property tests: a fast, derandomized profile for `make test`; `--hypothesis-profile=deep` for
 # thousands of examples.

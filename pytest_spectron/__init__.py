@@ -53,7 +53,7 @@ if TYPE_CHECKING:
         status_matrix,
     )
 
-__version__ = "0.1.0"
+from pytest_spectron._shared._version import __version__
 
 __all__ = [
     "BACKOFF",

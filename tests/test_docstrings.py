@@ -192,7 +192,9 @@ def test_the_walk_finds_every_fixture(pytester: pytest.Pytester) -> None:
     """``pytest --fixtures`` lists exactly the fixtures checked here under the plugin's name."""
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     result = pytester.runpytest("--fixtures", "-p", "no:randomly")
-    listed = result.stdout.str().partition("fixtures defined from pytest_spectron.plugin")[2]
+    listed = result.stdout.str().partition(
+        "fixtures defined from pytest_spectron.plugin._fixtures"
+    )[2]
     listed = listed.partition("\n---")[0].partition("\n==")[0]
     names = set(re.findall(r"^(\w+)(?: \[.*?\])? -- ", listed, re.MULTILINE))
     assert "spectron_mock" in names, listed

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_spectron._markers import _matrix
-from pytest_spectron._settings import (
+from pytest_spectron.plugin._markers import _matrix
+from pytest_spectron.plugin._settings import (
     FAKE_ONLY_MARKER,
     FAKE_ONLY_MARKER_DOC,
     FAULT_MARKER,
@@ -19,7 +19,7 @@ from pytest_spectron._settings import (
     OPTIONS,
     Option,
 )
-from pytest_spectron.testing._declare import FaultOptions
+from pytest_spectron.testing.faults._declare import FaultOptions
 
 GUIDE = (Path(__file__).parent.parent / "docs" / "testing.md").read_text(encoding="utf-8")
 MARKER_DOCS = {

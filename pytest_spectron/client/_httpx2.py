@@ -6,7 +6,7 @@ read. An ``httpx2.Client`` passed as ``http_client`` is wrapped in an ``Httpx2Ad
 client whose every request the httpx2 client builds (its headers, cookies and query parameters
 merged in) and sends (its auth, event hooks, transport and proxies), the answer coming back as an
 httpx response whose body is relayed as it arrives. The same conversions, the other way, let the
-test fake answer httpx2 clients (``pytest_spectron.testing._intercept_httpx2``).
+test fake answer httpx2 clients (``pytest_spectron.testing.transports._intercept_httpx2``).
 
 Imported only where an httpx2 object is already at hand, so httpx2 costs nothing to the rest.
 """

@@ -12,7 +12,7 @@ from typing import Final
 
 import httpx
 
-from pytest_spectron._endpoint import check_endpoint, redact_endpoint
+from pytest_spectron._shared._endpoint import check_endpoint, redact_endpoint
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -18,7 +18,7 @@ from typing import IO, Any, Final, Generic, TypeVar
 import httpx
 import pydantic
 
-from pytest_spectron import __version__
+from pytest_spectron._shared._version import __version__
 from pytest_spectron.client import models as m
 from pytest_spectron.client._catalogue import Operation, ResponseT, RetryClass
 from pytest_spectron.client._exceptions import (

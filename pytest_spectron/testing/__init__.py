@@ -5,19 +5,18 @@ The pytest plugin (``pytest_spectron.plugin``) is a thin layer over these; they 
 pytest too, e.g. ``with SpectronMock() as mock: ...``.
 """
 
-from pytest_spectron.testing._clock import VirtualClock
-from pytest_spectron.testing._declare import parse_fault_spec
-from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._faults import Fault, FaultEngine
-from pytest_spectron.testing._journal import Attempt, Journal
-from pytest_spectron.testing._matrix import (
+from pytest_spectron.testing._mock import RouteConflict, SpectronMock
+from pytest_spectron.testing.fake import FakeSpectron
+from pytest_spectron.testing.faults._declare import parse_fault_spec
+from pytest_spectron.testing.faults._engine import FaultEngine
+from pytest_spectron.testing.faults._fault import Fault
+from pytest_spectron.testing.faults._matrix import (
     MATRIX_OUTCOMES,
     STATUS_MATRIX,
     MatrixCase,
     status_matrix,
 )
-from pytest_spectron.testing._mock import RouteConflict, SpectronMock
-from pytest_spectron.testing._outcomes import (
+from pytest_spectron.testing.faults._outcomes import (
     PASS,
     SPEC_GRAMMAR,
     FaultError,
@@ -28,9 +27,11 @@ from pytest_spectron.testing._outcomes import (
     Status,
     StreamCut,
 )
-from pytest_spectron.testing._server import LoopbackServer
-from pytest_spectron.testing._service import SpectronService, UnroutableRequest
-from pytest_spectron.testing._transport import service_handler
+from pytest_spectron.testing.service._clock import VirtualClock
+from pytest_spectron.testing.service._journal import Attempt, Journal
+from pytest_spectron.testing.service._service import SpectronService, UnroutableRequest
+from pytest_spectron.testing.transports._in_process import service_handler
+from pytest_spectron.testing.transports.loopback import LoopbackServer
 
 __all__ = [
     "MATRIX_OUTCOMES",

@@ -13,10 +13,10 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from pytest_spectron import __version__
+from pytest_spectron._shared._version import __version__
 
 if TYPE_CHECKING:
-    from pytest_spectron.testing._faults import Fault
+    from pytest_spectron.testing.faults._fault import Fault
 
 __all__ = ["main"]
 
@@ -60,11 +60,11 @@ DEFAULT_IDLE_TIMEOUT = 30.0
 DEFAULT_MAX_CONNECTIONS = 256
 DEFAULT_CLIENT_TIMEOUT = 30.0
 DEFAULT_JOURNAL_LIMIT = 100_000
-# The fake's (pytest_spectron.testing._fake._context.RECORD_LIMIT), likewise.
+# The fake's (pytest_spectron.testing.fake._context.RECORD_LIMIT), likewise.
 DEFAULT_RECORD_LIMIT = 10_000
-# The live mode's default (pytest_spectron._settings.DEFAULT_UPSTREAM_TIMEOUT), likewise.
+# The live mode's default (pytest_spectron.plugin._settings.DEFAULT_UPSTREAM_TIMEOUT), likewise.
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
-# The fake's error formats (pytest_spectron.testing._problems.ERROR_FORMATS), likewise.
+# The fake's error formats (pytest_spectron.testing.http._problems.ERROR_FORMATS), likewise.
 ERROR_FORMATS = ("json", "problem", "legacy")
 
 
@@ -90,7 +90,7 @@ class _CommandParser(argparse.ArgumentParser):
 
 
 def _serve_closing_help() -> str:
-    from pytest_spectron.testing._outcomes import SPEC_GRAMMAR
+    from pytest_spectron.testing.faults._outcomes import SPEC_GRAMMAR
 
     return f"{SPEC_GRAMMAR}\n\n{SERVE_EXAMPLES}"
 
@@ -244,7 +244,7 @@ def _add_upstream_options(serve: argparse.ArgumentParser) -> None:
 
 
 def _port(text: str) -> int:
-    from pytest_spectron.testing._numbers import whole_number
+    from pytest_spectron._shared._numbers import whole_number
 
     port = whole_number(text)
     if port is None or port > 65535:
@@ -253,7 +253,7 @@ def _port(text: str) -> int:
 
 
 def _prefix(text: str) -> str:
-    from pytest_spectron._endpoint import check_prefix
+    from pytest_spectron._shared._endpoint import check_prefix
 
     try:
         return check_prefix(text, argument="the prefix")
@@ -262,7 +262,7 @@ def _prefix(text: str) -> str:
 
 
 def _seconds_or_never(text: str) -> float | None:
-    from pytest_spectron.testing._numbers import decimal_number
+    from pytest_spectron._shared._numbers import decimal_number
 
     seconds = decimal_number(text)
     if seconds is None or seconds < 0:
@@ -273,7 +273,7 @@ def _seconds_or_never(text: str) -> float | None:
 
 
 def _positive_seconds(text: str) -> float:
-    from pytest_spectron.testing._numbers import decimal_number
+    from pytest_spectron._shared._numbers import decimal_number
 
     seconds = decimal_number(text)
     if seconds is None or seconds <= 0:
@@ -287,7 +287,7 @@ def _limit(what: str) -> Callable[[str], int | None]:
     """An option type for a count of ``what`` kept: a whole number, 0 for no limit (None)."""
 
     def limit(text: str) -> int | None:
-        from pytest_spectron.testing._numbers import whole_number
+        from pytest_spectron._shared._numbers import whole_number
 
         count = whole_number(text)
         if count is None:
@@ -298,7 +298,7 @@ def _limit(what: str) -> Callable[[str], int | None]:
 
 
 def _max_connections(text: str) -> int:
-    from pytest_spectron.testing._numbers import whole_number
+    from pytest_spectron._shared._numbers import whole_number
 
     count = whole_number(text)
     if count is None or count < 1:
@@ -307,8 +307,8 @@ def _max_connections(text: str) -> int:
 
 
 def _fault(text: str) -> Fault:
-    from pytest_spectron.testing._declare import parse_fault_spec
-    from pytest_spectron.testing._outcomes import FaultError
+    from pytest_spectron.testing.faults._declare import parse_fault_spec
+    from pytest_spectron.testing.faults._outcomes import FaultError
 
     try:
         return parse_fault_spec(text)

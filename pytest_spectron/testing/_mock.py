@@ -22,24 +22,24 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from pytest_spectron._endpoint import check_endpoint, endpoint_prefix, redact_endpoint
-from pytest_spectron._settings import (
+from pytest_spectron._shared._defaults import (
     DEFAULT_API_KEY,
     DEFAULT_CONTEXT,
     DEFAULT_ENDPOINT,
     DEFAULT_UPSTREAM_TIMEOUT,
 )
+from pytest_spectron._shared._endpoint import check_endpoint, endpoint_prefix, redact_endpoint
 from pytest_spectron.client import AsyncSpectron, Spectron
-from pytest_spectron.testing._assertions import AttemptAssertions
-from pytest_spectron.testing._clock import VirtualClock
-from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._intercept import Origin, answering
-from pytest_spectron.testing._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
-from pytest_spectron.testing._server import CLIENT_TIMEOUT, LoopbackServer
-from pytest_spectron.testing._service import FakeBackend
-from pytest_spectron.testing._transport import service_handler
-from pytest_spectron.testing._upstream import check_upstream
 from pytest_spectron.testing._wiring import wire_service
+from pytest_spectron.testing.fake import FakeSpectron
+from pytest_spectron.testing.http._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
+from pytest_spectron.testing.service._clock import VirtualClock
+from pytest_spectron.testing.service._controls import FaultsAndJournal
+from pytest_spectron.testing.service._service import FakeBackend
+from pytest_spectron.testing.transports._in_process import service_handler
+from pytest_spectron.testing.transports._intercept_httpx import Origin, answering
+from pytest_spectron.testing.transports._upstream import check_upstream
+from pytest_spectron.testing.transports.loopback import CLIENT_TIMEOUT, LoopbackServer
 
 if TYPE_CHECKING:
     import respx
@@ -69,7 +69,7 @@ class LiveModeError(RuntimeError):
     """The fake was asked for, but the mock forwards to a real Spectron (live mode)."""
 
 
-class SpectronMock(AttemptAssertions):
+class SpectronMock(FaultsAndJournal):
     """An in-process Spectron: state, faults, an attempt journal and a virtual clock.
 
     ``error_format`` picks how its error answers look: ``"json"`` (the document's, the

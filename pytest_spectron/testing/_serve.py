@@ -16,8 +16,8 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pytest_spectron.testing._server import LoopbackServer
     from pytest_spectron.testing._wiring import WiredService
+    from pytest_spectron.testing.transports.loopback import LoopbackServer
 
 __all__ = ["serve"]
 
@@ -30,7 +30,7 @@ def serve(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     :raises SystemExit: 2 for options that do not go together, 1 if the port cannot be bound.
     :return: 0, once stopped.
     """
-    from pytest_spectron.testing._server import LoopbackServer
+    from pytest_spectron.testing.transports.loopback import LoopbackServer
 
     wired = _wire(arguments, parser)
     try:
@@ -106,7 +106,7 @@ def _start(
     parser: argparse.ArgumentParser,
 ) -> None:
     """Listen, or exit 1 naming the address; exit 2 if the upstream is this very server."""
-    from pytest_spectron._endpoint import redact_endpoint
+    from pytest_spectron._shared._endpoint import redact_endpoint
 
     try:
         server.start()
@@ -121,8 +121,8 @@ def _start(
 
 def _announce(server: LoopbackServer, wired: WiredService, arguments: argparse.Namespace) -> None:
     """The base URL on stdout's first line; on stderr, what serves and a request to try."""
-    from pytest_spectron._endpoint import redact_endpoint
-    from pytest_spectron._settings import DEFAULT_API_KEY, DEFAULT_CONTEXT
+    from pytest_spectron._shared._defaults import DEFAULT_API_KEY, DEFAULT_CONTEXT
+    from pytest_spectron._shared._endpoint import redact_endpoint
 
     print(server.url, flush=True)
     upstream = wired.upstream
@@ -146,7 +146,7 @@ def _is_itself(upstream: str, server: LoopbackServer) -> bool:
     import ipaddress
     from urllib.parse import urlsplit
 
-    from pytest_spectron.testing._server import is_loopback_host
+    from pytest_spectron.testing.transports.loopback import is_loopback_host
 
     split = urlsplit(upstream)
     host = split.hostname or ""

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pytest_spectron._settings import DEFAULT_UPSTREAM_TIMEOUT
-from pytest_spectron.testing._clock import VirtualClock
-from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._fake._context import RECORD_LIMIT
-from pytest_spectron.testing._faults import Fault, FaultEngine
-from pytest_spectron.testing._journal import JOURNAL_LIMIT, Journal
-from pytest_spectron.testing._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
-from pytest_spectron.testing._service import FakeBackend, OnUnroutable, SpectronService
-from pytest_spectron.testing._upstream import UpstreamBackend
+from pytest_spectron._shared._defaults import DEFAULT_UPSTREAM_TIMEOUT
+from pytest_spectron.testing.fake import FakeSpectron
+from pytest_spectron.testing.fake._context import RECORD_LIMIT
+from pytest_spectron.testing.faults._engine import FaultEngine
+from pytest_spectron.testing.faults._fault import Fault
+from pytest_spectron.testing.http._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
+from pytest_spectron.testing.service._clock import VirtualClock
+from pytest_spectron.testing.service._journal import JOURNAL_LIMIT, Journal
+from pytest_spectron.testing.service._service import FakeBackend, OnUnroutable, SpectronService
+from pytest_spectron.testing.transports._upstream import UpstreamBackend
 
 __all__ = ["WiredService", "wire_service"]
 

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from hypothesis import strategies as st
 
 from pytest_spectron.client._catalogue import CATALOGUE
-from pytest_spectron.testing._exchange import NETWORK_FAILURE_KINDS
-from pytest_spectron.testing._outcomes import PASS, Latency, Network, Outcome, Status
+from pytest_spectron.testing.faults._outcomes import PASS, Latency, Network, Outcome, Status
+from pytest_spectron.testing.http._exchange import NETWORK_FAILURE_KINDS
 
 __all__ = ["error_statuses", "fault_outcomes", "fault_plans", "fault_scripts"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_spectron.client._suggest import did_you_mean, nearest
-from pytest_spectron.testing._routing import NoRoute, route
+from pytest_spectron.testing.http._routing import NoRoute, route
 
 
 def test_a_typo_suggests_only_the_values_nearly_as_close_as_the_best() -> None:

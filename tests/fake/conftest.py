@@ -17,10 +17,10 @@ from referencing.jsonschema import DRAFT202012
 
 from pytest_spectron import AsyncSpectron, Spectron
 from pytest_spectron.client._catalogue import Operation
-from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
-from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._problems import not_routed_response
-from pytest_spectron.testing._routing import NoRoute, route
+from pytest_spectron.testing.fake import FakeSpectron
+from pytest_spectron.testing.http._exchange import ServiceRequest, ServiceResponse
+from pytest_spectron.testing.http._problems import not_routed_response
+from pytest_spectron.testing.http._routing import NoRoute, route
 
 ENDPOINT = "http://spectron.test"
 CONTEXT = "ctx"

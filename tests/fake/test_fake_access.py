@@ -15,7 +15,7 @@ from pytest_spectron import (
     SpectronScopeError,
     SpectronServerError,
 )
-from pytest_spectron.testing._fake import PRINCIPAL_ID
+from pytest_spectron.testing.fake import PRINCIPAL_ID
 
 ClientWith = Callable[..., Spectron]
 

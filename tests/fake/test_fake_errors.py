@@ -23,9 +23,9 @@ from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.testing import FakeSpectron, SpectronService, Status
 from pytest_spectron.testing._cli import ERROR_FORMATS as CLI_ERROR_FORMATS
 from pytest_spectron.testing._cli import _parser
-from pytest_spectron.testing._problems import DEFAULT_ERROR_FORMAT, ERROR_FORMATS, ErrorFormat
-from pytest_spectron.testing._routing import NoRoute, route
-from pytest_spectron.testing._transport import service_handler
+from pytest_spectron.testing.http._problems import DEFAULT_ERROR_FORMAT, ERROR_FORMATS, ErrorFormat
+from pytest_spectron.testing.http._routing import NoRoute, route
+from pytest_spectron.testing.transports._in_process import service_handler
 
 ENDPOINT = "http://spectron.test"
 Conformance = Callable[[Operation | None, int, Any], list[str]]

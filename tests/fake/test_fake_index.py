@@ -14,7 +14,7 @@ import pytest
 
 from pytest_spectron import FakeSpectron, Spectron
 from pytest_spectron.client.models import Triple, TripleEntity
-from pytest_spectron.testing._fake import _facts, _text
+from pytest_spectron.testing.fake import _facts, _text
 
 UNRELATED = 200
 

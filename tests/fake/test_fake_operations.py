@@ -12,8 +12,8 @@ import pytest
 
 from pytest_spectron import CATALOGUE, FakeSpectron
 from pytest_spectron.client._catalogue import Operation
-from pytest_spectron.testing._fake import OPERATION_GRANTS, PRINCIPAL_ID
-from pytest_spectron.testing._fake._call import HANDLERS
+from pytest_spectron.testing.fake import OPERATION_GRANTS, PRINCIPAL_ID
+from pytest_spectron.testing.fake._call import HANDLERS
 
 HEADERS = {"authorization": "Bearer key"}
 Conformance = Callable[[Operation | None, int, Any], list[str]]

@@ -20,8 +20,8 @@ from surrealdb_memory import AsyncMemory, Memory, MemoryNotFoundError
 
 from pytest_spectron import SpectronMock
 from pytest_spectron.testing import LoopbackServer
-from pytest_spectron.testing._fake import PRINCIPAL_ID
-from pytest_spectron.testing._problems import ERROR_FORMATS, ErrorFormat
+from pytest_spectron.testing.fake import PRINCIPAL_ID
+from pytest_spectron.testing.http._problems import ERROR_FORMATS, ErrorFormat
 
 Ids = dict[str, str]
 Call = Callable[[Any, Ids], Any]

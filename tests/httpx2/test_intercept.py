@@ -8,8 +8,8 @@ import json
 import pytest
 
 from pytest_spectron.testing import SpectronMock
-from pytest_spectron.testing._server import LoopbackServer
-from pytest_spectron.testing._service import UnroutableRequest
+from pytest_spectron.testing.service._service import UnroutableRequest
+from pytest_spectron.testing.transports.loopback import LoopbackServer
 
 httpx2 = pytest.importorskip("httpx2", reason="httpx2 is not installed (Python 3.11+, test extra)")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from pytest_spectron.testing import FakeSpectron, LoopbackServer, SpectronService
-from pytest_spectron.testing._exchange import (
+from pytest_spectron.testing.http._exchange import (
     RelayedFrames,
     ServiceRequest,
     ServiceResponse,

@@ -21,9 +21,9 @@ from pytest_spectron.testing import (
     parse_fault_spec,
     service_handler,
 )
-from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
 from pytest_spectron.testing._mock import LiveModeError
-from pytest_spectron.testing._upstream import UpstreamBackend
+from pytest_spectron.testing.http._exchange import ServiceRequest, ServiceResponse
+from pytest_spectron.testing.transports._upstream import UpstreamBackend
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

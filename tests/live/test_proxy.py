@@ -13,7 +13,7 @@ import pytest
 
 from pytest_spectron import Spectron, SpectronStreamError
 from pytest_spectron.testing import _cli
-from pytest_spectron.testing._exchange import (
+from pytest_spectron.testing.http._exchange import (
     BrokenStream,
     RelayedFrames,
     ServiceRequest,

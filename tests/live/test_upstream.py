@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from pytest_spectron._settings import DEFAULT_UPSTREAM_TIMEOUT
+from pytest_spectron._shared._defaults import DEFAULT_UPSTREAM_TIMEOUT
 from pytest_spectron.testing import FakeSpectron, SpectronService, _cli, parse_fault_spec
-from pytest_spectron.testing._exchange import (
+from pytest_spectron.testing.http._exchange import (
     BrokenStream,
     RelayedFrames,
     ServiceRequest,
     ServiceResponse,
 )
-from pytest_spectron.testing._service import Forwarder
-from pytest_spectron.testing._upstream import UpstreamBackend, check_upstream, sse_frames
+from pytest_spectron.testing.service._service import Forwarder
+from pytest_spectron.testing.transports._upstream import UpstreamBackend, check_upstream, sse_frames
 
 if TYPE_CHECKING:
     from tests.live.conftest import Script

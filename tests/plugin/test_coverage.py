@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_spectron.client import CATALOGUE
-from pytest_spectron.testing._matrix import MATRIX_OUTCOMES
+from pytest_spectron.testing.faults._matrix import MATRIX_OUTCOMES
 
 SUITE = """
 import pytest

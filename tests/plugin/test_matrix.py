@@ -10,7 +10,7 @@ import pytest
 
 from pytest_spectron import STATUS_MATRIX, MatrixCase, SpectronMock, status_matrix
 from pytest_spectron.client._catalogue import CATALOGUE
-from pytest_spectron.testing._matrix import MATRIX_OUTCOMES, merge_shared_cases
+from pytest_spectron.testing.faults._matrix import MATRIX_OUTCOMES, merge_shared_cases
 
 # Each call takes a sync or an async client (the same method names), hence ``Any``.
 CALLS: dict[str, Callable[[Any], Any]] = {

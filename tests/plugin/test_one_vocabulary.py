@@ -73,7 +73,7 @@ def test_fail_errors_name_the_argument_not_internals(
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([message])
-    result.stdout.no_fnmatch_line("*AttemptAssertions*")
+    result.stdout.no_fnmatch_line("*FaultsAndJournal*")
     result.stdout.no_fnmatch_line("*_fault()*")
 
 

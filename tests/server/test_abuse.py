@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_spectron.testing._exchange import ServiceRequest
-from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._server import LoopbackServer, _requests, admin_refusal
-from pytest_spectron.testing._service import SpectronService
+from pytest_spectron.testing.fake import FakeSpectron
+from pytest_spectron.testing.http._exchange import ServiceRequest
+from pytest_spectron.testing.service._service import SpectronService
+from pytest_spectron.testing.transports.loopback import LoopbackServer, _http_reader, admin_refusal
 
 WAIT = 5.0
 """Seconds a test waits at most for anything that should happen at once."""
@@ -257,7 +257,7 @@ def test_a_bug_while_reading_still_gets_a_500(
     def broken(line: bytes) -> None:
         raise ValueError("a reading bug")
 
-    monkeypatch.setattr(_requests, "parse_request_line", broken)
+    monkeypatch.setattr(_http_reader, "parse_request_line", broken)
     status, body = problem(exchange(server, b"GET /x HTTP/1.1\r\n\r\n"))
     assert (status, body["detail"]) == (
         500,

@@ -18,9 +18,10 @@ import requests
 import surrealdb_memory
 
 from pytest_spectron import Spectron, SpectronNotFoundError
-from pytest_spectron.testing import _cli, _server
-from pytest_spectron.testing._fake._context import RECORD_LIMIT
-from pytest_spectron.testing._journal import JOURNAL_LIMIT
+from pytest_spectron.testing import _cli
+from pytest_spectron.testing.fake._context import RECORD_LIMIT
+from pytest_spectron.testing.service._journal import JOURNAL_LIMIT
+from pytest_spectron.testing.transports import loopback
 
 WAIT = 30.0
 """Seconds a test waits at most for the command (a cold interpreter start included)."""
@@ -191,9 +192,9 @@ def test_defaults_in_help_are_the_servers() -> None:
         _cli.DEFAULT_JOURNAL_LIMIT,
         _cli.DEFAULT_RECORD_LIMIT,
     ) == (
-        _server.IDLE_TIMEOUT,
-        _server.MAX_CONNECTIONS,
-        _server.CLIENT_TIMEOUT,
+        loopback.IDLE_TIMEOUT,
+        loopback.MAX_CONNECTIONS,
+        loopback.CLIENT_TIMEOUT,
         JOURNAL_LIMIT,
         RECORD_LIMIT,
     )

@@ -19,11 +19,15 @@ from pytest_spectron.client import (
     SpectronServerError,
     SpectronStreamError,
 )
-from pytest_spectron.testing._clock import VirtualClock
-from pytest_spectron.testing._exchange import NetworkFailure, ServiceRequest, ServiceResponse
-from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._server import CLIENT_TIMEOUT, LoopbackServer, NonLoopbackBindWarning
-from pytest_spectron.testing._service import SpectronService
+from pytest_spectron.testing.fake import FakeSpectron
+from pytest_spectron.testing.http._exchange import NetworkFailure, ServiceRequest, ServiceResponse
+from pytest_spectron.testing.service._clock import VirtualClock
+from pytest_spectron.testing.service._service import SpectronService
+from pytest_spectron.testing.transports.loopback import (
+    CLIENT_TIMEOUT,
+    LoopbackServer,
+    NonLoopbackBindWarning,
+)
 
 Answer = ServiceResponse | NetworkFailure | Exception
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from pytest_spectron.client import _retry
-from pytest_spectron.testing._clock import VirtualClock
+from pytest_spectron.testing.service._clock import VirtualClock
 
 
 def test_starts_at_zero_with_no_sleeps() -> None:

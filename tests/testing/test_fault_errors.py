@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pytest_spectron.testing import Fault, FaultEngine, FaultError, SpectronMock, parse_fault_spec
-from pytest_spectron.testing._declare import fault_from_json
-from pytest_spectron.testing._exchange import ServiceRequest
+from pytest_spectron.testing.faults._declare import fault_from_json
+from pytest_spectron.testing.http._exchange import ServiceRequest
 
 
 def test_a_request_path_as_target_names_the_operation_it_routes_to() -> None:

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from pytest_spectron.client._catalogue import RetryClass
-from pytest_spectron.testing._declare import build_fault, fault_from_json, parse_fault_spec
-from pytest_spectron.testing._exchange import ServiceRequest
-from pytest_spectron.testing._faults import Fault, FaultEngine
-from pytest_spectron.testing._outcome_grammar import parse_outcome
-from pytest_spectron.testing._outcomes import (
+from pytest_spectron.testing.faults._declare import build_fault, fault_from_json, parse_fault_spec
+from pytest_spectron.testing.faults._engine import FaultEngine
+from pytest_spectron.testing.faults._fault import Fault
+from pytest_spectron.testing.faults._grammar import parse_outcome
+from pytest_spectron.testing.faults._outcomes import (
     PASS,
     SPEC_GRAMMAR,
     FaultError,
@@ -24,6 +24,7 @@ from pytest_spectron.testing._outcomes import (
     Status,
     StreamCut,
 )
+from pytest_spectron.testing.http._exchange import ServiceRequest
 
 STATE = ServiceRequest("GET", "/api/v1/ctx/state")
 

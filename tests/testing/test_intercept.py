@@ -68,7 +68,7 @@ def test_a_held_patch_is_reused_by_every_mock() -> None:
     """Under a held patch, mocks come and go without patching httpx again."""
     run(
         """
-        from pytest_spectron.testing._intercept import intercepting
+        from pytest_spectron.testing.transports._intercept_httpx import intercepting
 
         with intercepting():
             patched = method()
@@ -89,7 +89,7 @@ def test_a_mock_under_a_respx_router_answers_through_it_for_its_own_life() -> No
     """
     run(
         """
-        from pytest_spectron.testing._intercept import intercepting
+        from pytest_spectron.testing.transports._intercept_httpx import intercepting
 
         with intercepting():
             with respx.mock(using="httpx", assert_all_called=False) as router:

@@ -8,8 +8,8 @@ import threading
 import httpx
 import pytest
 
-from pytest_spectron.testing._exchange import ServiceRequest
-from pytest_spectron.testing._journal import Attempt, Journal, describe_body
+from pytest_spectron.testing.http._exchange import ServiceRequest
+from pytest_spectron.testing.service._journal import Attempt, Journal, describe_body
 
 SECRET = "sk-very-secret-key"
 

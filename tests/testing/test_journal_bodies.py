@@ -6,7 +6,7 @@ import httpx
 
 from pytest_spectron import Spectron
 from pytest_spectron.testing import FakeSpectron, SpectronService, service_handler
-from pytest_spectron.testing._journal import describe_body
+from pytest_spectron.testing.service._journal import describe_body
 
 
 def test_a_malformed_multipart_body_is_described_with_its_fault() -> None:

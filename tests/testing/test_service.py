@@ -9,15 +9,19 @@ from typing import Any
 
 import pytest
 
-from pytest_spectron.testing._clock import VirtualClock
-from pytest_spectron.testing._exchange import NetworkFailure, ServiceRequest, ServiceResponse
-from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._faults import FaultEngine
-from pytest_spectron.testing._journal import Journal
-from pytest_spectron.testing._outcomes import SPEC_GRAMMAR, Status
-from pytest_spectron.testing._problems import ErrorFormat, TraceIds
-from pytest_spectron.testing._routing import Route
-from pytest_spectron.testing._service import FormatsErrors, SpectronService, UnroutableRequest
+from pytest_spectron.testing.fake import FakeSpectron
+from pytest_spectron.testing.faults._engine import FaultEngine
+from pytest_spectron.testing.faults._outcomes import SPEC_GRAMMAR, Status
+from pytest_spectron.testing.http._exchange import NetworkFailure, ServiceRequest, ServiceResponse
+from pytest_spectron.testing.http._problems import ErrorFormat, TraceIds
+from pytest_spectron.testing.http._routing import Route
+from pytest_spectron.testing.service._clock import VirtualClock
+from pytest_spectron.testing.service._journal import Journal
+from pytest_spectron.testing.service._service import (
+    FormatsErrors,
+    SpectronService,
+    UnroutableRequest,
+)
 
 FRAMES = (b'data: {"delta": "a"}\n\n', b'data: {"delta": "b"}\n\n', b"data: [DONE]\n\n")
 

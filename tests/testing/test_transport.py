@@ -20,17 +20,17 @@ from pytest_spectron.client import (
     SpectronStreamError,
     SpectronTimeoutError,
 )
-from pytest_spectron.testing._clock import VirtualClock
-from pytest_spectron.testing._exchange import (
+from pytest_spectron.testing.fake import FakeSpectron
+from pytest_spectron.testing.faults._outcomes import Latency, StreamCut
+from pytest_spectron.testing.http._exchange import (
     NetworkFailure,
     ServiceRequest,
     ServiceResponse,
 )
-from pytest_spectron.testing._fake import FakeSpectron
-from pytest_spectron.testing._outcomes import Latency, StreamCut
-from pytest_spectron.testing._routing import Route
-from pytest_spectron.testing._service import SpectronService, UnroutableRequest
-from pytest_spectron.testing._transport import (
+from pytest_spectron.testing.http._routing import Route
+from pytest_spectron.testing.service._clock import VirtualClock
+from pytest_spectron.testing.service._service import SpectronService, UnroutableRequest
+from pytest_spectron.testing.transports._in_process import (
     STREAM_CUT_MESSAGE,
     network_error,
     service_handler,

@@ -9,9 +9,9 @@ import pytest
 
 from pytest_spectron import Spectron, SpectronMock
 from pytest_spectron.testing import VirtualClock, parse_fault_spec, service_handler
-from pytest_spectron.testing._exchange import ServiceRequest, ServiceResponse
-from pytest_spectron.testing._service import UnroutableRequest
 from pytest_spectron.testing._wiring import wire_service
+from pytest_spectron.testing.http._exchange import ServiceRequest, ServiceResponse
+from pytest_spectron.testing.service._service import UnroutableRequest
 
 AUTH = {"authorization": "Bearer sk-any"}
 

@@ -1,0 +1,430 @@
+"""The memory verbs: remember, recall, forget, chat, and the views of what is remembered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from typing_extensions import Unpack
+
+from pytest_spectron.client import models as m
+from pytest_spectron.client._chat import DONE
+from pytest_spectron.testing.fake._call import Answer, Call, check_labels, handles, invalid, ok
+from pytest_spectron.testing.fake._context import ContextState
+from pytest_spectron.testing.fake._facts import FactDetails
+from pytest_spectron.testing.fake._scoping import freeze_scopes, seen_through_lens
+from pytest_spectron.testing.fake._store import (
+    Entity,
+    Ids,
+    StoredFact,
+    StoredRelation,
+    StoredSession,
+    StoredTurn,
+)
+from pytest_spectron.testing.fake._text import best_first, tokens
+from pytest_spectron.testing.fake._views import (
+    NOTE_KEY,
+    TIER_REASON,
+    attribute_detail,
+    current_attributes,
+    entities,
+    entity_detail,
+    entity_id,
+    extraction,
+    relation_detail,
+)
+from pytest_spectron.testing.fake.handlers._observability import leave_trace
+from pytest_spectron.testing.fake.handlers._sessions import append_turn, open_session
+
+__all__ = [
+    "DEFAULT_K",
+    "MAX_K",
+    "NOTHING_REMEMBERED",
+    "REPLY_PREFIX",
+    "chat_reply",
+    "recall_hits",
+    "remember_turn",
+]
+
+DEFAULT_K = 10
+MAX_K = 50
+"""The document's cap on ``k``; a larger ``k`` is served as 50."""
+REPLY_PREFIX = "Based on what I remember: "
+NOTHING_REMEMBERED = "I don't remember anything about that."
+
+# -- Writing -----------------------------------------------------------------------------------
+
+
+def remember_turn(
+    state: ContextState,
+    ids: Ids,
+    time: tuple[str, float],
+    session: StoredSession,
+    text: str,
+    **details: Unpack[FactDetails],
+) -> tuple[StoredTurn, StoredFact]:
+    """Record ``text`` as a turn of ``session`` at ``time`` (now, seconds), and as its fact."""
+    now, seconds = time
+    turn = append_turn(state, ids, now, session, details.get("role", "user"), text)
+    fact = state.facts.add(
+        ids, text, now=now, seconds=seconds, session_id=session.id, turn_id=turn.id, **details
+    )
+    return turn, fact
+
+
+def _turn_fact(call: Call, turn: StoredTurn, text: str, details: FactDetails) -> StoredFact:
+    """Remember ``text`` as a fact of ``turn``, now."""
+    return call.state.facts.add(
+        call.ids, text, now=call.now, seconds=call.seconds, session_id=turn.session_id,
+        turn_id=turn.id, **details,
+    )  # fmt: skip
+
+
+def _triple_text(triple: m.Triple) -> str:
+    """A triple as a sentence the lexical scorer can match: ``alice drink tea``."""
+    parts = [triple.entity.name, triple.key.replace("_", " ")]
+    if triple.target is not None:
+        parts.append(triple.target.name)
+    elif triple.value:
+        parts.append(triple.value)
+    return " ".join(parts)
+
+
+def _write_mode(body: m.FactsRequest) -> str:
+    """What a remember writes: ``full``, ``none``, ``triples`` or ``preview``; 400 if it cannot."""
+    check_labels("labels", body.labels)
+    mode = body.infer or ("triples" if body.triples and not body.text else "full")
+    if mode == "triples" and not body.triples:
+        raise invalid("triples", "infer 'triples' needs at least one triple")
+    if mode != "triples" and not body.text:
+        raise invalid("text", "a fact needs text (or triples, with infer 'triples')")
+    return mode
+
+
+def _named_entities(triples: Sequence[m.Triple]) -> set[Entity]:
+    """The entities the triples name, as subject or as target."""
+    named = {(triple.entity.type, triple.entity.name) for triple in triples}
+    named.update((t.target.type, t.target.name) for t in triples if t.target is not None)
+    return named
+
+
+def _write_triples(
+    call: Call,
+    triples: Sequence[m.Triple],
+    turn: StoredTurn,
+    category: str,
+    shared: FactDetails,
+) -> tuple[list[StoredFact], list[StoredRelation]]:
+    """Store each triple: an attribute fact, or a relation when it has a target."""
+    facts: list[StoredFact] = []
+    relations: list[StoredRelation] = []
+    for triple in triples:
+        subject = (triple.entity.type, triple.entity.name)
+        triple_category = triple.memory_category or category
+        if triple.target is None:
+            details: FactDetails = {
+                **shared,
+                "memory_category": triple_category,
+                "entity": subject,
+                "key": triple.key,
+                "value": triple.value or "",
+            }
+            facts.append(_turn_fact(call, turn, _triple_text(triple), details))
+            continue
+        relations.append(
+            StoredRelation(
+                id=call.ids.next("rel"),
+                subject=subject,
+                label=triple.key,
+                object=(triple.target.type, triple.target.name),
+                created_at=call.now,
+                memory_category=triple_category,
+                session_id=turn.session_id,
+                turn_id=turn.id,
+            )
+        )
+    call.state.relations.extend(relations)
+    return facts, relations
+
+
+@handles("remember")
+def remember(call: Call) -> Answer:
+    """Store a fact (text, triples or both) as a turn of a session."""
+    body = call.body_as(m.FactsRequest)
+    mode = _write_mode(body)
+    if mode == "preview":
+        if body.session_id is not None:
+            open_session(call.state, call.ids, call.now, body.session_id)
+        session_id = body.session_id or "sess-preview"
+        return ok(m.FactsResponse(mode=mode, session_id=session_id, preview=True))
+    triples = body.triples or []
+    written = triples if mode in ("full", "triples") else []
+    # Asked of the entity index, entity by entity: a remember never scans the store.
+    named = _named_entities(written)
+    known = {entity for entity in named if call.state.knows_entity(entity)}
+    text = body.text or "; ".join(_triple_text(triple) for triple in triples)
+    scopes = freeze_scopes(body.scopes)
+    session = open_session(call.state, call.ids, call.now, body.session_id, scopes=scopes)
+    role = body.role or "user"
+    turn = append_turn(call.state, call.ids, call.now, session, role, text)
+    category = body.memory_category or "knowledge"
+    shared = FactDetails(role=role, labels=tuple(body.labels or ()), scopes=scopes)
+    facts: list[StoredFact] = []
+    if body.text and mode in ("full", "none"):
+        facts.append(_turn_fact(call, turn, body.text, {**shared, "memory_category": category}))
+    triple_facts, relations = _write_triples(call, written, turn, category, shared)
+    facts.extend(triple_facts)
+    return ok(
+        m.FactsResponse(
+            mode=mode,
+            session_id=session.id,
+            turn_id=turn.id,
+            chunk_id=facts[0].id if facts and facts[0].entity is None else None,
+            extraction=(
+                None if mode == "none" else extraction(turn.id, facts, relations, named - known)
+            ),
+        )
+    )
+
+
+@handles("remember_many")
+def remember_many(call: Call) -> Answer:
+    """Store each message of a batch as a turn and a fact."""
+    body = call.body_as(m.FactsBatchRequest)
+    check_labels("labels", body.labels)
+    scopes = freeze_scopes(body.scopes)
+    session = open_session(call.state, call.ids, call.now, body.session_id, scopes=scopes)
+    labels = tuple(body.labels or ())
+    turn_ids = [
+        remember_turn(
+            call.state, call.ids, (call.now, call.seconds), session, message.content,
+            role=message.role, labels=labels, scopes=scopes,
+        )[0].id
+        for message in body.messages
+    ]  # fmt: skip
+    return ok(
+        m.FactsBatchResponse(
+            session_id=session.id,
+            turn_ids=turn_ids,
+            extractions=[extraction(turn_id) for turn_id in turn_ids],
+        )
+    )
+
+
+# -- Reading -----------------------------------------------------------------------------------
+
+
+def recall_hits(
+    call: Call,
+    query: str,
+    k: int | None,
+    labels: Sequence[str] = (),
+    lens: Sequence[Sequence[str]] | None = None,
+    *,
+    include_duplicates: bool = False,
+) -> list[tuple[float, StoredFact]]:
+    """The live facts best matching ``query``: labelled, in the lens, best first, at most k."""
+    # Only the facts sharing a word with the query can score above zero: the index has them.
+    candidates = [
+        (fact.text, fact)
+        for fact in call.state.facts.sharing_words(query)
+        if all(label in fact.labels for label in labels) and seen_through_lens(fact.scopes, lens)
+    ]
+    hits: list[tuple[float, StoredFact]] = []
+    seen: set[tuple[str, ...]] = set()
+    for value, fact in best_first(query, candidates):
+        words = tuple(tokens(fact.text))
+        # Near-duplicates of an earlier hit are left out unless asked for, as Spectron does.
+        if words in seen and not include_duplicates:
+            continue
+        seen.add(words)
+        hits.append((value, fact))
+    return hits[: min(DEFAULT_K if k is None else k, MAX_K)]
+
+
+@handles("recall")
+def recall(call: Call) -> Answer:
+    """The best matching facts, with the trace the search left."""
+    body = call.body_as(m.QueryMemoryRequest)
+    hits = recall_hits(
+        call,
+        body.query,
+        body.k,
+        body.labels or (),
+        body.lens,
+        include_duplicates=bool(body.include_duplicates),
+    )
+    leave_trace(call, "retrieval", body.query, hits)
+    seeds = dict.fromkeys(entity_id(f.entity) for _, f in hits if f.entity is not None)
+    return ok(
+        m.QueryMemoryResponse(
+            tier="hybrid",
+            classification_kind="hybrid",
+            query_ms=0,
+            seed_entities=list(seeds),
+            hits=[
+                m.MemoryHit(id=fact.id, text=fact.text, source="memory_chunk", score=value)
+                for value, fact in hits
+            ],
+            trace=m.QueryTrace(
+                trace_id=call.trace_id,
+                resolution_tier="hybrid",
+                tier_reason=TIER_REASON,
+                latency_ms=0,
+                retrieved_count=len(hits),
+                top_scores=[value for value, _ in hits],
+            ),
+        )
+    )
+
+
+@handles("query_context")
+def query_context(call: Call) -> Answer:
+    """The best matching facts as a prompt-ready context string."""
+    body = call.body_as(m.ContextQueryRequest)
+    hits = recall_hits(call, body.query, body.k, body.labels or (), body.lens)
+    leave_trace(call, "retrieval", body.query, hits)
+    lines = "\n".join(f"- {fact.text}" for _, fact in hits)
+    return ok(m.ContextQueryResponse(context=lines, tier="hybrid", query_ms=0))
+
+
+@handles("forget")
+def forget(call: Call) -> Answer:
+    """Soft-delete (or purge, or just count) the facts matching the query."""
+    body = call.body_as(m.ForgetRequest)
+    if not tokens(body.query):
+        raise invalid("query", "must contain at least one word to match memories by")
+    candidates = call.state.facts.sharing_words(body.query)
+    matching = [fact for _, fact in best_first(body.query, _texts(candidates))]
+    if not body.dry_run:
+        if body.purge:
+            gone = {fact.id for fact in matching}
+            call.state.facts.purge(lambda fact: fact.id in gone)
+        else:
+            for fact in matching:
+                call.state.facts.update(fact, forgotten=True)
+    return ok(m.ForgetResponse(deleted=len(matching)))
+
+
+def _texts(facts: Sequence[StoredFact]) -> list[tuple[str, StoredFact]]:
+    return [(fact.text, fact) for fact in facts]
+
+
+# -- Chat --------------------------------------------------------------------------------------
+
+
+def chat_reply(hits: Sequence[tuple[float, StoredFact]]) -> str:
+    """The fake's deterministic reply: the best matching fact, or an admission."""
+    return REPLY_PREFIX + hits[0][1].text if hits else NOTHING_REMEMBERED
+
+
+def _deltas(reply: str) -> list[str]:
+    """The reply cut into word-sized deltas that concatenate back to it."""
+    words = reply.split(" ")
+    return [word if index == 0 else " " + word for index, word in enumerate(words)]
+
+
+@handles("chat")
+def chat(call: Call) -> Answer:
+    """Reply from the best fact, record both turns, and stream on request."""
+    body = call.body_as(m.ChatRequest)
+    if not body.message.strip():
+        raise invalid("message", "must not be empty")
+    check_labels("labels", body.labels)
+    session = open_session(
+        call.state,
+        call.ids,
+        call.now,
+        body.session_id,
+        field_name="sessionId",
+        scopes=freeze_scopes(body.scopes),
+    )
+    hits = recall_hits(call, body.message, 5)
+    reply = chat_reply(hits)
+    user_turn = append_turn(call.state, call.ids, call.now, session, "user", body.message)
+    append_turn(call.state, call.ids, call.now, session, "assistant", reply)
+    leave_trace(call, "response", body.message, hits, session_id=session.id, reply=reply)
+    if not body.stream:
+        return ok(
+            m.ChatResponse(
+                reply=reply,
+                memory_updates=extraction(user_turn.id),
+                trace_id=call.trace_id,
+                session_id=session.id,
+            )
+        )
+    deltas = _deltas(reply)
+    frames = [
+        json.dumps(
+            {
+                "delta": delta,
+                "done": index == len(deltas) - 1,
+                "traceId": call.trace_id,
+                "sessionId": session.id,
+            }
+        )
+        for index, delta in enumerate(deltas)
+    ]
+    return Answer(content_type="text/event-stream", events=(*frames, DONE))
+
+
+# -- Views -------------------------------------------------------------------------------------
+
+
+def _category_state(
+    call: Call, category: str, named: dict[Entity, list[StoredFact]], notes: list[StoredFact]
+) -> m.CategoryState:
+    in_category = {
+        entity: facts
+        for entity, facts in named.items()
+        if facts and facts[0].memory_category == category
+    }
+    return m.CategoryState(
+        entities=[entity_detail(entity, facts, call.now) for entity, facts in in_category.items()],
+        attributes=[
+            *(detail for facts in in_category.values() for detail in current_attributes(facts)),
+            *(attribute_detail([note], 0) for note in notes if note.memory_category == category),
+        ],
+        relations=[
+            relation_detail(relation)
+            for relation in call.state.live_relations()
+            if relation.memory_category == category
+        ],
+    )  # fmt: skip
+
+
+@handles("state")
+def state(call: Call) -> Answer:
+    """Entities, attributes and relations, grouped by memory category."""
+    named = entities(call.state)  # once for the three categories
+    notes = [fact for fact in call.state.facts.live() if fact.entity is None]
+    return ok(
+        m.StateResponse(
+            identity=_category_state(call, "identity", named, notes),
+            knowledge=_category_state(call, "knowledge", named, notes),
+            context=_category_state(call, "context", named, notes),
+            instructions=[],
+            unknowns=[],
+        )
+    )
+
+
+_PREFERENCE_WORDS = ("prefer", "like", "favourite", "favorite", "love")
+
+
+@handles("profile")
+def profile(call: Call) -> Answer:
+    """Profile entries: current attributes, preferences and recent notes."""
+    static: list[m.ProfileEntry] = []
+    preferences: list[m.ProfileEntry] = []
+    for (_, name), facts in entities(call.state).items():
+        for attribute in current_attributes(facts):
+            entry = m.ProfileEntry(key=f"{name}.{attribute.key}", value=attribute.value)
+            static.append(entry)
+            if any(word in attribute.key.lower() for word in _PREFERENCE_WORDS):
+                preferences.append(entry)
+    notes = [fact for fact in call.state.facts.live() if fact.entity is None]
+    dynamic = [m.ProfileEntry(key=NOTE_KEY, value=fact.text) for fact in reversed(notes)]
+    return ok(
+        m.ProfileResponse(static=static, dynamic=dynamic, preferences=preferences, instructions=[])
+    )

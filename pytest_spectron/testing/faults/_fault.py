@@ -1,0 +1,233 @@
+"""A fault: its target, its script of outcomes, and how many attempts it fails.
+
+``build_fault`` (``_declare``) is how every entry point makes one; ``FaultEngine`` (``_engine``)
+applies them. The module docstring of ``_engine`` tells how a script runs.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass
+from pytest_spectron.client._suggest import did_you_mean
+from pytest_spectron.testing.faults._grammar import (
+    ACCEPTED_OUTCOMES,
+    MAX_SCRIPT_ATTEMPTS,
+    compress_script,
+    parse_steps,
+)
+from pytest_spectron.testing.faults._outcomes import FaultError, Outcome, format_seconds
+from pytest_spectron.testing.http._exchange import ServiceRequest
+from pytest_spectron.testing.http._routing import NoRoute, nearest_operations, route
+
+__all__ = ["Fault", "validate_target"]
+
+
+def validate_target(target: object) -> str:
+    """An operation name, a retry class or ``"*"``; otherwise a FaultError naming the nearest.
+
+    A route (``"GET /api/v1/{context_id}/state"``) or a request path is recognised, and the
+    operation that answers it suggested.
+    """
+    accepted = [*CATALOGUE, *RETRY_CLASSES, "*"]
+    if isinstance(target, str) and target in accepted:
+        return target
+    hint = ""
+    if isinstance(target, str):
+        hint = _route_hint(target) or did_you_mean(target, accepted)
+    raise FaultError(
+        f"fault target {target!r} is not a Spectron operation, a retry class "
+        f"({', '.join(RETRY_CLASSES)}) or '*'{hint}"
+    )
+
+
+def _route_hint(target: str) -> str:
+    method, _, path = target.strip().rpartition(" ")
+    if not path.startswith("/"):
+        return ""
+    for candidate in [method.upper()] if method else ["GET", "POST", "PUT", "DELETE"]:
+        try:
+            found = route(candidate, path.partition("?")[0]).operation
+        except NoRoute:
+            continue
+        return f"; that is the route of the operation {found.name!r}: name it instead"
+    nearest = nearest_operations(method or "GET", path)
+    return f"; did you mean {nearest[0].name!r}?" if nearest else ""
+
+
+class Fault:
+    """One scripted fault: a target, its outcomes and how many attempts it still fails.
+
+    Built for you by ``SpectronMock.fail``, the marker and ``parse_fault_spec``, or by hand for
+    ``FaultEngine.add_fault``; the module's docstring tells how a script runs.
+
+    :param target: an operation (``"state"``), a retry class (``"read"``) or ``"*"``.
+    :param outcomes: the script, each an outcome (``Status(503)``, ``PASS``…) or its spelling in
+        ``SPEC_GRAMMAR`` (``503``, ``"connect"``, ``"503x2,ok"``).
+    :param times: how many attempts a single outcome fails, or how many times a script runs;
+        None: a single outcome fails every attempt, a script runs once.
+    :param rate: the probability, in (0, 1], that the fault applies to a matching attempt.
+    :param seed: the seed of the fault's own random draws (only with ``rate``; default 0).
+    :param when: a predicate on the ``ServiceRequest``: the fault only matches requests it
+        accepts.
+    :param optional: whether a test may end without any attempt matching the fault.
+    :raises FaultError: naming the argument that is wrong and what it accepts.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        *outcomes: object,
+        times: int | None = None,
+        rate: float | None = None,
+        seed: int | None = None,
+        when: Callable[[ServiceRequest], bool] | None = None,
+        optional: bool = False,
+    ) -> None:
+        self.target = validate_target(target)
+        if not outcomes:
+            raise FaultError(
+                f"fault {target!r}: give at least one outcome; accepted: {ACCEPTED_OUTCOMES}"
+            )
+        self.script: tuple[Outcome, ...] = tuple(
+            outcome for value in outcomes for outcome in parse_steps(value)
+        )
+        if len(self.script) > MAX_SCRIPT_ATTEMPTS:
+            raise FaultError(
+                f"fault {target!r}: the script covers more than {MAX_SCRIPT_ATTEMPTS} attempts"
+            )
+        if times is not None and (
+            isinstance(times, bool) or not isinstance(times, int) or times < 1
+        ):
+            raise FaultError(f"fault {target!r}: times must be an int of 1 or more, got {times!r}")
+        self.times = times
+        if rate is not None and (
+            isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1
+        ):
+            raise FaultError(
+                f"fault {target!r}: rate must be a probability in (0, 1], got {rate!r}"
+            )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise FaultError(f"fault {target!r}: seed must be an int, got {seed!r}")
+        if seed is not None and rate is None:
+            raise FaultError(f"fault {target!r}: seed only goes with rate")
+        if when is not None and not callable(when):
+            raise FaultError(f"fault {target!r}: when must be a callable, got {when!r}")
+        if not isinstance(optional, bool):
+            raise FaultError(f"fault {target!r}: optional must be True or False, got {optional!r}")
+        self.rate = None if rate is None else float(rate)
+        """The probability it applies to a matching attempt, or None for always."""
+        self.seed = seed
+        self.when = when
+        """The predicate a request must pass, or None."""
+        self.optional = optional
+        """Whether a test may end without any attempt matching this fault."""
+        self.used = 0
+        """Outcomes applied so far."""
+        self.matched = 0
+        """Attempts that reached this fault and matched its target (applied or not)."""
+        self._random = random.Random(seed or 0)
+
+    @property
+    def total(self) -> int | None:
+        """How many attempts the fault fails in all; None for every one."""
+        if self.times is None:
+            return None if len(self.script) == 1 else len(self.script)
+        return self.times * len(self.script)
+
+    @property
+    def remaining(self) -> int | None:
+        """Outcomes left to apply; None for unlimited."""
+        total = self.total
+        return None if total is None else total - self.used
+
+    @property
+    def active(self) -> bool:
+        """Whether the fault still has outcomes left."""
+        remaining = self.remaining
+        return remaining is None or remaining > 0
+
+    def matches(self, operation: str, retry_class: RetryClass, request: ServiceRequest) -> bool:
+        """Whether this fault targets the attempt (ignoring its rate and what is left).
+
+        :param operation: the attempt's operation name.
+        :param retry_class: the attempt's retry class.
+        :param request: the request, for ``when``.
+        :return: True if the target is ``"*"``, the operation or the retry class, and ``when``
+            (if any) accepts the request.
+        """
+        if self.target not in ("*", operation, retry_class):
+            return False
+        return self.when is None or bool(self.when(request))
+
+    def take(
+        self, operation: str, retry_class: RetryClass, request: ServiceRequest
+    ) -> Outcome | None:
+        """The outcome this fault gives the attempt, consumed.
+
+        A matching attempt counts in ``matched`` even when ``rate`` then passes it by.
+
+        :param operation: the attempt's operation name.
+        :param retry_class: the attempt's retry class.
+        :param request: the request, for ``when``.
+        :return: the next outcome of the script, or None when the fault is spent, does not
+            match or (with ``rate``) passes this attempt by.
+        """
+        if not self.active or not self.matches(operation, retry_class, request):
+            return None
+        self.matched += 1
+        if self.rate is not None and self._random.random() >= self.rate:
+            return None
+        outcome = self.script[self.used % len(self.script)]
+        self.used += 1
+        return outcome
+
+    def spec(self) -> str:
+        """The fault in ``SPEC_GRAMMAR``, as ``parse_fault_spec`` reads it back.
+
+        :return: such as ``state=503x2`` or ``read=503@0.3~7``; a ``when`` predicate is only
+            named (``state=503 when is_admin``), so such a spec does not read back.
+        """
+        if len(self.script) == 1:
+            steps = self.script[0].token() + ("" if self.times is None else f"x{self.times}")
+        else:
+            steps = compress_script(self.script * (self.times or 1))
+        text = f"{self.target}={steps}"
+        if self.rate is not None:
+            text += f"@{format_seconds(self.rate)}" + ("" if self.seed is None else f"~{self.seed}")
+        if self.when is not None:
+            text += f" when {getattr(self.when, '__name__', repr(self.when))}"
+        return text
+
+    def describe(self) -> str:
+        """The spec and how much of it is left.
+
+        :return: such as ``state=503x2 (1 of 2 left)`` or ``read=503 (every attempt)``.
+        """
+        remaining = self.remaining
+        left = "every attempt" if remaining is None else f"{remaining} of {self.total} left"
+        return f"{self.spec()} ({left})"
+
+    def to_json(self) -> dict[str, Any]:
+        """This fault as a JSON-ready object, as the admin API lists it.
+
+        :return: ``target``, ``outcomes`` (each outcome's ``to_json()``), ``times``, ``rate``,
+            ``seed`` and ``optional``, which ``POST /__spectron/faults`` reads back, and
+            ``spec`` and ``remaining``, for reading.
+        """
+        data: dict[str, Any] = {
+            "target": self.target,
+            "outcomes": [outcome.to_json() for outcome in self.script],
+            "times": self.times,
+            "rate": self.rate,
+            "seed": self.seed,
+            "optional": self.optional,
+            "spec": self.spec(),
+            "remaining": self.remaining,
+        }
+        return data
+
+    def __repr__(self) -> str:
+        return f"<Fault {self.describe()}>"
