@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/unasync.py --check
+	$(BIN)/python scripts/generate_models.py --check
 
 # Strict, tests and tools included: a test's wrong type hides a test that cannot fail.
 typecheck: $(STAMP)

@@ -91,7 +91,9 @@ def read_stream_twice(router: respx.MockRouter) -> Any:
 ROWS: dict[str, Row] = {
     "client-empty-key": Row(lambda _: client(api_key=""), ValueError, "api_key must be"),
     "client-bad-endpoint": Row(lambda _: client(endpoint="spectron"), ValueError, "absolute"),
-    "client-negative-timeout": Row(lambda _: client(timeout=-1), ValueError, "positive number"),
+    "client-negative-timeout": Row(
+        lambda _: client(timeout=-1), ValueError, "finite number of seconds, above 0"
+    ),
     "client-negative-retries": Row(lambda _: client(max_retries=-1), ValueError, "max_retries"),
     "client-retries-wrong-type": Row(
         lambda _: client(max_retries="3"), TypeError, "max_retries must be an int"

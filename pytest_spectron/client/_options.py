@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 import ssl
 import sys
 import threading
@@ -13,6 +12,7 @@ from typing import Final
 import httpx
 
 from pytest_spectron._shared._endpoint import check_endpoint, redact_endpoint
+from pytest_spectron._shared._validators import check_int, check_seconds, is_real
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -297,7 +297,7 @@ def _check_timeout(timeout: object) -> httpx.Timeout:
         return timeout
     if timeout is None:
         return httpx.Timeout(None)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+    if not is_real(timeout):
         raise TypeError(
             f"timeout must be seconds (a number), an httpx.Timeout or None, "
             f"got {type(timeout).__name__}"
@@ -306,14 +306,8 @@ def _check_timeout(timeout: object) -> httpx.Timeout:
 
 
 def _check_seconds(seconds: float | None) -> float | None:
-    if seconds is not None and (not math.isfinite(seconds) or seconds <= 0):
-        raise ValueError(f"timeout must be a positive number of seconds, got {seconds!r}")
-    return seconds
+    return None if seconds is None else check_seconds("timeout", seconds, above_zero=True)
 
 
 def _check_max_retries(max_retries: object) -> int:
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int):
-        raise TypeError(f"max_retries must be an int, got {type(max_retries).__name__}")
-    if max_retries < 0:
-        raise ValueError(f"max_retries must be 0 (no retries) or more, got {max_retries}")
-    return max_retries
+    return check_int("max_retries", max_retries, minimum=0)

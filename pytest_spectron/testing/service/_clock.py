@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from pytest_spectron._shared._validators import check_seconds
 from pytest_spectron.client._retry import use_sleep
 
 __all__ = ["VirtualClock"]
@@ -108,11 +109,7 @@ class VirtualClock:
 
 
 def _seconds(what: str, value: float, *, allow_negative: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{what}: seconds must be a finite number, got {value!r}")
-    if value < 0 and not allow_negative:
-        raise ValueError(f"{what}: seconds must be 0 or more, got {value!r}")
-    return float(value)
+    return check_seconds(what, value, negative=allow_negative)
 
 
 def _format(values: Sequence[float]) -> str:

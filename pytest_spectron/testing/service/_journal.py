@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_spectron._shared._validators import check_int
 from pytest_spectron.client._catalogue import RetryClass
 from pytest_spectron.testing.http._exchange import (
     REDACTED_AUTHORIZATION,
@@ -103,10 +104,8 @@ class Journal:
     """
 
     def __init__(self, *, limit: int | None = JOURNAL_LIMIT) -> None:
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-            raise TypeError(f"limit must be an int or None, got {limit!r}")
-        if limit is not None and limit < 1:
-            raise ValueError(f"limit must be 1 or more (None keeps every attempt), got {limit}")
+        if limit is not None:
+            check_int("limit", limit, minimum=1)
         self.limit = limit
         self._attempts: deque[Attempt] = deque(maxlen=limit)
         self._recorded = 0

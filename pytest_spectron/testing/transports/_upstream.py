@@ -18,7 +18,6 @@ connections' classes, so the pool here calls the methods httpcore had when this 
 
 from __future__ import annotations
 
-import math
 import re
 import types
 from collections.abc import Iterable, Iterator
@@ -29,6 +28,7 @@ import httpx
 
 from pytest_spectron._shared._defaults import DEFAULT_UPSTREAM_TIMEOUT
 from pytest_spectron._shared._endpoint import check_endpoint, endpoint_prefix, redact_endpoint
+from pytest_spectron._shared._validators import check_seconds
 from pytest_spectron.testing.http._exchange import (
     BrokenStream,
     RelayedFrames,
@@ -112,13 +112,7 @@ class UpstreamBackend:
         verify: bool = True,
         error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
     ) -> None:
-        if (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, int | float)
-            or not math.isfinite(timeout)
-            or timeout <= 0
-        ):
-            raise ValueError(f"timeout must be a number of seconds above 0, got {timeout!r}")
+        check_seconds("timeout", timeout, above_zero=True)
         self.url = check_upstream(url)
         self.timeout = float(timeout)
         self.verify = verify

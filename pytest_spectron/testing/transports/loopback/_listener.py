@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import math
 import selectors
 import socket
 import threading
@@ -23,6 +22,7 @@ import time
 import warnings
 from types import TracebackType
 
+from pytest_spectron._shared._validators import check_int, check_seconds
 from pytest_spectron.testing.http._exchange import Service
 from pytest_spectron.testing.http._problems import problem_response
 from pytest_spectron.testing.transports.loopback._admin_guard import is_loopback_host
@@ -90,10 +90,7 @@ class LoopbackServer:
     ) -> None:
         for name, seconds in (("idle_timeout", idle_timeout), ("client_timeout", client_timeout)):
             _check_timeout(name, seconds)
-        if isinstance(max_connections, bool) or not isinstance(max_connections, int):
-            raise TypeError(f"max_connections must be an int, got {max_connections!r}")
-        if max_connections < 1:
-            raise ValueError(f"max_connections must be 1 or more, got {max_connections}")
+        check_int("max_connections", max_connections, minimum=1)
         if not is_loopback_host(host):
             warnings.warn(
                 f"serving the Spectron fake on {host!r}, beyond the loopback interface: other "
@@ -394,12 +391,5 @@ def _join_all(threads: list[threading.Thread], timeout: float) -> list[threading
 
 
 def _check_timeout(name: str, seconds: object) -> None:
-    if seconds is not None and (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, int | float)
-        or not math.isfinite(seconds)
-        or seconds <= 0
-    ):
-        raise ValueError(
-            f"{name} must be a number of seconds above 0, or None for no timeout; got {seconds!r}"
-        )
+    if seconds is not None:
+        check_seconds(name, seconds, above_zero=True, hint=", or None for no timeout")
