@@ -20,10 +20,12 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_spectron.testing.fake import FakeSpectron
 from pytest_spectron.testing.http._exchange import ServiceRequest
 from pytest_spectron.testing.service._service import SpectronService
 from pytest_spectron.testing.transports.loopback import LoopbackServer, _http_reader, admin_refusal
+
+Exchange = Callable[[LoopbackServer, bytes], bytes]
+"""The ``exchange`` fixture (tests/server/conftest.py): raw bytes in, the whole answer out."""
 
 WAIT = 5.0
 """Seconds a test waits at most for anything that should happen at once."""
@@ -196,26 +198,10 @@ ABUSES: dict[str, Abuse] = {
 
 
 @pytest.fixture
-def service() -> SpectronService:
-    """The real service over a fresh fake."""
-    return SpectronService(FakeSpectron())
-
-
-@pytest.fixture
 def server(service: SpectronService) -> Iterator[LoopbackServer]:
     """The real service on a loopback port, with the default settings."""
     with LoopbackServer(service) as running:
         yield running
-
-
-def exchange(server: LoopbackServer, raw: bytes) -> bytes:
-    """Send raw bytes on a fresh connection and read until the server closes it."""
-    with socket.create_connection((server.host, server.port), timeout=WAIT) as connection:
-        connection.sendall(raw)
-        received = b""
-        while chunk := connection.recv(65_536):
-            received += chunk
-    return received
 
 
 def problem(answer: bytes) -> tuple[int, dict[str, Any]]:
@@ -235,7 +221,7 @@ def problem(answer: bytes) -> tuple[int, dict[str, Any]]:
     ],
 )
 def test_abusive_request_gets_a_clear_problem(
-    server: LoopbackServer, service: SpectronService, row_id: str, raw: bytes
+    server: LoopbackServer, service: SpectronService, row_id: str, raw: bytes, exchange: Exchange
 ) -> None:
     """Each abusive request gets its status, a problem saying why and a close; nothing changes."""
     abuse = ABUSES[row_id]
@@ -250,7 +236,10 @@ def test_abusive_request_gets_a_clear_problem(
 
 
 def test_a_bug_while_reading_still_gets_a_500(
-    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    server: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    exchange: Exchange,
 ) -> None:
     """Should reading a request ever raise, the client gets a 500 naming the error, not a hang."""
 
@@ -277,7 +266,9 @@ def test_silent_connection_is_closed_after_the_idle_timeout(service: SpectronSer
         assert time.monotonic() - started < WAIT / 2
 
 
-def test_kept_alive_connection_is_closed_once_idle(service: SpectronService) -> None:
+def test_kept_alive_connection_is_closed_once_idle(
+    service: SpectronService, exchange: Exchange
+) -> None:
     """After an answer, a kept-alive connection that sends nothing more is closed."""
     with LoopbackServer(service, idle_timeout=IDLE) as server:
         answer = exchange(server, b"GET /__spectron/faults HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -285,7 +276,7 @@ def test_kept_alive_connection_is_closed_once_idle(service: SpectronService) -> 
     assert b"Connection: close" not in answer
 
 
-def test_stalled_request_gets_a_408(service: SpectronService) -> None:
+def test_stalled_request_gets_a_408(service: SpectronService, exchange: Exchange) -> None:
     """Half a request, then silence: a 408 problem naming the idle timeout, then the close."""
     with LoopbackServer(service, idle_timeout=IDLE) as server:
         answer = exchange(server, b"GET /api/v1/ctx/state HTTP/1.1\r\nHost: 127.0.0.1\r\n")
@@ -306,7 +297,7 @@ def test_held_connection_outlives_the_idle_timeout(service: SpectronService) -> 
             connection.recv(1024)
 
 
-def test_connection_over_the_cap_gets_a_503(service: SpectronService) -> None:
+def test_connection_over_the_cap_gets_a_503(service: SpectronService, exchange: Exchange) -> None:
     """With max_connections=1 and one client connected, a second connection gets a 503 problem."""
     with (
         LoopbackServer(service, max_connections=1) as server,
@@ -340,7 +331,9 @@ def descriptors_above_1024() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("descriptors_above_1024")
-def test_server_answers_on_descriptors_above_1024(service: SpectronService) -> None:
+def test_server_answers_on_descriptors_above_1024(
+    service: SpectronService, exchange: Exchange
+) -> None:
     """With every socket numbered above 1024 (beyond select()), the server still answers."""
     with LoopbackServer(service) as server:
         answer = exchange(server, b"GET /__spectron/faults HTTP/1.1\r\nConnection: close\r\n\r\n")
@@ -359,13 +352,15 @@ def test_server_answers_on_descriptors_above_1024(service: SpectronService) -> N
     ],
     ids=["ip", "ip-port", "localhost", "ipv6", "loopback-origin", "no-host"],
 )
-def test_admin_request_from_this_machine_is_served(server: LoopbackServer, headers: bytes) -> None:
+def test_admin_request_from_this_machine_is_served(
+    server: LoopbackServer, headers: bytes, exchange: Exchange
+) -> None:
     """A loopback Host (any port, or none) and a loopback Origin reach the admin endpoints."""
     status, _ = problem(exchange(server, admin(headers)))
     assert status == 200
 
 
-def test_api_requests_are_served_for_any_host(server: LoopbackServer) -> None:
+def test_api_requests_are_served_for_any_host(server: LoopbackServer, exchange: Exchange) -> None:
     """Only the admin endpoints check Host: the fake's own API answers any Host header."""
     raw = b"GET /api/v1/ctx/state HTTP/1.1\r\nHost: spectron.test\r\n%bConnection: close\r\n\r\n"
     assert exchange(server, raw % AUTHORIZATION).startswith(b"HTTP/1.1 200 OK\r\n")

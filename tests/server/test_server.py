@@ -32,6 +32,9 @@ from pytest_spectron.testing.transports.loopback import (
 Answer = ServiceResponse | NetworkFailure | Exception
 
 FRAMES = (b'data: {"delta": "Hel"}\n\n', b'data: {"delta": "lo"}\n\n', b"data: [DONE]\n\n")
+Exchange = Callable[[LoopbackServer, bytes], bytes]
+"""The ``exchange`` fixture (tests/server/conftest.py): raw bytes in, the whole answer out."""
+
 WAIT = 5.0
 """Seconds a test waits at most for anything that should happen at once."""
 HELD = 0.2
@@ -93,16 +96,6 @@ def serve() -> Iterator[Serve]:
     yield start
     for server in servers:
         server.stop()
-
-
-def exchange(server: LoopbackServer, raw: bytes) -> bytes:
-    """Send raw bytes on a fresh connection and read until the server closes it."""
-    with socket.create_connection((server.host, server.port), timeout=WAIT) as connection:
-        connection.sendall(raw)
-        received = b""
-        while chunk := connection.recv(65_536):
-            received += chunk
-    return received
 
 
 def client_address(answer: httpx.Response) -> tuple[str, int]:
@@ -221,7 +214,7 @@ def test_event_stream_frames_arrive_in_order(serve: Serve) -> None:
     assert received == b"".join(FRAMES)
 
 
-def test_event_stream_is_one_chunk_per_frame(serve: Serve) -> None:
+def test_event_stream_is_one_chunk_per_frame(serve: Serve, exchange: Exchange) -> None:
     """On the wire, each frame is a chunk of its own, then the terminating chunk."""
     server, _ = serve(event_answer())
     raw = exchange(server, b"GET /s HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
@@ -230,7 +223,9 @@ def test_event_stream_is_one_chunk_per_frame(serve: Serve) -> None:
     assert body == expected + b"0\r\n\r\n"
 
 
-def test_event_stream_to_http10_client_ends_with_the_connection(serve: Serve) -> None:
+def test_event_stream_to_http10_client_ends_with_the_connection(
+    serve: Serve, exchange: Exchange
+) -> None:
     """An HTTP/1.0 client gets the frames unchunked, ended by the close."""
     server, _ = serve(event_answer())
     raw = exchange(server, b"GET /s HTTP/1.0\r\n\r\n")
@@ -421,26 +416,6 @@ def test_fifty_concurrent_clients_are_all_answered(serve: Serve) -> None:
 
 
 # -- With the real fake and service ---------------------------------------------------------
-
-
-@pytest.fixture
-def clock() -> Iterator[VirtualClock]:
-    """A virtual clock catching every client's retry waits."""
-    clock = VirtualClock()
-    with clock.install():
-        yield clock
-
-
-@pytest.fixture
-def fake(clock: VirtualClock) -> FakeSpectron:
-    """The real in-memory fake."""
-    return FakeSpectron(clock=lambda: clock.now)
-
-
-@pytest.fixture
-def service(fake: FakeSpectron, clock: VirtualClock) -> SpectronService:
-    """The real service over the fake."""
-    return SpectronService(fake, clock=clock)
 
 
 @pytest.fixture
