@@ -11,7 +11,7 @@ DIST_CHECK := build/dist-check
 # Arguments for nox, e.g. `make matrix NOX_ARGS="-s lowest newest"`.
 NOX_ARGS ?=
 
-.PHONY: test lint typecheck unit docs demo bench generate dist matrix lock lock-upgrade clean
+.PHONY: test quick lint typecheck unit docs demo bench generate dist matrix lock lock-upgrade clean
 
 test: lint typecheck unit docs
 
@@ -39,6 +39,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 --cov
 	cd examples && ../$(BIN)/pytest -q
+
+# The inner loop: the suite without its heavy tests (real sockets, processes, pytester runs:
+# the markers tests/conftest.py sets), no coverage, no lint. `make test` runs everything.
+quick: $(STAMP)
+	$(BIN)/pytest -n 2 -q -m "not socket and not subprocess and not pytester"
 
 # The documentation site, built strictly: a broken link or reference fails the build.
 docs: $(STAMP)
