@@ -19,6 +19,7 @@ Read statically: importing a module runs its packages' ``__init__``, which would
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,6 +165,20 @@ def test_module_names_read_well_in_a_traceback() -> None:
         if path.name != "__init__.py" and path.parent.name not in ("_sync", "_async"):
             seen.setdefault(path.name, []).append(str(path.relative_to(PACKAGE)))
     assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
+
+
+def test_the_architecture_page_lists_every_folder() -> None:
+    """docs/architecture.md has a row for each folder of the package, and none for another."""
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([\w/]+)/` \|", page, re.MULTILINE))
+    folders = {
+        str(path.relative_to(PACKAGE)) if path != PACKAGE else PACKAGE.name
+        for path in [PACKAGE, *PACKAGE.rglob("*")]
+        if path.is_dir()
+        and (path / "__init__.py").exists()
+        and path.name not in ("_sync", "_async")
+    }
+    assert listed == folders
 
 
 def test_the_import_reader_sees_upward_and_circular_imports(
