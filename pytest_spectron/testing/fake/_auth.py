@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pytest_spectron.client._wire import ON_BEHALF_OF_HEADER
 from pytest_spectron.testing.fake._scoping import covers
-from pytest_spectron.testing.fake._store import Grants
+from pytest_spectron.testing.fake._store import Grants, Scopes
 
 __all__ = [
     "ALL_GRANTS",
@@ -20,6 +20,8 @@ __all__ = [
     "bearer_key",
     "copy_grants",
     "grant_covers",
+    "region_verb",
+    "write_region",
 ]
 
 ALL_GRANTS: tuple[str, ...] = (
@@ -149,6 +151,17 @@ def grant_covers(grants: Grants, verb: str, path: str | None = None) -> bool:
     if path is None:
         return bool(patterns)
     return any(covers(pattern, path) for pattern in patterns)
+
+
+def region_verb(operation: str) -> str:
+    """The verb whose region an operation sees rows in: ``memory:forget`` for the forgetting
+    operations (a forget counts only what its key may forget), ``memory:read`` for every other."""
+    return _FORGET if OPERATION_GRANTS.get(operation) == _FORGET else _READ
+
+
+def write_region(grants: Grants) -> Scopes:
+    """Where an unscoped write is filed: the writer's ``memory:write`` patterns, OR'd."""
+    return tuple((pattern,) for pattern in grants.get(_WRITE, []))
 
 
 def attenuate(requested: Grants | None, holder: Grants) -> Grants:

@@ -23,6 +23,7 @@ from pytest_spectron.testing.fake._auth import (
     all_grants,
     bearer_key,
     copy_grants,
+    region_verb,
 )
 from pytest_spectron.testing.fake._call import HANDLERS, Call, Problem
 from pytest_spectron.testing.fake._context import RECORD_LIMIT, ContextState
@@ -35,9 +36,10 @@ from pytest_spectron.testing.fake._reading import (
     parse_body,
 )
 from pytest_spectron.testing.fake._render import audit_kind, render_answer
-from pytest_spectron.testing.fake._scoping import freeze_scopes
+from pytest_spectron.testing.fake._scoping import WHOLE_TREE, freeze_scopes, in_region
 from pytest_spectron.testing.fake._store import (
     Ids,
+    Scopes,
     StoredAudit,
     StoredDocument,
     StoredFact,
@@ -277,7 +279,12 @@ class FakeSpectron:
             body=body,
             parts=parts,
         )
-        response = render_answer(operation, HANDLERS[operation.name](call), trace_id)
+        # The document: "permission gating from the caller's grants always applies". Every
+        # handler reads facts through the store, so gating the store gates every read.
+        patterns = caller.grants.get(region_verb(operation.name), [])
+        with state.facts.seen_by(lambda fact: in_region(fact_region(fact), patterns)):
+            answer = HANDLERS[operation.name](call)
+        response = render_answer(operation, answer, trace_id)
         if replay is not None:
             state.keep_replay(replay, response)
         return response
@@ -477,3 +484,9 @@ class FakeSpectron:
 
 
 _ANONYMOUS = Caller("anonymous", {})
+
+
+def fact_region(fact: StoredFact) -> Scopes:
+    """Where a fact lies: its scopes; else where its unscoped write was filed; else (seeded
+    without scopes) the whole tree."""
+    return fact.scopes or fact.region or WHOLE_TREE
