@@ -86,3 +86,38 @@ def test_an_unscoped_write_is_filed_in_the_writers_region(
 
     assert [hit.text for hit in reader.recall("retro").hits] == ["the team a retro is on thursday"]
     assert len(admin.recall("retro").hits) == 2
+
+
+def test_forget_dry_run_counts_only_the_keys_region(
+    admin: Spectron, fake: FakeSpectron, client_with: ClientWith
+) -> None:
+    """A team/a key's dry run counts team/a's facts alone, and its forget deletes only those.
+
+    The document (``ForgetRequestJson.dryRun``): "the handler computes and returns the would-be
+    deletion count (``deleted``)"; (``WhoamiJson.effectiveGrants``) "This is what gates every
+    read/write".
+    """
+    fake.set_api_keys({"admin": None, "forget-a": {"memory:forget": ["team/a/*"]}})
+    forgetter = client_with("forget-a")
+
+    assert forgetter.forget("deploy window", dry_run=True).deleted == 1
+    assert forgetter.forget("deploy window").deleted == 1
+    assert [fact.text for fact in fake.facts("ctx")] == ["the deploy window for team b is monday"]
+
+
+def test_a_lens_outside_the_region_gives_empty_results(
+    admin: Spectron, client_with: ClientWith
+) -> None:
+    """A lens on team/b from a team/a key answers no hits (200), never a 403.
+
+    The document (``QueryMemoryRequestJson.lens``): "The lens can only narrow — permission
+    gating from the caller's grants always applies on top, so an out-of-region lens yields
+    empty results, never a 403."
+    """
+    reader = client_with("reader-a")
+
+    assert reader.recall("deploy window", lens="team/b").hits == []
+    assert reader.query_context("deploy window", lens="team/b").context == ""
+    assert [hit.text for hit in reader.recall("deploy window", lens="team/a").hits] == [
+        "the deploy window for team a is friday"
+    ]

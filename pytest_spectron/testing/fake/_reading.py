@@ -141,11 +141,16 @@ def _validate(model: type[RequestModel], raw: bytes, *, prefix: str) -> RequestM
 def check_scopes(
     operation: Operation, caller: Caller, body: RequestModel | None, request: ServiceRequest
 ) -> None:
-    """403 unless the caller's grant for the operation covers every scope the request names."""
+    """403 unless the caller's grant for the operation covers every scope the request names.
+
+    A read ``lens`` is not checked: the document says "The lens can only narrow — permission
+    gating from the caller's grants always applies on top, so an out-of-region lens yields
+    empty results, never a 403."
+    """
     verb = OPERATION_GRANTS[operation.name]
     if verb is None:
         return
-    named = [*paths_of(getattr(body, "scopes", None)), *paths_of(getattr(body, "lens", None))]
+    named = paths_of(getattr(body, "scopes", None))
     path_in_body = getattr(body, "path", None)
     if operation.name in _PATH_IN_BODY and isinstance(path_in_body, str) and path_in_body:
         named.append(path_in_body)
