@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pytest_spectron.client._wire import ON_BEHALF_OF_HEADER
-from pytest_spectron.testing.fake._scoping import covers
+from pytest_spectron.testing.fake._scoping import covers, pattern_covers
 from pytest_spectron.testing.fake._store import Grants, Scopes
 
 __all__ = [
@@ -16,11 +16,11 @@ __all__ = [
     "PRINCIPAL_ID",
     "Caller",
     "all_grants",
-    "attenuate",
     "bearer_key",
     "copy_grants",
     "grant_covers",
     "region_verb",
+    "widening",
     "write_region",
 ]
 
@@ -164,12 +164,15 @@ def write_region(grants: Grants) -> Scopes:
     return tuple((pattern,) for pattern in grants.get(_WRITE, []))
 
 
-def attenuate(requested: Grants | None, holder: Grants) -> Grants:
-    """What a minted key may do: the requested grants that ``holder`` covers (never more)."""
-    if requested is None:
-        return copy_grants(holder)
-    return {
-        verb: kept
+def widening(requested: Grants, holder: Grants) -> list[str]:
+    """The ``verb over pattern`` pairs of ``requested`` that ``holder`` does not cover.
+
+    The document (``MintKeyBody.grants``): "Every requested pattern must be ⊆ the caller's
+    effective region for that verb (fail-closed)".
+    """
+    return [
+        f"{verb} over {pattern!r}"
         for verb, patterns in requested.items()
-        if (kept := [p for p in patterns if grant_covers(holder, verb, p.rstrip("*") or "/")])
-    }
+        for pattern in patterns
+        if not any(pattern_covers(held, pattern) for held in holder.get(verb, []))
+    ]
