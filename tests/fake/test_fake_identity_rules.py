@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from pytest_spectron import FakeSpectron, Spectron, SpectronValidationError
+from pytest_spectron import FakeSpectron, Spectron, SpectronScopeError, SpectronValidationError
 
 ClientWith = Callable[..., Spectron]
 
@@ -109,3 +109,94 @@ def test_the_largest_ttl_is_accepted(client: Spectron, http: httpx.Client) -> No
 
     assert minted.valid_until == "9999-12-31T23:59:59Z"
     assert beyond.status_code == 400
+
+
+# -- Delegation ----------------------------------------------------------------------------------
+
+MANAGER = {"memory:read": ["*"], "memory:write": ["*"], "grant:manage": ["*"]}
+
+
+def test_delegation_runs_with_the_targets_grants_narrowed_by_the_key(
+    fake: FakeSpectron, client: Spectron
+) -> None:
+    """On behalf of bot-7, a call reads only bot-7's region and may not write as bot-7 can't.
+
+    The document (``WhoamiJson.effectiveGrants``): "Effective per-verb grants after attenuation
+    + delegation. This is what gates every read/write".
+    """
+    fake.set_api_keys({"key": MANAGER})
+    fake.add_principal("ctx", "bot-7", {"memory:read": ["team/a/*"]})
+    client.remember("the team a budget is fixed", scopes="team/a")
+    client.remember("the team b budget is open", scopes="team/b")
+
+    hits = client.recall("budget", on_behalf_of="bot-7").hits
+    me = client.whoami(on_behalf_of="bot-7")
+
+    assert [hit.text for hit in hits] == ["the team a budget is fixed"]
+    assert (me.delegated_principal_id, me.effective_grants) == (
+        "bot-7",
+        {"memory:read": ["team/a/*"]},
+    )
+    assert client.principals.effective("bot-7", "team/a").verbs == ["memory:read"]
+    with pytest.raises(SpectronScopeError, match="'bot-7' lacks the 'memory:write' grant"):
+        client.remember("written as bot-7", on_behalf_of="bot-7")
+
+
+def test_delegation_never_widens_the_key(fake: FakeSpectron, client: Spectron) -> None:
+    """A key confined to team/a acting for a principal holding everything keeps to team/a.
+
+    The document (``WhoamiJson.effectiveGrants``): "Effective per-verb grants after attenuation
+    + delegation".
+    """
+    fake.set_api_keys({"key": {"memory:read": ["team/a/*"], "grant:manage": ["*"]}})
+    fake.add_principal("ctx", "root-bot", {"memory:read": ["*"], "memory:write": ["*"]})
+
+    me = client.whoami(on_behalf_of="root-bot")
+
+    assert me.effective_grants == {"memory:read": ["team/a/*"]}
+
+
+def test_delegating_to_an_unknown_principal_is_a_403(fake: FakeSpectron, client: Spectron) -> None:
+    """A principal not in the context's directory cannot be acted for: never the key's grants.
+
+    The document (``WhoamiJson.delegatedPrincipalId``): "When the token is delegating
+    (``X-Spectron-On-Behalf-Of``), the target principal id"; the SDKs' errors guide: a 403 is a
+    "Scope or principal denial".
+    """
+    with pytest.raises(SpectronScopeError, match="no such principal") as caught:
+        client.state(on_behalf_of="nobody")
+
+    assert "nobody" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "header", ["X-Spectron-On-Behalf-Of", "X-Memory-On-Behalf-Of", "X-Agent-Memory-On-Behalf-Of"]
+)
+def test_every_delegation_header_spelling_delegates(
+    fake: FakeSpectron, http: httpx.Client, header: str
+) -> None:
+    """Each spelling the SDKs have sent delegates the call.
+
+    The document's header is ``X-Spectron-On-Behalf-Of``; the official Python SDK
+    (``surrealdb_memory/_transport.py``): "Build the optional ``X-Memory-On-Behalf-Of``
+    delegation header."
+    """
+    fake.add_principal("ctx", "bot-7", {"memory:read": ["team/*"]})
+
+    answer = http.get("/api/v1/ctx/me", headers=admin_headers(**{header: "bot-7"}))
+
+    assert answer.json()["delegatedPrincipalId"] == "bot-7"
+    assert answer.json()["effectiveGrants"] == {"memory:read": ["team/*"]}
+
+
+@pytest.mark.parametrize("verb", ["grant", "revoke"])
+def test_grants_on_the_system_principal_are_a_403(client: Spectron, verb: str) -> None:
+    """The ``system`` principal's grants never change.
+
+    The document (``principals.grant``, ``principals.revoke``): "403": "Caller lacks
+    ``grant:manage`` over the region, or the target is the immutable ``system`` principal".
+    """
+    change = getattr(client.principals, verb)
+
+    with pytest.raises(SpectronScopeError, match="'system' principal is immutable"):
+        change("system", "team/*", ["memory:read"])

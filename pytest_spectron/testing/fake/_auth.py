@@ -14,11 +14,13 @@ __all__ = [
     "DELEGATION_HEADERS",
     "OPERATION_GRANTS",
     "PRINCIPAL_ID",
+    "SYSTEM_PRINCIPAL",
     "Caller",
     "all_grants",
     "bearer_key",
     "copy_grants",
     "grant_covers",
+    "narrow",
     "region_verb",
     "widening",
     "write_region",
@@ -35,9 +37,16 @@ ALL_GRANTS: tuple[str, ...] = (
 )
 """Every grant verb Spectron knows."""
 
-DELEGATION_HEADERS: tuple[str, ...] = (ON_BEHALF_OF_HEADER, "X-Memory-On-Behalf-Of")
-"""Where a call names the principal it acts for: the document's header, and the one the official
-Python SDK sends."""
+DELEGATION_HEADERS: tuple[str, ...] = (
+    ON_BEHALF_OF_HEADER,
+    "X-Memory-On-Behalf-Of",
+    "X-Agent-Memory-On-Behalf-Of",
+)
+"""Where a call names the principal it acts for: the document's header, the one the official
+Python SDK sends, and the one earlier SDKs sent."""
+
+SYSTEM_PRINCIPAL = "system"
+"""The principal the document calls immutable: its grants never change (403)."""
 
 PRINCIPAL_ID = "user-1"
 """The principal every accepted key acts as."""
@@ -162,6 +171,22 @@ def region_verb(operation: str) -> str:
 def write_region(grants: Grants) -> Scopes:
     """Where an unscoped write is filed: the writer's ``memory:write`` patterns, OR'd."""
     return tuple((pattern,) for pattern in grants.get(_WRITE, []))
+
+
+def narrow(principal: Grants, key: Grants) -> Grants:
+    """What a delegated call may do: the target ``principal``'s grants, narrowed by the ``key``.
+
+    Per verb, a pattern both sides cover, the narrower of each overlapping pair: a principal
+    holding ``team/*`` through a key holding ``team/a/*`` may act over ``team/a/*``.
+    """
+    narrowed: Grants = {}
+    for verb, patterns in principal.items():
+        held = key.get(verb, [])
+        kept = [p for p in patterns if any(pattern_covers(k, p) for k in held)]
+        kept += [k for k in held if any(pattern_covers(p, k) for p in patterns)]
+        if kept:
+            narrowed[verb] = list(dict.fromkeys(kept))
+    return narrowed
 
 
 def widening(requested: Grants, holder: Grants) -> list[str]:

@@ -23,6 +23,7 @@ from pytest_spectron.testing.fake._auth import (
     all_grants,
     bearer_key,
     copy_grants,
+    narrow,
     region_verb,
 )
 from pytest_spectron.testing.fake._call import HANDLERS, Call, Problem
@@ -181,6 +182,8 @@ class FakeSpectron:
                 state = self._context(route.parameters["context_id"])
                 state.principals.setdefault(caller.principal, copy_grants(caller.grants))
                 audit = (state, caller)
+                caller = _delegate(caller, request, state)
+                _check_verb(route, caller)
                 response = self._run(route, request, state, caller, trace_id, seconds)
             except Problem as problem:
                 response = problem.response(
@@ -203,7 +206,7 @@ class FakeSpectron:
             return response
 
     def _authenticate(self, request: ServiceRequest, route: Route, seconds: float) -> Caller:
-        """The caller behind the request's bearer key, allowed the operation; else 401/400/403."""
+        """The caller behind the request's bearer key; else a 401."""
         # Details never repeat the key: it must not reach a log or an error message.
         key = bearer_key(request.header("authorization"))
         if key is None:
@@ -219,21 +222,6 @@ class FakeSpectron:
             caller = Caller(PRINCIPAL_ID, self._keyring.configured[key])
         else:
             raise Problem(401, "unknown API key: the fake accepts only the keys set_api_keys gave")
-        delegated = delegated_principal(request)
-        if delegated is not None:
-            if not caller.may(_DELEGATION_GRANT):
-                raise Problem(
-                    403,
-                    f"acting on behalf of {delegated!r} needs the {_DELEGATION_GRANT!r} grant, "
-                    "which this key lacks: send the request without the on-behalf-of header, or "
-                    "use a key that holds the grant",
-                )
-            caller = dataclasses.replace(caller, delegated_to=delegated)
-        needed = OPERATION_GRANTS[route.operation.name]
-        if needed is not None and not caller.may(needed):
-            raise Problem(
-                403, f"this key lacks the {needed!r} grant that {route.operation.name} needs"
-            )
         return caller
 
     def _minted_caller(self, minted: tuple[str, str], route: Route, seconds: float) -> Caller:
@@ -484,6 +472,41 @@ class FakeSpectron:
 
 
 _ANONYMOUS = Caller("anonymous", {})
+
+
+def _delegate(caller: Caller, request: ServiceRequest, state: ContextState) -> Caller:
+    """The caller acting for the principal an on-behalf-of header names; 400/403 if it may not.
+
+    The document (``WhoamiJson.effectiveGrants``): "Effective per-verb grants after attenuation
+    + delegation. This is what gates every read/write": the call runs with the target's grants,
+    narrowed by the key's.
+    """
+    delegated = delegated_principal(request)
+    if delegated is None:
+        return caller
+    if not caller.may(_DELEGATION_GRANT):
+        raise Problem(
+            403,
+            f"acting on behalf of {delegated!r} needs the {_DELEGATION_GRANT!r} grant, "
+            "which this key lacks: send the request without the on-behalf-of header, or "
+            "use a key that holds the grant",
+        )
+    target = state.principals.get(delegated)
+    if target is None:
+        raise Problem(
+            403,
+            f"cannot act on behalf of {delegated!r}: no such principal in this context; "
+            "register it first (principals.grant, or fake.add_principal when seeding)",
+        )
+    return dataclasses.replace(caller, grants=narrow(target, caller.grants), delegated_to=delegated)
+
+
+def _check_verb(route: Route, caller: Caller) -> None:
+    """A 403 unless the caller (as delegated) holds the verb the operation needs."""
+    needed = OPERATION_GRANTS[route.operation.name]
+    if needed is not None and not caller.may(needed):
+        whose = "this key" if caller.delegated_to is None else f"{caller.delegated_to!r}"
+        raise Problem(403, f"{whose} lacks the {needed!r} grant that {route.operation.name} needs")
 
 
 def fact_region(fact: StoredFact) -> Scopes:

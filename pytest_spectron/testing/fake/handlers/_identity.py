@@ -6,7 +6,13 @@ import dataclasses
 from datetime import datetime, timezone
 
 from pytest_spectron.client import models as m
-from pytest_spectron.testing.fake._auth import ALL_GRANTS, copy_grants, grant_covers, widening
+from pytest_spectron.testing.fake._auth import (
+    ALL_GRANTS,
+    SYSTEM_PRINCIPAL,
+    copy_grants,
+    grant_covers,
+    widening,
+)
 from pytest_spectron.testing.fake._call import (
     NO_CONTENT,
     Answer,
@@ -149,6 +155,13 @@ def _principal_model(principal_id: str, grants: Grants) -> m.Principal:
 
 
 def _grant_request(call: Call) -> m.GrantRequest:
+    if call.path["principal_id"] == SYSTEM_PRINCIPAL:
+        # The document: 403 when "the target is the immutable ``system`` principal".
+        raise Problem(
+            403,
+            f"the {SYSTEM_PRINCIPAL!r} principal is immutable: its grants cannot be changed; "
+            "grant to another principal",
+        )
     body = call.body_as(m.GrantRequest)
     unknown = [verb for verb in body.verbs if verb not in ALL_GRANTS]
     if unknown:
