@@ -200,3 +200,52 @@ def test_grants_on_the_system_principal_are_a_403(client: Spectron, verb: str) -
 
     with pytest.raises(SpectronScopeError, match="'system' principal is immutable"):
         change("system", "team/*", ["memory:read"])
+
+
+# -- Idempotency ---------------------------------------------------------------------------------
+
+
+def remember_with_key(http: httpx.Client, text: str, **headers: str) -> httpx.Response:
+    """``remember`` with ``Idempotency-Key: key-1`` and any further headers."""
+    return http.post(
+        "/api/v1/ctx/facts",
+        json={"text": text},
+        headers=admin_headers(**{"Idempotency-Key": "key-1", **headers}),
+    )
+
+
+def test_a_reused_idempotency_key_with_another_body_is_a_409(
+    fake: FakeSpectron, http: httpx.Client
+) -> None:
+    """The same key with a different body is refused, never answered with the first reply.
+
+    The document (``remember``, ``remember_many``): "409": "Idempotency-Key reused with a
+    different body".
+    """
+    first = remember_with_key(http, "the office opens at 9")
+    again = remember_with_key(http, "the office opens at 9")
+    other = remember_with_key(http, "the office opens at 10")
+
+    assert (first.status_code, again.status_code, other.status_code) == (200, 200, 409)
+    assert again.json() == first.json()
+    assert "different body" in other.json()["message"]
+    assert [fact.text for fact in fake.facts("ctx")] == ["the office opens at 9"]
+
+
+def test_idempotent_replays_are_kept_per_principal(fake: FakeSpectron, http: httpx.Client) -> None:
+    """One key and body sent for two principals stores twice: a replay never crosses principals.
+
+    The document (``remember``): "409": "Idempotency-Key reused with a different body"; a replay
+    stands for one caller's request, so it is keyed by the principal the call acts for.
+    """
+    for principal in ("bot-1", "bot-2"):
+        fake.add_principal("ctx", principal, {"memory:write": ["*"]})
+
+    answers = [
+        remember_with_key(http, "shared text", **{"X-Spectron-On-Behalf-Of": principal})
+        for principal in ("bot-1", "bot-2", "bot-1")
+    ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert answers[2].json() == answers[0].json() != answers[1].json()
+    assert len(fake.facts("ctx")) == 2

@@ -10,6 +10,7 @@ the fake's error format (``error_format``).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -246,9 +247,19 @@ class FakeSpectron:
     ) -> ServiceResponse:
         operation = route.operation
         idempotency_key = request.header(IDEMPOTENCY_HEADER) if operation.idempotent else None
-        replay = (operation.name, idempotency_key) if idempotency_key else None
+        # Replays are kept per principal: one principal's key never answers for another's.
+        principal = caller.delegated_to or caller.principal
+        replay = (principal, operation.name, idempotency_key) if idempotency_key else None
+        digest = hashlib.sha256(request.body).hexdigest()
         if replay is not None and replay in state.replays:
-            return state.replays[replay]
+            first_digest, first_answer = state.replays[replay]
+            if first_digest != digest:
+                raise Problem(
+                    409,
+                    f"Idempotency-Key {idempotency_key!r} was first sent with a different body: "
+                    "a key stands for one request; send a new key with a new body",
+                )
+            return first_answer
         body, parts = parse_body(operation, request)
         check_scopes(operation, caller, body, request)
         call = Call(
@@ -274,7 +285,7 @@ class FakeSpectron:
             answer = HANDLERS[operation.name](call)
         response = render_answer(operation, answer, trace_id)
         if replay is not None:
-            state.keep_replay(replay, response)
+            state.keep_replay(replay, digest, response)
         return response
 
     # -- Seeding -------------------------------------------------------------------------------
