@@ -60,7 +60,11 @@ from pytest_spectron.testing.fake.handlers import (  # noqa: F401
     _sessions,
     _uploads,
 )
-from pytest_spectron.testing.http._exchange import ServiceRequest, ServiceResponse
+from pytest_spectron.testing.http._exchange import (
+    ServiceRequest,
+    ServiceResponse,
+    unknown_field_note,
+)
 from pytest_spectron.testing.http._problems import (
     DEFAULT_ERROR_FORMAT,
     ErrorFormat,
@@ -190,6 +194,8 @@ class FakeSpectron:
                 response = problem.response(
                     instance=request.path, trace_id=trace_id, error_format=self.error_format
                 )
+                if problem.notes:
+                    response = dataclasses.replace(response, notes=problem.notes)
             if audit is not None:
                 state, caller = audit
                 state.audit.append(
@@ -260,30 +266,39 @@ class FakeSpectron:
                     "a key stands for one request; send a new key with a new body",
                 )
             return first_answer
-        body, parts = parse_body(operation, request)
-        check_scopes(operation, caller, body, request)
-        call = Call(
-            operation=operation,
-            state=state,
-            context_id=route.parameters.get("context_id", ""),
-            caller=caller,
-            trace_id=trace_id,
-            now=timestamp(seconds),
-            seconds=seconds,
-            ids=self._ids,
-            keyring=self._keyring,
-            path=route.parameters,
-            query=first_values(request.query),
-            headers=request.headers,
-            body=body,
-            parts=parts,
-        )
-        # The document: "permission gating from the caller's grants always applies". Every
-        # handler reads facts through the store, so gating the store gates every read.
-        patterns = caller.grants.get(region_verb(operation.name), [])
-        with state.facts.seen_by(lambda fact: in_region(fact_region(fact), patterns)):
-            answer = HANDLERS[operation.name](call)
-        response = render_answer(operation, answer, trace_id)
+        body, parts, unknown = parse_body(operation, request)
+        # The document's schemas allow fields it does not name, and Spectron ignores them: say
+        # so on the attempt, as a misspelt field (``dry_run`` for ``dryRun``) changes nothing.
+        notes = tuple(unknown_field_note(name) for name in unknown)
+        try:
+            check_scopes(operation, caller, body, request)
+            call = Call(
+                operation=operation,
+                state=state,
+                context_id=route.parameters.get("context_id", ""),
+                caller=caller,
+                trace_id=trace_id,
+                now=timestamp(seconds),
+                seconds=seconds,
+                ids=self._ids,
+                keyring=self._keyring,
+                path=route.parameters,
+                query=first_values(request.query),
+                headers=request.headers,
+                body=body,
+                parts=parts,
+            )
+            # The document: "permission gating from the caller's grants always applies". Every
+            # handler reads facts through the store, so gating the store gates every read.
+            patterns = caller.grants.get(region_verb(operation.name), [])
+            with state.facts.seen_by(lambda fact: in_region(fact_region(fact), patterns)):
+                answer = HANDLERS[operation.name](call)
+            response = render_answer(operation, answer, trace_id)
+        except Problem as problem:
+            problem.notes = notes
+            raise
+        if notes:
+            response = dataclasses.replace(response, notes=notes)
         if replay is not None:
             state.keep_replay(replay, digest, response)
         return response
