@@ -30,6 +30,7 @@ from pytest_spectron.client._base import (
 from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
 
 __all__ = [
+    "NOT_NULL",
     "ApiErrorResponse",
     "AttributeDetail",
     "AttributeSummary",
@@ -1479,3 +1480,37 @@ class Whoami(ResponseModel):
     """The token's principal id."""
     token_grants: Grants | None = Field(default=None, alias="tokenGrants")
     """The calling key's attenuating grants, when set."""
+
+
+NOT_NULL: dict[type[RequestModel], frozenset[str]] = {
+    ChatRequest: frozenset({"bypassCache", "labels", "scopes", "stream"}),
+    ConsolidateRequest: frozenset({"dryRun"}),
+    ContextQueryRequest: frozenset({"k", "labels", "lens"}),
+    CreateSessionRequest: frozenset({"scopes"}),
+    ElaborateRequest: frozenset({"dryRun", "sweep"}),
+    FactsBatchRequest: frozenset({"extract", "infer", "labels", "scopes"}),
+    FactsRequest: frozenset({"infer", "labels", "scopes", "triples"}),
+    ForgetRequest: frozenset({"dryRun", "purge"}),
+    KeywordSearchRequest: frozenset({"k", "threshold"}),
+    QueryFilter: frozenset({"documentIds", "mimeType"}),
+    QueryMemoryRequest: frozenset({"k", "labels", "lens"}),
+    QueryRequest: frozenset(
+        {
+            "expandGraph",
+            "graphAlpha",
+            "graphDepth",
+            "graphEdges",
+            "k",
+            "mode",
+            "rrfK",
+            "threshold",
+            "vectorWeight",
+        }
+    ),
+    ReflectRequest: frozenset({"persist"}),
+    ScopeGrantRequest: frozenset({"grants"}),
+    UploadMetadata: frozenset({"labels", "scopes"}),
+}
+"""Each request model with optional fields the document never lets be JSON
+``null``: their wire names. A server reading a request as the document types
+it refuses ``null`` there."""

@@ -68,7 +68,8 @@ def spectron_mock(
     :raises RouteConflict: in the test or after it passes, when a respx route of the test's own
         also answers requests to the endpoint.
     :raises AssertionError: at teardown of a passing test, for a fault no attempt matched
-        (unless ``optional=True`` or ``spectron_assert_all_faults_used`` is false).
+        (unless ``optional=True`` or ``spectron_assert_all_faults_used`` is false), or under
+        ``spectron_unknown_fields = error`` for a request field the document does not name.
     """
     from pytest_spectron.plugin._markers import MarkerError, fault_from_marker
     from pytest_spectron.testing._mock import SpectronMock
@@ -99,6 +100,8 @@ def spectron_mock(
             yield mock
         if settings.assert_all_faults_used and request.node.stash.get(PASSED, False):
             mock.assert_all_faults_used()
+        if settings.unknown_fields == "error" and request.node.stash.get(PASSED, False):
+            mock.assert_no_unknown_fields()
     finally:
         # The item lives until the session ends; the mock, its fake and journal (and what the
         # test's report said of it) must not.

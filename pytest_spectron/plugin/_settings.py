@@ -123,6 +123,13 @@ OPTIONS = (
         "true or false",
     ),
     Option(
+        "unknown_fields",
+        "what a request field the Spectron document does not name does: ignore (as Spectron "
+        "does; the attempt ledger notes it) or error (the test fails at teardown)",
+        "ignore",
+        "ignore or error",
+    ),
+    Option(
         "report",
         "print each test's attempt ledger in the terminal summary",
         "false",
@@ -187,6 +194,8 @@ class Settings:
     api_key: str = field(repr=False)
     strict: bool
     assert_all_faults_used: bool
+    unknown_fields: str
+    """``ignore`` or ``error``: whether a field Spectron would ignore fails the test."""
     report: bool
     coverage: bool
     coverage_json: str | None
@@ -232,6 +241,7 @@ class Settings:
             api_key=_check(named["api_key"], _value(named["api_key"], key_lookup), _api_key),
             strict=setting("strict", _boolean),
             assert_all_faults_used=setting("assert_all_faults_used", _boolean),
+            unknown_fields=setting("unknown_fields", _unknown_fields),
             report=setting("report", _boolean),
             coverage=setting("coverage", _boolean),
             coverage_json=setting("coverage_json", _optional_path),
@@ -310,6 +320,13 @@ def _percentage(value: str) -> float:
     if not 0 <= number <= 100:
         raise ValueError(value)
     return number
+
+
+def _unknown_fields(value: str) -> str:
+    lowered = value.strip().lower()
+    if lowered not in ("ignore", "error"):
+        raise ValueError(value)
+    return lowered
 
 
 def _boolean(value: str) -> bool:

@@ -159,14 +159,17 @@ def test_duplicate_key_name_is_a_409(client: Spectron) -> None:
 
 
 def test_whoami_reports_grants_and_delegation(fake: FakeSpectron, client: Spectron) -> None:
-    """``whoami`` shows the key's effective grants and the on-behalf-of principal."""
+    """``whoami`` shows the key's effective grants, and when delegating the principal's."""
     grants = {"memory:read": ["team/*"], "grant:manage": ["*"]}
     fake.set_api_keys({"key": grants})
+    fake.add_principal("ctx", "bot-7", {"memory:read": ["team/a/*"]})
 
-    me = client.whoami(on_behalf_of="bot-7")
+    me = client.whoami()
+    delegated = client.whoami(on_behalf_of="bot-7")
 
-    assert me.effective_grants == grants
-    assert me.delegated_principal_id == "bot-7"
+    assert (me.effective_grants, me.delegated_principal_id) == (grants, None)
+    assert delegated.effective_grants == {"memory:read": ["team/a/*"]}
+    assert delegated.delegated_principal_id == "bot-7"
 
 
 def test_scopes_register_with_their_ancestors(client: Spectron) -> None:
@@ -280,8 +283,9 @@ def test_forget_scope_without_a_path_is_a_400(http: httpx.Client) -> None:
     assert (answer.status_code, answer.json()["errors"][0]["field"]) == (400, "path")
 
 
-def test_official_sdk_delegation_header_is_honoured(http: httpx.Client) -> None:
+def test_official_sdk_delegation_header_is_honoured(fake: FakeSpectron, http: httpx.Client) -> None:
     """``X-Memory-On-Behalf-Of``, as the official Python SDK sends it, delegates the call."""
+    fake.add_principal("ctx", "bot-7")
     answer = http.get(
         "/api/v1/ctx/me",
         headers={"authorization": "Bearer key", "X-Memory-On-Behalf-Of": "bot-7"},
@@ -290,8 +294,9 @@ def test_official_sdk_delegation_header_is_honoured(http: httpx.Client) -> None:
     assert answer.json()["delegatedPrincipalId"] == "bot-7"
 
 
-def test_delegation_strips_the_principal_prefix(http: httpx.Client) -> None:
+def test_delegation_strips_the_principal_prefix(fake: FakeSpectron, http: httpx.Client) -> None:
     """``principal:bot-7`` and ``bot-7`` name the same principal, as Spectron reads them."""
+    fake.add_principal("ctx", "bot-7")
     answer = http.get(
         "/api/v1/ctx/me",
         headers={"authorization": "Bearer key", "X-Spectron-On-Behalf-Of": "principal:bot-7"},

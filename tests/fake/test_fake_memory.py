@@ -276,10 +276,10 @@ def test_replayed_idempotency_key_stores_once(client: Spectron, fake: FakeSpectr
 
 
 def test_replay_returns_the_first_answer_byte_for_byte(http: httpx.Client) -> None:
-    """A replay answers the first status, headers and body, even if the body changed."""
+    """A replay answers the first status, headers and body (a changed body is a 409 instead)."""
     headers = {"authorization": "Bearer key", "idempotency-key": "same"}
     first = http.post("/api/v1/ctx/facts", json={"text": "one"}, headers=headers)
-    second = http.post("/api/v1/ctx/facts", json={"text": "two"}, headers=headers)
+    second = http.post("/api/v1/ctx/facts", json={"text": "one"}, headers=headers)
 
     assert (second.status_code, second.content) == (first.status_code, first.content)
     assert second.headers["x-trace-id"] == first.headers["x-trace-id"]

@@ -57,6 +57,11 @@ def test_command_line_wins_over_ini(pytester: pytest.Pytester) -> None:
             "--spectron-assert-all-faults-used=maybe",
             "*--spectron-assert-all-faults-used / spectron_assert_all_faults_used: got 'maybe'*",
         ),
+        (
+            "--spectron-unknown-fields=warn",
+            "*--spectron-unknown-fields / spectron_unknown_fields: got 'warn'; expected ignore "
+            "or error*",
+        ),
     ],
 )
 def test_bad_option_values_are_usage_errors(

@@ -6,20 +6,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pytest_spectron.client._wire import ON_BEHALF_OF_HEADER
-from pytest_spectron.testing.fake._scoping import covers
-from pytest_spectron.testing.fake._store import Grants
+from pytest_spectron.testing.fake._scoping import covers, pattern_covers
+from pytest_spectron.testing.fake._store import Grants, Scopes
 
 __all__ = [
     "ALL_GRANTS",
     "DELEGATION_HEADERS",
     "OPERATION_GRANTS",
     "PRINCIPAL_ID",
+    "SYSTEM_PRINCIPAL",
     "Caller",
     "all_grants",
-    "attenuate",
     "bearer_key",
     "copy_grants",
     "grant_covers",
+    "narrow",
+    "region_verb",
+    "widening",
+    "write_region",
 ]
 
 ALL_GRANTS: tuple[str, ...] = (
@@ -33,9 +37,16 @@ ALL_GRANTS: tuple[str, ...] = (
 )
 """Every grant verb Spectron knows."""
 
-DELEGATION_HEADERS: tuple[str, ...] = (ON_BEHALF_OF_HEADER, "X-Memory-On-Behalf-Of")
-"""Where a call names the principal it acts for: the document's header, and the one the official
-Python SDK sends."""
+DELEGATION_HEADERS: tuple[str, ...] = (
+    ON_BEHALF_OF_HEADER,
+    "X-Memory-On-Behalf-Of",
+    "X-Agent-Memory-On-Behalf-Of",
+)
+"""Where a call names the principal it acts for: the document's header, the one the official
+Python SDK sends, and the one earlier SDKs sent."""
+
+SYSTEM_PRINCIPAL = "system"
+"""The principal the document calls immutable: its grants never change (403)."""
 
 PRINCIPAL_ID = "user-1"
 """The principal every accepted key acts as."""
@@ -151,12 +162,42 @@ def grant_covers(grants: Grants, verb: str, path: str | None = None) -> bool:
     return any(covers(pattern, path) for pattern in patterns)
 
 
-def attenuate(requested: Grants | None, holder: Grants) -> Grants:
-    """What a minted key may do: the requested grants that ``holder`` covers (never more)."""
-    if requested is None:
-        return copy_grants(holder)
-    return {
-        verb: kept
+def region_verb(operation: str) -> str:
+    """The verb whose region an operation sees rows in: ``memory:forget`` for the forgetting
+    operations (a forget counts only what its key may forget), ``memory:read`` for every other."""
+    return _FORGET if OPERATION_GRANTS.get(operation) == _FORGET else _READ
+
+
+def write_region(grants: Grants) -> Scopes:
+    """Where an unscoped write is filed: the writer's ``memory:write`` patterns, OR'd."""
+    return tuple((pattern,) for pattern in grants.get(_WRITE, []))
+
+
+def narrow(principal: Grants, key: Grants) -> Grants:
+    """What a delegated call may do: the target ``principal``'s grants, narrowed by the ``key``.
+
+    Per verb, a pattern both sides cover, the narrower of each overlapping pair: a principal
+    holding ``team/*`` through a key holding ``team/a/*`` may act over ``team/a/*``.
+    """
+    narrowed: Grants = {}
+    for verb, patterns in principal.items():
+        held = key.get(verb, [])
+        kept = [p for p in patterns if any(pattern_covers(k, p) for k in held)]
+        kept += [k for k in held if any(pattern_covers(p, k) for p in patterns)]
+        if kept:
+            narrowed[verb] = list(dict.fromkeys(kept))
+    return narrowed
+
+
+def widening(requested: Grants, holder: Grants) -> list[str]:
+    """The ``verb over pattern`` pairs of ``requested`` that ``holder`` does not cover.
+
+    The document (``MintKeyBody.grants``): "Every requested pattern must be ⊆ the caller's
+    effective region for that verb (fail-closed)".
+    """
+    return [
+        f"{verb} over {pattern!r}"
         for verb, patterns in requested.items()
-        if (kept := [p for p in patterns if grant_covers(holder, verb, p.rstrip("*") or "/")])
-    }
+        for pattern in patterns
+        if not any(pattern_covers(held, pattern) for held in holder.get(verb, []))
+    ]

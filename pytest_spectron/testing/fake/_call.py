@@ -44,6 +44,8 @@ class Problem(Exception):
         self.status = status
         self.detail = detail
         self.errors = errors
+        self.notes: tuple[str, ...] = ()
+        """What the fake noticed of the request before refusing it (unknown fields ignored)."""
 
     def response(
         self, *, instance: str, trace_id: str, error_format: ErrorFormat

@@ -45,16 +45,20 @@ class ContextState:
     """Traces, audit rows and replays kept, each, the oldest dropped first; None for all."""
     traces: deque[StoredTrace] = field(init=False)
     audit: deque[StoredAudit] = field(init=False)
-    replays: dict[tuple[str, str], ServiceResponse] = field(init=False, default_factory=dict)
-    """(operation, Idempotency-Key) → the first answer."""
+    replays: dict[tuple[str, str, str], tuple[str, ServiceResponse]] = field(
+        init=False, default_factory=dict
+    )
+    """(principal, operation, Idempotency-Key) → the digest of the first body, and its answer."""
 
     def __post_init__(self) -> None:
         self.traces = deque(maxlen=self.record_limit)
         self.audit = deque(maxlen=self.record_limit)
 
-    def keep_replay(self, replay: tuple[str, str], response: ServiceResponse) -> None:
+    def keep_replay(
+        self, replay: tuple[str, str, str], digest: str, response: ServiceResponse
+    ) -> None:
         """Remember the first answer to an idempotent call, forgetting the oldest past the limit."""
-        self.replays[replay] = response
+        self.replays[replay] = (digest, response)
         if self.record_limit is not None and len(self.replays) > self.record_limit:
             del self.replays[next(iter(self.replays))]
 

@@ -7,6 +7,7 @@ Every change goes through ``FactStore``, which keeps both indexes in step with t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +27,7 @@ class FactDetails(TypedDict, total=False):
     role: str
     labels: tuple[str, ...]
     scopes: Scopes
+    region: Scopes
     memory_category: str
     entity: Entity | None
     key: str | None
@@ -43,6 +45,17 @@ class FactStore:
         self._ranks = itertools.count()
         self._by_word: dict[str, set[str]] = {}
         self._by_entity: dict[Entity, set[str]] = {}
+        self._visible: Callable[[StoredFact], bool] | None = None
+
+    @contextlib.contextmanager
+    def seen_by(self, visible: Callable[[StoredFact], bool]) -> Iterator[None]:
+        """Within the block, ``live``, ``sharing_words`` and ``of_entity`` show only ``visible``
+        facts: a call reads only its caller's region, whatever handler does the reading."""
+        self._visible = visible
+        try:
+            yield
+        finally:
+            self._visible = None
 
     # -- Writing -------------------------------------------------------------------------------
 
@@ -91,12 +104,17 @@ class FactStore:
     # -- Reading -------------------------------------------------------------------------------
 
     def all(self) -> list[StoredFact]:
-        """Every fact, soft-deleted ones too, oldest first."""
+        """Every fact, soft-deleted ones too, oldest first, whoever may see them (inspection)."""
         return list(self._facts.values())
 
     def live(self) -> list[StoredFact]:
         """The facts not forgotten, oldest first."""
-        return [fact for fact in self._facts.values() if not fact.forgotten]
+        visible = self._visible
+        return [
+            fact
+            for fact in self._facts.values()
+            if not fact.forgotten and (visible is None or visible(fact))
+        ]
 
     def sharing_words(self, query: str) -> list[StoredFact]:
         """The live facts sharing at least one word (``tokens``) with ``query``, oldest first."""
@@ -112,7 +130,9 @@ class FactStore:
     # -- Indexes -------------------------------------------------------------------------------
 
     def _in_order(self, fact_ids: Iterable[str]) -> list[StoredFact]:
-        return [self._facts[fact_id] for fact_id in sorted(fact_ids, key=self._rank.__getitem__)]
+        ordered = [self._facts[fact_id] for fact_id in sorted(fact_ids, key=self._rank.__getitem__)]
+        visible = self._visible
+        return ordered if visible is None else [fact for fact in ordered if visible(fact)]
 
     def _entries(self, fact: StoredFact) -> Iterator[set[str]]:
         """The index entries a live fact belongs in (created on demand)."""

@@ -12,14 +12,20 @@ from collections.abc import Iterable, Sequence
 from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
 
 __all__ = [
+    "WHOLE_TREE",
     "canonical_path",
     "covers",
     "freeze_scopes",
+    "in_region",
     "is_valid_path",
     "paths_of",
+    "pattern_covers",
     "seen_through_lens",
     "subtree_root",
 ]
+
+WHOLE_TREE: tuple[tuple[str, ...], ...] = (("*",),)
+"""The region of a row seeded without scopes: the whole tree, as written by a caller holding it."""
 
 
 def canonical_path(path: str) -> str:
@@ -53,6 +59,31 @@ def covers(pattern: str, path: str) -> bool:
     if root is None:
         return canonical_path(pattern) == node
     return root == "/" or node.startswith(root)
+
+
+def pattern_covers(pattern: str, target: str) -> bool:
+    """Whether grant ``pattern`` covers ``target``: a node, or a whole subtree (``team/*``).
+
+    A subtree is covered only by a subtree pattern at or above its root: ``team/*`` covers
+    ``team/a/*`` and ``team/a``, while ``team/a/*`` and the exact ``team`` cover no ``team/*``.
+    """
+    root = subtree_root(target)
+    if root is None:
+        return covers(pattern, target)
+    held = subtree_root(pattern)
+    return held is not None and (held == "/" or root.startswith(held))
+
+
+def in_region(scopes: Iterable[Sequence[str]], patterns: Sequence[str]) -> bool:
+    """Whether a row tagged ``scopes`` lies in the region ``patterns`` grant.
+
+    The document's rule for a selector: "Each clause is an array of scope paths, ALL of which a
+    reader must cover (AND); the outer array is the OR."
+    """
+    return any(
+        all(any(pattern_covers(pattern, path) for pattern in patterns) for path in clause)
+        for clause in scopes
+    )
 
 
 def freeze_scopes(selector: ScopeSelector | None) -> tuple[tuple[str, ...], ...]:

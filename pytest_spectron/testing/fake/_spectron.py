@@ -10,6 +10,7 @@ the fake's error format (``error_format``).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +24,8 @@ from pytest_spectron.testing.fake._auth import (
     all_grants,
     bearer_key,
     copy_grants,
+    narrow,
+    region_verb,
 )
 from pytest_spectron.testing.fake._call import HANDLERS, Call, Problem
 from pytest_spectron.testing.fake._context import RECORD_LIMIT, ContextState
@@ -35,9 +38,10 @@ from pytest_spectron.testing.fake._reading import (
     parse_body,
 )
 from pytest_spectron.testing.fake._render import audit_kind, render_answer
-from pytest_spectron.testing.fake._scoping import freeze_scopes
+from pytest_spectron.testing.fake._scoping import WHOLE_TREE, freeze_scopes, in_region
 from pytest_spectron.testing.fake._store import (
     Ids,
+    Scopes,
     StoredAudit,
     StoredDocument,
     StoredFact,
@@ -56,7 +60,11 @@ from pytest_spectron.testing.fake.handlers import (  # noqa: F401
     _sessions,
     _uploads,
 )
-from pytest_spectron.testing.http._exchange import ServiceRequest, ServiceResponse
+from pytest_spectron.testing.http._exchange import (
+    ServiceRequest,
+    ServiceResponse,
+    unknown_field_note,
+)
 from pytest_spectron.testing.http._problems import (
     DEFAULT_ERROR_FORMAT,
     ErrorFormat,
@@ -179,11 +187,15 @@ class FakeSpectron:
                 state = self._context(route.parameters["context_id"])
                 state.principals.setdefault(caller.principal, copy_grants(caller.grants))
                 audit = (state, caller)
+                caller = _delegate(caller, request, state)
+                _check_verb(route, caller)
                 response = self._run(route, request, state, caller, trace_id, seconds)
             except Problem as problem:
                 response = problem.response(
                     instance=request.path, trace_id=trace_id, error_format=self.error_format
                 )
+                if problem.notes:
+                    response = dataclasses.replace(response, notes=problem.notes)
             if audit is not None:
                 state, caller = audit
                 state.audit.append(
@@ -201,7 +213,7 @@ class FakeSpectron:
             return response
 
     def _authenticate(self, request: ServiceRequest, route: Route, seconds: float) -> Caller:
-        """The caller behind the request's bearer key, allowed the operation; else 401/400/403."""
+        """The caller behind the request's bearer key; else a 401."""
         # Details never repeat the key: it must not reach a log or an error message.
         key = bearer_key(request.header("authorization"))
         if key is None:
@@ -217,21 +229,6 @@ class FakeSpectron:
             caller = Caller(PRINCIPAL_ID, self._keyring.configured[key])
         else:
             raise Problem(401, "unknown API key: the fake accepts only the keys set_api_keys gave")
-        delegated = delegated_principal(request)
-        if delegated is not None:
-            if not caller.may(_DELEGATION_GRANT):
-                raise Problem(
-                    403,
-                    f"acting on behalf of {delegated!r} needs the {_DELEGATION_GRANT!r} grant, "
-                    "which this key lacks: send the request without the on-behalf-of header, or "
-                    "use a key that holds the grant",
-                )
-            caller = dataclasses.replace(caller, delegated_to=delegated)
-        needed = OPERATION_GRANTS[route.operation.name]
-        if needed is not None and not caller.may(needed):
-            raise Problem(
-                403, f"this key lacks the {needed!r} grant that {route.operation.name} needs"
-            )
         return caller
 
     def _minted_caller(self, minted: tuple[str, str], route: Route, seconds: float) -> Caller:
@@ -256,30 +253,54 @@ class FakeSpectron:
     ) -> ServiceResponse:
         operation = route.operation
         idempotency_key = request.header(IDEMPOTENCY_HEADER) if operation.idempotent else None
-        replay = (operation.name, idempotency_key) if idempotency_key else None
+        # Replays are kept per principal: one principal's key never answers for another's.
+        principal = caller.delegated_to or caller.principal
+        replay = (principal, operation.name, idempotency_key) if idempotency_key else None
+        digest = hashlib.sha256(request.body).hexdigest()
         if replay is not None and replay in state.replays:
-            return state.replays[replay]
-        body, parts = parse_body(operation, request)
-        check_scopes(operation, caller, body, request)
-        call = Call(
-            operation=operation,
-            state=state,
-            context_id=route.parameters.get("context_id", ""),
-            caller=caller,
-            trace_id=trace_id,
-            now=timestamp(seconds),
-            seconds=seconds,
-            ids=self._ids,
-            keyring=self._keyring,
-            path=route.parameters,
-            query=first_values(request.query),
-            headers=request.headers,
-            body=body,
-            parts=parts,
-        )
-        response = render_answer(operation, HANDLERS[operation.name](call), trace_id)
+            first_digest, first_answer = state.replays[replay]
+            if first_digest != digest:
+                raise Problem(
+                    409,
+                    f"Idempotency-Key {idempotency_key!r} was first sent with a different body: "
+                    "a key stands for one request; send a new key with a new body",
+                )
+            return first_answer
+        body, parts, unknown = parse_body(operation, request)
+        # The document's schemas allow fields it does not name, and Spectron ignores them: say
+        # so on the attempt, as a misspelt field (``dry_run`` for ``dryRun``) changes nothing.
+        notes = tuple(unknown_field_note(name) for name in unknown)
+        try:
+            check_scopes(operation, caller, body, request)
+            call = Call(
+                operation=operation,
+                state=state,
+                context_id=route.parameters.get("context_id", ""),
+                caller=caller,
+                trace_id=trace_id,
+                now=timestamp(seconds),
+                seconds=seconds,
+                ids=self._ids,
+                keyring=self._keyring,
+                path=route.parameters,
+                query=first_values(request.query),
+                headers=request.headers,
+                body=body,
+                parts=parts,
+            )
+            # The document: "permission gating from the caller's grants always applies". Every
+            # handler reads facts through the store, so gating the store gates every read.
+            patterns = caller.grants.get(region_verb(operation.name), [])
+            with state.facts.seen_by(lambda fact: in_region(fact_region(fact), patterns)):
+                answer = HANDLERS[operation.name](call)
+            response = render_answer(operation, answer, trace_id)
+        except Problem as problem:
+            problem.notes = notes
+            raise
+        if notes:
+            response = dataclasses.replace(response, notes=notes)
         if replay is not None:
-            state.keep_replay(replay, response)
+            state.keep_replay(replay, digest, response)
         return response
 
     # -- Seeding -------------------------------------------------------------------------------
@@ -477,3 +498,44 @@ class FakeSpectron:
 
 
 _ANONYMOUS = Caller("anonymous", {})
+
+
+def _delegate(caller: Caller, request: ServiceRequest, state: ContextState) -> Caller:
+    """The caller acting for the principal an on-behalf-of header names; 400/403 if it may not.
+
+    The document (``WhoamiJson.effectiveGrants``): "Effective per-verb grants after attenuation
+    + delegation. This is what gates every read/write": the call runs with the target's grants,
+    narrowed by the key's.
+    """
+    delegated = delegated_principal(request)
+    if delegated is None:
+        return caller
+    if not caller.may(_DELEGATION_GRANT):
+        raise Problem(
+            403,
+            f"acting on behalf of {delegated!r} needs the {_DELEGATION_GRANT!r} grant, "
+            "which this key lacks: send the request without the on-behalf-of header, or "
+            "use a key that holds the grant",
+        )
+    target = state.principals.get(delegated)
+    if target is None:
+        raise Problem(
+            403,
+            f"cannot act on behalf of {delegated!r}: no such principal in this context; "
+            "register it first (principals.grant, or fake.add_principal when seeding)",
+        )
+    return dataclasses.replace(caller, grants=narrow(target, caller.grants), delegated_to=delegated)
+
+
+def _check_verb(route: Route, caller: Caller) -> None:
+    """A 403 unless the caller (as delegated) holds the verb the operation needs."""
+    needed = OPERATION_GRANTS[route.operation.name]
+    if needed is not None and not caller.may(needed):
+        whose = "this key" if caller.delegated_to is None else f"{caller.delegated_to!r}"
+        raise Problem(403, f"{whose} lacks the {needed!r} grant that {route.operation.name} needs")
+
+
+def fact_region(fact: StoredFact) -> Scopes:
+    """Where a fact lies: its scopes; else where its unscoped write was filed; else (seeded
+    without scopes) the whole tree."""
+    return fact.scopes or fact.region or WHOLE_TREE

@@ -75,6 +75,10 @@ class StoredFact:
     role: str = "user"
     labels: tuple[str, ...] = ()
     scopes: Scopes = ()
+    region: Scopes = ()
+    """Where an unscoped write was filed: its writer's ``memory:write`` region (the document:
+    "Empty = the caller's default write region"); () for a row with scopes, or seeded (the
+    whole tree)."""
     memory_category: str = "knowledge"
     entity: Entity | None = None
     """(type, name) when the fact is an entity's attribute."""

@@ -21,6 +21,7 @@ __all__ = [
     "BODILESS_STATUSES",
     "NETWORK_FAILURE_KINDS",
     "REDACTED_AUTHORIZATION",
+    "UNKNOWN_FIELD_NOTE",
     "BrokenStream",
     "NetworkFailure",
     "NetworkFailureKind",
@@ -30,6 +31,7 @@ __all__ = [
     "ServiceResponse",
     "redact_headers",
     "strip_prefix",
+    "unknown_field_note",
 ]
 
 NetworkFailureKind = Literal["connect", "connect_timeout", "read_timeout", "reset"]
@@ -44,6 +46,15 @@ BODILESS_STATUSES = frozenset({204, 304})
 """Statuses whose answers carry no body, by HTTP's rules (as every 1xx)."""
 REDACTED_AUTHORIZATION = "Bearer ***"
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
+UNKNOWN_FIELD_NOTE = "unknown field"
+"""How a note about a request field Spectron's document does not name starts."""
+
+
+def unknown_field_note(name: str) -> str:
+    """The note an attempt carries for a request field Spectron ignores, by its dotted name."""
+    return f"{UNKNOWN_FIELD_NOTE} {name!r} ignored by Spectron"
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -149,6 +160,9 @@ class ServiceResponse:
     """Drop the connection after this many frames, before the stream's end."""
     relayed: RelayedFrames | None = None
     """Frames relayed as they arrive from an upstream Spectron, instead of ``events``."""
+    notes: tuple[str, ...] = ()
+    """What the backend noticed of the request and let pass, for the journal (never sent):
+    ``unknown field 'dry_run' ignored by Spectron``."""
 
     @property
     def streams(self) -> bool:

@@ -10,6 +10,7 @@ from pytest_spectron.client._catalogue import Operation, operation
 from pytest_spectron.testing.faults._declare import FaultOptions, build_fault
 from pytest_spectron.testing.faults._engine import FaultEngine
 from pytest_spectron.testing.faults._fault import Fault, validate_target
+from pytest_spectron.testing.http._exchange import UNKNOWN_FIELD_NOTE
 from pytest_spectron.testing.service._clock import VirtualClock
 from pytest_spectron.testing.service._journal import Attempt, Journal
 
@@ -156,6 +157,32 @@ class FaultsAndJournal:
                 "Call the operation they target, or mark a fault that may go unused with "
                 "optional=True (spectron_mock.fail(..., optional=True) or the marker's "
                 "optional=True); spectron_assert_all_faults_used = false turns the check off."
+            )
+
+    def assert_no_unknown_fields(self) -> None:
+        """Assert that no request sent a field Spectron's document does not name.
+
+        Spectron ignores such a field, and so does the fake (noting it in the ledger): a
+        misspelt ``dry_run`` for ``dryRun`` turns a dry run into a deletion. The plugin calls it
+        after each passing test under ``spectron_unknown_fields = error``.
+
+        :raises AssertionError: listing each attempt and field; the message ends with the
+            attempt ledger.
+        """
+        __tracebackhide__ = True
+        noted = [
+            f"  - attempt {attempt.number} ({attempt.operation}): {note}"
+            for attempt in self.attempts()
+            for note in attempt.notes
+            if note.startswith(UNKNOWN_FIELD_NOTE)
+        ]
+        if noted:
+            listed = "\n".join(noted)
+            self._fail(
+                f"{len(noted)} request field(s) that Spectron's document does not name were "
+                f"sent; Spectron ignores them, so what they ask for never happens:\n{listed}\n"
+                "Send the document's field names (dryRun, not dry_run), or set "
+                "spectron_unknown_fields = ignore to allow them."
             )
 
     def assert_sleeps(self, expected: Sequence[float]) -> None:

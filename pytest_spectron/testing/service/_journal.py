@@ -63,6 +63,9 @@ class Attempt:
     """The fault applied, in words, or None when the fake answered untouched."""
     time: float
     """Virtual time when the attempt arrived."""
+    notes: tuple[str, ...] = ()
+    """What the fake noticed of the request and let pass, as Spectron would: ``unknown field
+    'dry_run' ignored by Spectron``."""
 
     def to_json(self) -> dict[str, Any]:
         """This attempt as a JSON-ready object, as ``GET /__spectron/journal`` lists it.
@@ -84,6 +87,7 @@ class Attempt:
             "status": self.status,
             "fault": self.fault,
             "time": self.time,
+            "notes": list(self.notes),
         }
         if isinstance(self.body, bytes):
             data["body"] = base64.b64encode(self.body).decode("ascii")
@@ -127,6 +131,7 @@ class Journal:
         status: int | None,
         fault: str | None,
         time: float,
+        notes: tuple[str, ...] = (),
     ) -> Attempt:
         """Append the next attempt, numbered in arrival order, its secrets redacted.
 
@@ -137,6 +142,7 @@ class Journal:
         :param status: the HTTP status sent, or None when no answer was.
         :param fault: the fault applied, in words, or None.
         :param time: the virtual time the attempt arrived at.
+        :param notes: what the fake noticed of the request and let pass.
         :return: the attempt recorded.
         """
         with self._lock:
@@ -155,6 +161,7 @@ class Journal:
                 status=status,
                 fault=fault,
                 time=time,
+                notes=tuple(notes),
             )
             self._attempts.append(attempt)
             return attempt
@@ -206,10 +213,15 @@ class Journal:
             ),
         ]
         widths = [max(len(row[column]) for row in table) for column in range(len(table[0]))]
-        return "\n".join(
+        lines = [
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
             for row in table
-        )
+        ]
+        # An attempt's notes go on lines of their own under it, so the table keeps its width.
+        indent = " " * (widths[0] + 2)
+        for index in reversed(range(len(rows))):
+            lines[index + 2 : index + 2] = [f"{indent}note: {note}" for note in rows[index].notes]
+        return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
         """The journal as a JSON-ready object, as ``GET /__spectron/journal`` answers it.

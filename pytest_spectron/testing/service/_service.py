@@ -312,6 +312,7 @@ class SpectronService:
             status=status,
             fault=fault,
             time=time,
+            notes=() if isinstance(answer, NetworkFailure) else answer.notes,
         )
 
     def _answer(

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timezone
 
 from pytest_spectron.client import models as m
-from pytest_spectron.testing.fake._auth import ALL_GRANTS, attenuate, copy_grants, grant_covers
+from pytest_spectron.testing.fake._auth import (
+    ALL_GRANTS,
+    SYSTEM_PRINCIPAL,
+    copy_grants,
+    grant_covers,
+    widening,
+)
 from pytest_spectron.testing.fake._call import (
     NO_CONTENT,
     Answer,
@@ -19,6 +26,7 @@ from pytest_spectron.testing.fake._context import ContextState
 from pytest_spectron.testing.fake._keyring import Keyring
 from pytest_spectron.testing.fake._scoping import canonical_path, covers, is_valid_path, paths_of
 from pytest_spectron.testing.fake._store import (
+    EPOCH,
     Grants,
     Ids,
     StoredKey,
@@ -147,6 +155,13 @@ def _principal_model(principal_id: str, grants: Grants) -> m.Principal:
 
 
 def _grant_request(call: Call) -> m.GrantRequest:
+    if call.path["principal_id"] == SYSTEM_PRINCIPAL:
+        # The document: 403 when "the target is the immutable ``system`` principal".
+        raise Problem(
+            403,
+            f"the {SYSTEM_PRINCIPAL!r} principal is immutable: its grants cannot be changed; "
+            "grant to another principal",
+        )
     body = call.body_as(m.GrantRequest)
     unknown = [verb for verb in body.verbs if verb not in ALL_GRANTS]
     if unknown:
@@ -220,23 +235,55 @@ def mint_key(
     holder: Grants,
     ttl_seconds: int | None = None,
 ) -> StoredKey:
-    """Mint a key for the caller holding ``holder``: its grants never exceed the caller's."""
+    """Mint a key for the caller holding ``holder``; a 400 if it asks for more than ``holder``."""
+    if grants is not None:
+        _check_attenuates(grants, holder)
+    _check_ttl(seconds, ttl_seconds)
+    if name is not None and name in state.keys:
+        raise Problem(409, f"a key named {name!r} already exists: rotate it or pick another name")
     key_id = ids.next("key")
     name = name or key_id
-    if name in state.keys:
-        raise Problem(409, f"a key named {name!r} already exists: rotate it or pick another name")
     key = StoredKey(
         id=key_id,
         name=name,
         secret=keyring.new_secret(key_id),
         created_at=now,
         grants=None if grants is None else copy_grants(grants),
-        holds=attenuate(grants, holder),
+        holds=copy_grants(holder if grants is None else grants),
     )
     key = _with_ttl(key, seconds, ttl_seconds)
     state.keys[name] = key
     keyring.register(key.secret, context_id, name)
     return key
+
+
+def _check_attenuates(grants: Grants, holder: Grants) -> None:
+    """The document's 400 "Invalid grants or attenuation widens", never a silent narrowing."""
+    unknown = sorted(verb for verb in grants if verb not in ALL_GRANTS)
+    if unknown:
+        raise invalid("grants", f"unknown verbs {unknown}; known: {', '.join(ALL_GRANTS)}")
+    wider = widening(grants, holder)
+    if wider:
+        raise invalid(
+            "grants",
+            f"the key would hold more than its caller: {', '.join(wider)} "
+            "lie outside the caller's effective grants; ask only for patterns within them "
+            "(whoami shows effectiveGrants)",
+        )
+
+
+_LAST_MOMENT = (datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc) - EPOCH).total_seconds()
+"""The last second RFC 3339 can write (year 9999), in the fake's seconds."""
+
+
+def _check_ttl(seconds: float, ttl_seconds: int | None) -> None:
+    """A 400 naming ``ttlSeconds`` if the expiry it sets cannot be written as a date-time."""
+    if ttl_seconds is not None and seconds + ttl_seconds > _LAST_MOMENT:
+        raise invalid(
+            "ttlSeconds",
+            f"must be at most {int(_LAST_MOMENT - seconds)}: a key's validUntil is an RFC 3339 "
+            f"date-time, which ends with the year 9999; got {ttl_seconds}",
+        )
 
 
 def _with_ttl(key: StoredKey, seconds: float, ttl_seconds: int | None) -> StoredKey:
@@ -316,10 +363,15 @@ def keys_rotate(call: Call) -> Answer:
     """Give a key a new secret; the old one stops working at once."""
     _self_service(call)
     key = _own_key(call)
+    # A rotation keeps the key's grants: the caller may not renew a key that holds more than
+    # it does, as it may not mint one.
+    _check_attenuates(key.holds, call.caller.grants)
+    ttl_seconds = _ttl(call)
+    _check_ttl(call.seconds, ttl_seconds)
     call.keyring.revoke(key.secret)
     rotated = dataclasses.replace(key, secret=call.keyring.new_secret(key.id))
     # ``ttlSeconds`` resets the expiry when given; otherwise the key keeps the one it had.
-    rotated = _with_ttl(rotated, call.seconds, _ttl(call))
+    rotated = _with_ttl(rotated, call.seconds, ttl_seconds)
     call.state.keys[key.name] = rotated
     call.keyring.register(rotated.secret, call.context_id, key.name)
     return ok(_minted(rotated))

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from pytest_spectron.client import models as m
+from pytest_spectron.testing.fake._auth import write_region
 from pytest_spectron.testing.fake._call import (
     NO_CONTENT,
     Answer,
@@ -185,6 +186,7 @@ def reflect(call: Call) -> Answer:
             key="reflection",
             value=reflection,
             source_kind="reflect",
+            region=write_region(call.caller.grants),
         )
         detail = attribute_detail([fact], 0)
         persisted.append(

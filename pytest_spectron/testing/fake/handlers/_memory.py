@@ -9,6 +9,7 @@ from typing_extensions import Unpack
 
 from pytest_spectron.client import models as m
 from pytest_spectron.client._chat import DONE
+from pytest_spectron.testing.fake._auth import write_region
 from pytest_spectron.testing.fake._call import Answer, Call, check_labels, handles, invalid, ok
 from pytest_spectron.testing.fake._context import ContextState
 from pytest_spectron.testing.fake._facts import FactDetails
@@ -16,6 +17,7 @@ from pytest_spectron.testing.fake._scoping import freeze_scopes, seen_through_le
 from pytest_spectron.testing.fake._store import (
     Entity,
     Ids,
+    Scopes,
     StoredFact,
     StoredRelation,
     StoredSession,
@@ -78,6 +80,12 @@ def _turn_fact(call: Call, turn: StoredTurn, text: str, details: FactDetails) ->
         call.ids, text, now=call.now, seconds=call.seconds, session_id=turn.session_id,
         turn_id=turn.id, **details,
     )  # fmt: skip
+
+
+def _region(call: Call, scopes: Scopes) -> Scopes:
+    """Where an unscoped write is filed: the document's "Empty = the caller's default write
+    region"; a write with scopes is filed under them."""
+    return () if scopes else write_region(call.caller.grants)
 
 
 def _triple_text(triple: m.Triple) -> str:
@@ -168,7 +176,9 @@ def remember(call: Call) -> Answer:
     role = body.role or "user"
     turn = append_turn(call.state, call.ids, call.now, session, role, text)
     category = body.memory_category or "knowledge"
-    shared = FactDetails(role=role, labels=tuple(body.labels or ()), scopes=scopes)
+    shared = FactDetails(
+        role=role, labels=tuple(body.labels or ()), scopes=scopes, region=_region(call, scopes)
+    )
     facts: list[StoredFact] = []
     if body.text and mode in ("full", "none"):
         facts.append(_turn_fact(call, turn, body.text, {**shared, "memory_category": category}))
@@ -198,7 +208,7 @@ def remember_many(call: Call) -> Answer:
     turn_ids = [
         remember_turn(
             call.state, call.ids, (call.now, call.seconds), session, message.content,
-            role=message.role, labels=labels, scopes=scopes,
+            role=message.role, labels=labels, scopes=scopes, region=_region(call, scopes),
         )[0].id
         for message in body.messages
     ]  # fmt: skip
