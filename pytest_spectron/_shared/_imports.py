@@ -95,7 +95,7 @@ class _AfterImport(MetaPathFinder):
             execute(module)
             _imported(fullname, module)
 
-        loader.exec_module = exec_module  # type: ignore[union-attr]
+        loader.exec_module = exec_module  # type: ignore[method-assign,union-attr]
         return spec
 
 

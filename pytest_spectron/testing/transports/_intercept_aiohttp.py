@@ -5,7 +5,7 @@ For a URL a running mock answers (``_intercept_httpx.answer_for``), the patched
 instead of a socket: aiohttp writes its request to it as it would to a server (headers, cookies,
 a multipart ``FormData`` encoded by aiohttp itself); the peer reads it (h11), hands it as an
 httpx request to the mock's answer (the very one httpx clients meet), and sends the answer's
-bytes back (``_wire``) to aiohttp's own parser: a streamed answer frame by frame as the app
+bytes back (``_answer_bytes``) to aiohttp's own parser: a streamed answer frame by frame as the app
 reads it, a stream cut as a dropped connection (``ClientPayloadError``). A network failure
 reaches aiohttp as it would from a socket: a refused connection (``ClientConnectorError``), a
 connect timeout (``ConnectionTimeoutError``), a reset (``ClientOSError``, which aiohttp retries
@@ -37,7 +37,7 @@ from aiohttp.connector import BaseConnector, Connection
 
 from pytest_spectron._shared._imports import forget, when_imported
 from pytest_spectron.testing.transports._intercept_httpx import Answer, answer_for
-from pytest_spectron.testing.transports._wire import AnswerBytes
+from pytest_spectron.testing.transports._answer_bytes import AnswerBytes
 
 __all__ = ["install", "uninstall"]
 
@@ -157,7 +157,7 @@ class _Peer(asyncio.Transport):
     # -- What aiohttp writes: the request -------------------------------------------------
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._closed or self._head is not None and self._bytes is not None:
+        if self._closed or (self._head is not None and self._bytes is not None):
             return
         self._h11.receive_data(bytes(data))
         while True:
@@ -219,9 +219,7 @@ class _Peer(asyncio.Transport):
                 (name, value) for name, value in self._head.headers if name != b"transfer-encoding"
             ],
             content=b"".join(self._body),
-            extensions={
-                "timeout": {"connect": self._timeout.connect, "read": read, "write": None}
-            },
+            extensions={"timeout": {"connect": self._timeout.connect, "read": read, "write": None}},
         )
 
     def _feed(self) -> None:

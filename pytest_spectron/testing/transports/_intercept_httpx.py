@@ -26,8 +26,8 @@ the application never imports is never imported here.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -249,37 +249,33 @@ def intercepting() -> Iterator[None]:
 # -- requests and aiohttp ----------------------------------------------------------------------
 
 
-def _install_requests(module: ModuleType) -> None:
-    from pytest_spectron.testing.transports import _intercept_requests
-
-    _intercept_requests.install()
-
-
-def _install_aiohttp(module: ModuleType) -> None:
-    from pytest_spectron.testing.transports import _intercept_aiohttp
-
-    _intercept_aiohttp.install()
+_OTHER_CLIENTS: dict[str, str] = {
+    "requests": f"{__package__}._intercept_requests",
+    "aiohttp": f"{__package__}._intercept_aiohttp",
+}
+"""Each library, and the module that intercepts it once the application imports it."""
+_installed_interceptors: list[ModuleType] = []
 
 
-_OTHER_CLIENTS: tuple[tuple[str, Callable[[ModuleType], None], str], ...] = (
-    ("requests", _install_requests, f"{__package__}._intercept_requests"),
-    ("aiohttp", _install_aiohttp, f"{__package__}._intercept_aiohttp"),
-)
-"""Each library, what intercepts it once imported, and the module that does."""
+def _install_interceptor(library: ModuleType) -> None:
+    # Through sys.modules, not the package's attribute: a library imported afresh (a test
+    # runner restoring sys.modules) is met by an interceptor imported afresh with it.
+    interceptor = importlib.import_module(_OTHER_CLIENTS[library.__name__])
+    interceptor.install()
+    _installed_interceptors.append(interceptor)
 
 
 def _start_other_clients() -> None:
     """Intercept requests and aiohttp now if the application imported them, else once it does."""
-    for library, install, _ in _OTHER_CLIENTS:
-        when_imported(library, install)
+    for library in _OTHER_CLIENTS:
+        when_imported(library, _install_interceptor)
 
 
 def _stop_other_clients() -> None:
-    for library, install, interceptor in _OTHER_CLIENTS:
-        forget(library, install)
-        module = sys.modules.get(interceptor)
-        if module is not None:
-            module.uninstall()
+    for library in _OTHER_CLIENTS:
+        forget(library, _install_interceptor)
+    while _installed_interceptors:
+        _installed_interceptors.pop().uninstall()
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 For a URL a running mock answers (``_intercept_httpx.answer_for``), the patched ``send`` hands
 the prepared request, as an httpx request, to that mock's answer (the very one httpx clients
 meet: the same fake, faults, journal and clock), and reads the answer back the way requests
-reads a socket: its bytes (``_wire``) go through ``http.client`` and urllib3, so headers, a
+reads a socket: its bytes (``_answer_bytes``) go through ``http.client`` and urllib3, so headers, a
 streamed body (``iter_lines`` frame by frame), a stream cut (``ChunkedEncodingError``) and
 decoding are requests' own. A network failure raises what requests raises for it:
 ``ConnectionError`` (refused, reset), ``ConnectTimeout``, ``ReadTimeout``. Every other URL goes
@@ -42,7 +42,7 @@ from urllib3.util import Timeout
 
 from pytest_spectron._shared._imports import forget, when_imported
 from pytest_spectron.testing.transports._intercept_httpx import Answer, answer_for
-from pytest_spectron.testing.transports._wire import AnswerBytes
+from pytest_spectron.testing.transports._answer_bytes import AnswerBytes
 
 __all__ = ["install", "send_in_process", "uninstall"]
 
@@ -157,7 +157,7 @@ def send_in_process(
         request.method or "GET",
         request.url or "",
         headers=[
-            (name, value)
+            (name, value if isinstance(value, str) else value.decode("latin-1"))
             for name, value in request.headers.items()
             if name.lower() != "transfer-encoding"  # the body is read whole: a length instead
         ],
