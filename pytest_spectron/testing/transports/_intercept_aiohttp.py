@@ -36,8 +36,8 @@ from aiohttp.client_reqrep import ClientRequest
 from aiohttp.connector import BaseConnector, Connection
 
 from pytest_spectron._shared._imports import forget, when_imported
-from pytest_spectron.testing.transports._intercept_httpx import Answer, answer_for
 from pytest_spectron.testing.transports._answer_bytes import AnswerBytes
+from pytest_spectron.testing.transports._intercept_httpx import Answer, answer_for
 
 __all__ = ["install", "uninstall"]
 

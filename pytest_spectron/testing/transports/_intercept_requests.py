@@ -41,8 +41,8 @@ from urllib3.exceptions import (
 from urllib3.util import Timeout
 
 from pytest_spectron._shared._imports import forget, when_imported
-from pytest_spectron.testing.transports._intercept_httpx import Answer, answer_for
 from pytest_spectron.testing.transports._answer_bytes import AnswerBytes
+from pytest_spectron.testing.transports._intercept_httpx import Answer, answer_for
 
 __all__ = ["install", "send_in_process", "uninstall"]
 
