@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from pytest_spectron._shared._validators import check_seconds
 from pytest_spectron.client._retry import use_sleep
+from pytest_spectron.testing.service._sdk_waits import sdk_waits_on_the_hook
 
 __all__ = ["VirtualClock"]
 
@@ -16,8 +17,9 @@ __all__ = ["VirtualClock"]
 class VirtualClock:
     """Virtual time for Spectron clients: ``.now`` in seconds, ``.sleeps`` the waits requested.
 
-    ``install()`` routes every Spectron client's retry waits here; injected latency moves the
-    time with ``advance()`` without counting as a wait. Safe to share between threads.
+    ``install()`` routes every Spectron client's retry waits here (the official SDK's,
+    ``surrealdb-memory``, included); injected latency moves the time with ``advance()`` without
+    counting as a wait. Safe to share between threads.
 
     :param start: the virtual time to start at (and go back to on ``reset()``), in seconds.
     :raises ValueError: ``start`` is not a finite number.
@@ -80,9 +82,12 @@ class VirtualClock:
     def install(self) -> Iterator[VirtualClock]:
         """Route every Spectron client's retry waits to this clock; restore the previous hook.
 
+        The official SDK's waits come here too: the names its transport module sleeps with
+        are swapped while a clock is installed (``time.sleep`` itself is left alone).
+
         :return: a context manager that gives this clock, and restores the hook on exit.
         """
-        with use_sleep(self.sleep, self.sleep_async):
+        with use_sleep(self.sleep, self.sleep_async), sdk_waits_on_the_hook():
             yield self
 
     def assert_backoff(self, expected: Sequence[float]) -> None:

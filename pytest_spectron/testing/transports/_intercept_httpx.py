@@ -18,22 +18,29 @@ one. While a mock runs under such a router, the same ``_Dispatch`` router is reg
 respx's ``httpx`` mocker too, so Spectron's requests are still answered by the mock (and a route
 of the test's on the endpoint is reported) and every other request goes on to the test's routes.
 Where httpx2 (Pydantic's fork of httpx) is installed, the mocker patches its clients too, through
-``_intercept_httpx2``: respx does not patch httpx2.
+``_intercept_httpx2``: respx does not patch httpx2. Once the application imports requests or
+aiohttp (before or while anything holds the interception), their requests to the mocks are
+answered from the same registry too (``_intercept_requests``, ``_intercept_aiohttp``); a library
+the application never imports is never imported here.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, ClassVar, Protocol
 
 import httpx
 import respx
 from respx.mocks import HTTPXMocker
 from respx.models import AllMockedAssertionError, PassThrough
+
+from pytest_spectron._shared._imports import forget, when_imported
 
 __all__ = ["Answer", "Origin", "answer_for", "answering", "intercepting"]
 
@@ -224,15 +231,51 @@ def intercepting() -> Iterator[None]:
     with _lock:
         if _DISPATCH not in _SpectronMocker.routers:
             _DISPATCH.start()
+        if not _holders:
+            _start_other_clients()
         _holders += 1
     try:
         yield
     finally:
         with _lock:
             _holders -= 1
+            if not _holders:
+                _stop_other_clients()
             if not _holders and _SpectronMocker.on_top():
                 _DISPATCH.stop(quiet=True)
                 _SpectronMocker.installed.clear()
+
+
+# -- requests and aiohttp ----------------------------------------------------------------------
+
+
+_OTHER_CLIENTS: dict[str, str] = {
+    "requests": f"{__package__}._intercept_requests",
+    "aiohttp": f"{__package__}._intercept_aiohttp",
+}
+"""Each library, and the module that intercepts it once the application imports it."""
+_installed_interceptors: list[ModuleType] = []
+
+
+def _install_interceptor(library: ModuleType) -> None:
+    # Through sys.modules, not the package's attribute: a library imported afresh (a test
+    # runner restoring sys.modules) is met by an interceptor imported afresh with it.
+    interceptor = importlib.import_module(_OTHER_CLIENTS[library.__name__])
+    interceptor.install()
+    _installed_interceptors.append(interceptor)
+
+
+def _start_other_clients() -> None:
+    """Intercept requests and aiohttp now if the application imported them, else once it does."""
+    for library in _OTHER_CLIENTS:
+        when_imported(library, _install_interceptor)
+
+
+def _stop_other_clients() -> None:
+    for library in _OTHER_CLIENTS:
+        forget(library, _install_interceptor)
+    while _installed_interceptors:
+        _installed_interceptors.pop().uninstall()
 
 
 @contextmanager
