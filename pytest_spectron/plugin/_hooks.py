@@ -132,15 +132,28 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
 
     Each test's mock then only registers with it; it stays until pytest unconfigures, after
     every fixture (session-scoped ones too) has let go of its own patches. Started before any
-    test, so a test's own respx router nests above it, never below.
+    test, so a test's own respx router nests above it, never below. The endpoint's origin is
+    guarded for as long: a request to it that no mock answers (a module-scoped fixture's
+    teardown, a fixture set up before ``spectron_mock``) is refused, never sent.
     """
+    settings = session.config.stash[SETTINGS]
     if not session.config.option.collectonly and any(map(_uses_mock, session.items)):
         from contextlib import ExitStack
 
+        import httpx
+
+        from pytest_spectron._shared._endpoint import redact_endpoint
         from pytest_spectron.testing.transports._intercept_httpx import intercepting
+        from pytest_spectron.testing.transports._registry import Origin, guarding
 
         held = ExitStack()
         held.enter_context(intercepting())
+        held.enter_context(
+            guarding(
+                Origin.of(httpx.URL(settings.endpoint)),
+                redact_endpoint(settings.endpoint),
+            )
+        )
         session.config.add_cleanup(held.close)
     return (yield)
 
