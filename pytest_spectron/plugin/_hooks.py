@@ -137,7 +137,9 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     teardown, a fixture set up before ``spectron_mock``) is refused, never sent.
     """
     settings = session.config.stash[SETTINGS]
-    if not session.config.option.collectonly and any(map(_uses_mock, session.items)):
+    if not session.config.option.collectonly and (
+        settings.block_network or any(map(_uses_mock, session.items))
+    ):
         from contextlib import ExitStack
 
         import httpx
@@ -152,6 +154,7 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
             guarding(
                 Origin.of(httpx.URL(settings.endpoint)),
                 redact_endpoint(settings.endpoint),
+                block_network=settings.block_network,
             )
         )
         session.config.add_cleanup(held.close)

@@ -134,3 +134,126 @@ def test_a_refusal_is_not_retried_away(
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*RefusedRequest*no spectron_mock is running*"])
     assert not reached(production)
+
+
+NO_LOOKUPS = """
+import socket
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the network was touched")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+"""
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "sent_to"),
+    [
+        ("http://spectron.test", "https://spectron.test"),
+        ("https://memory.internal:8443", "https://memory.internal:9443"),
+        ("http://spectron.test", "http://spectron.tset"),
+    ],
+    ids=["scheme", "port", "host"],
+)
+def test_a_spectron_route_on_another_origin_is_a_near_miss_naming_the_endpoint(
+    pytester: pytest.Pytester, endpoint: str, sent_to: str
+) -> None:
+    """A typo'd scheme, port or host fails naming the endpoint the mock answers; no DNS lookup."""
+    pytester.makeconftest(NO_LOOKUPS)
+    pytester.makepyfile(
+        f"""
+        import httpx
+
+        def test_app(spectron_mock):
+            httpx.get("{sent_to}/api/v1/ctx/state")
+        """
+    )
+    result = pytester.runpytest(f"--spectron-endpoint={endpoint}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*RefusedRequest: pytest-spectron refused GET {sent_to}/api/v1/ctx/state: its path "
+            f"is a Spectron route, but the mock answers {endpoint} (scheme, host and port)*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*the network was touched*")
+
+
+def test_another_service_with_an_api_v1_path_is_left_alone(pytester: pytest.Pytester) -> None:
+    """A path under /api/v1/ that is no Spectron route goes on (here to the test's respx route)."""
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_app(spectron_mock, respx_mock):
+            respx_mock.get("https://github.test/api/v1/users").respond(json=[])
+            assert httpx.get("https://github.test/api/v1/users").json() == []
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+BLOCKED_SUITE = """
+import httpx
+import pytest
+
+
+def test_unmocked(spectron_mock):
+    httpx.get("https://weather.test/today")
+
+
+def test_mocked_by_respx(respx_mock):
+    respx_mock.get("https://weather.test/today").respond(json={"sky": "blue"})
+    assert httpx.get("https://weather.test/today").json() == {"sky": "blue"}
+
+
+def test_own_transport():
+    transport = httpx.MockTransport(lambda request: httpx.Response(204))
+    with httpx.Client(transport=transport) as client:
+        assert client.get("https://weather.test/today").status_code == 204
+
+
+async def test_unmocked_async():
+    async with httpx.AsyncClient() as client:
+        await client.get("https://weather.test/today")
+"""
+
+
+@pytest.mark.parametrize("where", ["flag", "ini"])
+def test_block_network_refuses_every_unmocked_request(
+    pytester: pytest.Pytester, where: str
+) -> None:
+    """``--spectron-block-network`` (or its ini) refuses what no mock answers, even sans mock."""
+    pytester.makeconftest(NO_LOOKUPS)
+    pytester.makepyfile(BLOCKED_SUITE)
+    if where == "ini":
+        pytester.makeini(
+            "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+            "asyncio_mode = auto\nspectron_block_network = true\n"
+        )
+        result = pytester.runpytest()
+    else:
+        result = pytester.runpytest("--spectron-block-network", "-o", "asyncio_mode=auto")
+    result.assert_outcomes(failed=2, passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*RefusedRequest: pytest-spectron refused GET https://weather.test/today: no mock "
+            "answers it and the network is blocked (--spectron-block-network)*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*the network was touched*")
+
+
+def test_the_network_is_not_blocked_by_default(pytester: pytest.Pytester) -> None:
+    """Without the option, an unmocked request to another host goes on to the network."""
+    pytester.makeconftest(NO_LOOKUPS)
+    pytester.makepyfile(BLOCKED_SUITE)
+    result = pytester.runpytest("-o", "asyncio_mode=auto")
+    result.assert_outcomes(failed=2, passed=2)
+    result.stdout.fnmatch_lines(["*the network was touched*"])
+    result.stdout.no_fnmatch_line("*RefusedRequest*")
