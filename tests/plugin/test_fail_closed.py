@@ -6,10 +6,14 @@ request the plugin let through would reach it, with the key.
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from pytest_spectron.testing.transports._registry import REFUSAL_REASONS
 
 PRODUCTION_KEY = "sk-PROD-7d1f0c2a"
 
@@ -257,3 +261,71 @@ def test_the_network_is_not_blocked_by_default(pytester: pytest.Pytester) -> Non
     result.assert_outcomes(failed=2, passed=2)
     result.stdout.fnmatch_lines(["*the network was touched*"])
     result.stdout.no_fnmatch_line("*RefusedRequest*")
+
+
+OUTLIVING_SUITE = """
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+LEFT = {}
+EXECUTOR = ThreadPoolExecutor(max_workers=1)
+
+
+def chat(mock):
+    return httpx.post(
+        mock.endpoint + "/api/v1/test-context/chat",
+        headers={"Authorization": "Bearer " + mock.api_key},
+        json={"message": "hi"},
+    )
+
+
+def fire_and_forget(mock, go):
+    go.wait(30)
+    try:
+        chat(mock)
+    except AssertionError as error:
+        return error
+
+
+def test_a_leaves_work_running(spectron_mock):
+    go = threading.Event()
+    outcome = {}
+    thread = threading.Thread(
+        target=lambda: outcome.update(error=fire_and_forget(spectron_mock, go))
+    )
+    thread.start()
+    LEFT.update(go=go, thread=thread, outcome=outcome)
+    LEFT["job"] = EXECUTOR.submit(fire_and_forget, spectron_mock, go)
+
+
+@pytest.mark.spectron_fault("chat", status=503, times=1)
+def test_b_is_never_credited(spectron_mock):
+    LEFT["go"].set()
+    LEFT["thread"].join(30)
+    for error in (LEFT["outcome"]["error"], LEFT["job"].result(30)):
+        assert type(error).__name__ == "RefusedRequest", error
+        assert error.reason == "outlived_test"
+        assert "a thread started during test_outliving.py::test_a_leaves_work_running" in str(error)
+    assert spectron_mock.attempts() == []
+    # Work this test sends to the same (older) worker thread is this test's own.
+    assert EXECUTOR.submit(chat, spectron_mock).result(30).status_code == 503
+    spectron_mock.assert_attempts("chat", 1)
+"""
+
+
+def test_a_thread_that_outlives_its_test_is_refused_and_never_counted(
+    pytester: pytest.Pytester,
+) -> None:
+    """A thread (or executor job) from test A requesting in test B is refused, naming A."""
+    pytester.makepyfile(test_outliving=OUTLIVING_SUITE)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_every_refusal_has_a_row_in_the_bad_input_inventory() -> None:
+    """docs/bad-input.md lists one ``refused-`` row per reason a request can be refused."""
+    inventory = (Path(__file__).resolve().parents[2] / "docs" / "bad-input.md").read_text()
+    documented = set(re.findall(r"^\| `refused-([a-z-]+)` \|", inventory, re.M))
+    assert documented == {reason.replace("_", "-") for reason in REFUSAL_REASONS}

@@ -41,6 +41,7 @@ from typing import Any, NoReturn, Protocol
 import httpx
 
 __all__ = [
+    "REFUSAL_REASONS",
     "Answer",
     "Entry",
     "Origin",
@@ -56,6 +57,10 @@ Answer = Callable[[httpx.Request], httpx.Response]
 """A mock's answer to one request to its endpoint (or the exception the request raises)."""
 
 
+REFUSAL_REASONS = ("no_mock", "mock_stopped", "outlived_test", "near_miss", "network_blocked")
+"""Why a request was refused: ``RefusedRequest.reason``, one row each in docs/bad-input.md."""
+
+
 class RefusedRequest(AssertionError):
     """A request the plugin stopped before it reached the network: a test bug, never retried away.
 
@@ -64,8 +69,8 @@ class RefusedRequest(AssertionError):
 
     :ivar method: the request's method.
     :ivar url: the request's URL.
-    :ivar reason: ``"no_mock"``, ``"mock_stopped"``, ``"outlived_test"``, ``"near_miss"`` or
-        ``"network_blocked"``.
+    :ivar reason: one of ``REFUSAL_REASONS``: ``"no_mock"``, ``"mock_stopped"``,
+        ``"outlived_test"``, ``"near_miss"`` or ``"network_blocked"``.
     """
 
     def __init__(self, message: str, *, method: str, url: str, reason: str) -> None:
