@@ -209,11 +209,24 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach the attempt ledger to a failing test's report (every test's, with the report)."""
+    """Attach the attempt ledger to a failing test's report (every test's, with the report).
+
+    Then mask the configured API keys everywhere in the report: the traceback's locals and
+    explanation, captured output and logs (what the terminal, junitxml and xdist write).
+    """
     report = yield
+    _add_ledger(item, call, report)
+    from pytest_spectron.plugin._masking import mask_report, secrets_of
+
+    settings = item.config.stash[SETTINGS]
+    mask_report(report, secrets_of([settings.api_key]))
+    return report
+
+
+def _add_ledger(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     mock = item.stash.get(MOCK, None)
     if mock is None or report.when != "call":
-        return report
+        return
     item.stash[PASSED] = report.passed
     from pytest_spectron.testing.service._controls import LedgerAssertionError
 
@@ -221,7 +234,6 @@ def pytest_runtest_makereport(
     if (report.failed and not shown) or item.config.stash[SETTINGS].report:
         # A report section travels with the report, so pytest-xdist carries it to the controller.
         report.sections.append((LEDGER_SECTION, mock.ledger()))
-    return report
 
 
 class LedgerReport:
