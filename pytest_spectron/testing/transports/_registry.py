@@ -91,6 +91,8 @@ class _URL(Protocol):
     def port(self) -> int | None: ...
     @property
     def path(self) -> str: ...
+    @property
+    def raw_path(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -106,10 +108,10 @@ class Origin:
         """The origin of an endpoint URL; no port in the URL means any port."""
         return cls(url.scheme, url.host, url.port)
 
-    def matches(self, url: _URL) -> bool:
-        """Whether a request to ``url`` is one for this origin."""
+    def matches(self, url: _URL, host: str | None = None) -> bool:
+        """Whether a request to ``url`` is one for this origin (``host``: its host, if read)."""
         return (
-            url.host == self.host
+            (url.host if host is None else host) == self.host
             and url.scheme == self.scheme
             and (self.port is None or url.port == self.port)
         )
@@ -147,6 +149,8 @@ _lock = threading.Lock()
 _registry: tuple[Entry, ...] = ()
 """The mocks answering now, oldest first; replaced whole, so a lookup needs no lock."""
 _guards: tuple[_Guard, ...] = ()
+_blocking = False
+"""Whether a guard blocks the network: read on every request no mock answers."""
 _stopped: dict[Origin, str] = {}
 """The last mock to stop on each origin, by label: what a refusal names."""
 
@@ -165,36 +169,41 @@ def answer_for(url: _URL, *, network: bool | Callable[[], bool] = True) -> Answe
 
 def entry_for(url: _URL, *, network: bool | Callable[[], bool] = True) -> Entry | None:
     """What ``answer_for`` answers, with how: the mock's entry, or a refusal's."""
-    for entry in reversed(_registry):
-        if entry.origin.matches(url):
+    registry = _registry
+    if not registry and not _guards:
+        return None
+    host = url.host  # read once: httpx decodes it on every read
+    for entry in reversed(registry):
+        if entry.origin.matches(url, host):
             owner = _owner()
             if owner is not None and not owner.alive:
-                return _refusal(_outlived(owner, url, entry))
+                return _refusal(_outlived(owner))
             return entry
     if not _guards:
         return None
-    return _unanswered(url, network)
+    return _unanswered(url, host, network)
 
 
-def _unanswered(url: _URL, network: bool | Callable[[], bool]) -> Entry | None:
+def _unanswered(url: _URL, host: str, network: bool | Callable[[], bool]) -> Entry | None:
     """The refusal of a request no mock answers, if it is one to refuse."""
     for guard in _guards:
-        if guard.origin.matches(url):
+        if guard.origin.matches(url, host):
             if not (network() if callable(network) else network):
                 return None
             owner = _owner()
             if owner is not None and not owner.alive:
-                return _refusal(_outlived(owner, url, None))
+                return _refusal(_outlived(owner))
             return _refusal(_no_mock(guard))
-    if _is_loopback(url.host):
+    # Cheapest first: most requests to other hosts are neither near misses nor blocked.
+    candidate = b"/api/v1/" in url.raw_path
+    if not (_blocking or candidate) or _is_loopback(host):
         return None
-    guard = _guards[-1]
-    near_miss = "/api/v1/" in url.path and _is_spectron_route(url.path)
-    if not (near_miss or any(g.block_network for g in _guards)):
+    near_miss = candidate and _is_spectron_route(url.path)
+    if not (near_miss or _blocking):
         return None
     if not (network() if callable(network) else network):
         return None
-    return _refusal(_near_miss(guard) if near_miss else _blocked())
+    return _refusal(_near_miss(_guards[-1]) if near_miss else _blocked())
 
 
 # -- Refusals ---------------------------------------------------------------------------------
@@ -240,7 +249,7 @@ def _no_mock(guard: _Guard) -> _Explain:
     return explain
 
 
-def _outlived(owner: Tenure, url: _URL, entry: Entry | None) -> _Explain:
+def _outlived(owner: Tenure) -> _Explain:
     def explain(request: httpx.Request) -> tuple[str, str]:
         return "outlived_test", (
             f"it comes from a thread started during {owner.label}, whose spectron_mock has "
@@ -284,14 +293,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def _is_spectron_route(path: str) -> bool:
-    from pytest_spectron.testing.http._routing import NoRoute, route
+    from pytest_spectron.testing.http._routing import is_route
 
-    tail = path[path.index("/api/v1/") :]
-    try:
-        route("GET", tail)
-    except NoRoute as error:
-        return bool(error.allowed)
-    return True
+    return is_route(path[path.index("/api/v1/") :])
 
 
 # -- Registration -----------------------------------------------------------------------------
@@ -322,16 +326,18 @@ def guarding(origin: Origin, endpoint: str, *, block_network: bool = False) -> I
     :param endpoint: the endpoint, as refusals name it.
     :param block_network: refuse every request no mock answers, loopback hosts excepted.
     """
-    global _guards
+    global _guards, _blocking
     guard = _Guard(origin, endpoint, block_network)
     with tracking_threads():
         with _lock:
             _guards = (*_guards, guard)
+            _blocking = any(other.block_network for other in _guards)
         try:
             yield
         finally:
             with _lock:
                 _guards = tuple(other for other in _guards if other is not guard)
+                _blocking = any(other.block_network for other in _guards)
                 if not _guards:
                     _stopped.clear()
 
