@@ -91,6 +91,7 @@ def spectron_mock(
         upstream=settings.upstream,
         upstream_timeout=settings.upstream_timeout,
         upstream_insecure=settings.upstream_insecure,
+        label=request.node.nodeid,
     )
     for fault in marker_faults:
         mock.faults.add_fault(fault)

@@ -132,15 +132,31 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
 
     Each test's mock then only registers with it; it stays until pytest unconfigures, after
     every fixture (session-scoped ones too) has let go of its own patches. Started before any
-    test, so a test's own respx router nests above it, never below.
+    test, so a test's own respx router nests above it, never below. The endpoint's origin is
+    guarded for as long: a request to it that no mock answers (a module-scoped fixture's
+    teardown, a fixture set up before ``spectron_mock``) is refused, never sent.
     """
-    if not session.config.option.collectonly and any(map(_uses_mock, session.items)):
+    settings = session.config.stash[SETTINGS]
+    if not session.config.option.collectonly and (
+        settings.block_network or any(map(_uses_mock, session.items))
+    ):
         from contextlib import ExitStack
 
+        import httpx
+
+        from pytest_spectron._shared._endpoint import redact_endpoint
         from pytest_spectron.testing.transports._intercept_httpx import intercepting
+        from pytest_spectron.testing.transports._registry import Origin, guarding
 
         held = ExitStack()
         held.enter_context(intercepting())
+        held.enter_context(
+            guarding(
+                Origin.of(httpx.URL(settings.endpoint)),
+                redact_endpoint(settings.endpoint),
+                block_network=settings.block_network,
+            )
+        )
         session.config.add_cleanup(held.close)
     return (yield)
 
@@ -193,11 +209,24 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Attach the attempt ledger to a failing test's report (every test's, with the report)."""
+    """Attach the attempt ledger to a failing test's report (every test's, with the report).
+
+    Then mask the configured API keys everywhere in the report: the traceback's locals and
+    explanation, captured output and logs (what the terminal, junitxml and xdist write).
+    """
     report = yield
+    _add_ledger(item, call, report)
+    from pytest_spectron.plugin._masking import mask_report, secrets_of
+
+    settings = item.config.stash[SETTINGS]
+    mask_report(report, secrets_of([settings.api_key]))
+    return report
+
+
+def _add_ledger(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     mock = item.stash.get(MOCK, None)
     if mock is None or report.when != "call":
-        return report
+        return
     item.stash[PASSED] = report.passed
     from pytest_spectron.testing.service._controls import LedgerAssertionError
 
@@ -205,7 +234,6 @@ def pytest_runtest_makereport(
     if (report.failed and not shown) or item.config.stash[SETTINGS].report:
         # A report section travels with the report, so pytest-xdist carries it to the controller.
         report.sections.append((LEDGER_SECTION, mock.ledger()))
-    return report
 
 
 class LedgerReport:

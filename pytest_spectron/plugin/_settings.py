@@ -162,6 +162,14 @@ OPTIONS = (
         "a percentage from 0 to 100",
     ),
     Option(
+        "block_network",
+        "refuse every request of an intercepted client (httpx, httpx2) that no mock answers "
+        "and that would reach the network; loopback hosts are allowed",
+        "false",
+        "true or false",
+        alone="true",
+    ),
+    Option(
         "upstream",
         "live mode: the fixtures forward every attempt no fault takes to the Spectron at this "
         "URL, with the same faults, clock and journal in front of it",
@@ -202,6 +210,7 @@ class Settings:
     coverage_html: str | None
     coverage_fail_under: float
     """0 checks nothing."""
+    block_network: bool
     upstream: str | None
     """The live mode's upstream Spectron; None for the fake."""
     upstream_timeout: float
@@ -247,6 +256,7 @@ class Settings:
             coverage_json=setting("coverage_json", _optional_path),
             coverage_html=setting("coverage_html", _optional_path),
             coverage_fail_under=setting("coverage_fail_under", _percentage),
+            block_network=setting("block_network", _boolean),
             upstream=upstream,
             upstream_timeout=setting("upstream_timeout", _seconds),
             upstream_insecure=setting("upstream_insecure", _boolean),

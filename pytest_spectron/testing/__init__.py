@@ -31,6 +31,7 @@ from pytest_spectron.testing.service._clock import VirtualClock
 from pytest_spectron.testing.service._journal import Attempt, Journal
 from pytest_spectron.testing.service._service import SpectronService, UnroutableRequest
 from pytest_spectron.testing.transports._in_process import service_handler
+from pytest_spectron.testing.transports._registry import RefusedRequest
 from pytest_spectron.testing.transports.loopback import LoopbackServer
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "MatrixCase",
     "Network",
     "Outcome",
+    "RefusedRequest",
     "RouteConflict",
     "SpectronMock",
     "SpectronService",

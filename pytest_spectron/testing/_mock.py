@@ -90,6 +90,7 @@ class SpectronMock(FaultsAndJournal):
     :param upstream: live mode: the Spectron to forward to instead of the fake.
     :param upstream_timeout: seconds to wait for the upstream to connect, and for each read.
     :param upstream_insecure: accept any certificate from an https upstream (dangerous).
+    :param label: what runs this mock (a test's name), for refusals to name.
     :raises TypeError: ``endpoint`` or ``upstream`` is not a str.
     :raises ValueError: for an endpoint or upstream that is no http(s) URL, an upstream equal
         to the endpoint, a timeout not above 0, or an unknown error format.
@@ -107,7 +108,11 @@ class SpectronMock(FaultsAndJournal):
         upstream: str | None = None,
         upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT,
         upstream_insecure: bool = False,
+        label: str | None = None,
     ) -> None:
+        self.label = label
+        """What runs this mock (the plugin gives the test's node id): a refused request from a
+        thread started while it ran, sent after it stopped, names it."""
         self.endpoint = check_endpoint(endpoint)
         """The base URL the mock answers; pass it to your application's Spectron client. It may
         carry a path prefix (``http://spectron.test/spectron``), as behind a gateway."""
@@ -174,7 +179,12 @@ class SpectronMock(FaultsAndJournal):
         # Every other request goes on: to other mocks, then down to the transports (respx
         # routers, pytest-httpx, this mock's own loopback server, the network).
         self._running.enter_context(
-            answering(self._origin, self._answer_checked, blocking=self.upstream is not None)
+            answering(
+                self._origin,
+                self._answer_checked,
+                blocking=self.upstream is not None,
+                label=self.label,
+            )
         )
         self._running.enter_context(self.clock.install())
         return self

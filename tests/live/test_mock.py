@@ -226,3 +226,32 @@ def test_the_status_matrix_holds_in_live_mode(case: MatrixCase, live: SpectronMo
     assert type(raised.value) is case.error
     live.assert_attempts(case.operation, case.attempts)
     live.assert_sleeps(case.sleeps)
+
+
+def forget_within(mock: SpectronMock, flavour: str, timeout: float) -> None:
+    """``forget`` once (a write: never retried) from a client with this timeout."""
+    if flavour == "sync":
+        with mock.client(timeout=timeout, max_retries=0) as client:
+            client.forget("anything")
+        return
+
+    async def forget() -> None:
+        async with mock.async_client(timeout=timeout, max_retries=0) as client:
+            await client.forget("anything")
+
+    asyncio.run(forget())
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_the_forward_is_bounded_by_the_clients_own_timeout(silent_port: int, flavour: str) -> None:
+    """A 0.2 s client before a silent upstream times out in-process, as over a socket."""
+    from pytest_spectron import SpectronTimeoutError
+
+    with SpectronMock(upstream=f"http://127.0.0.1:{silent_port}", upstream_timeout=5.0) as mock:
+        started = time.monotonic()
+        with pytest.raises(SpectronTimeoutError):
+            forget_within(mock, flavour, 0.2)
+        waited = time.monotonic() - started
+        (attempt,) = mock.attempts("forget")
+        assert attempt.outcome == "read_timeout"
+    assert waited < 4.0, f"waited {waited:.1f} s: the upstream timeout, not the client's"

@@ -179,6 +179,7 @@ def test_compressed_answers_pass_as_they_are(scripted: Script) -> None:
     backend = UpstreamBackend(scripted(answer).url)
     forwarded = backend.forward(ServiceRequest("GET", "/api/v1/ctx/state", headers=AUTH))
     backend.close()
+    assert isinstance(forwarded, ServiceResponse)
     assert forwarded.body == body
     response = httpx.Response(200, headers=list(forwarded.headers), content=forwarded.body)
     assert response.json() == {"compressed": True}

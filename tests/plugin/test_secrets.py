@@ -79,3 +79,61 @@ def test_the_api_key_appears_in_no_output(pytester: pytest.Pytester, flags: list
     leaks = {name: text.count(CANARY) for name, text in outputs.items() if CANARY in text}
     assert leaks == {}, f"the API key leaked: {leaks}"
     assert "Bearer ***" in outputs["stdout"] or flags == []
+
+
+APP_HEADERS_SUITE = """
+import logging
+
+import httpx
+import pytest
+
+
+def fetch_state(endpoint, key):
+    # The app builds its own headers, so httpx's frames hold the key as a plain dict.
+    headers = {"Authorization": "Bearer " + key}
+    print("calling Spectron with", key)
+    logging.getLogger("app").warning("using key %s", key)
+    return httpx.get(endpoint + "/api/v1/test-context/state", headers=headers)
+
+
+@pytest.mark.spectron_fault("state", error="reset")
+def test_app_sends_its_own_headers(spectron_mock):
+    fetch_state(spectron_mock.endpoint, spectron_mock.api_key)
+
+
+def test_assertion_names_the_key(spectron_mock):
+    key = spectron_mock.api_key
+    assert key == "something else"
+
+
+def test_passing_test_prints_the_key(spectron_mock):
+    print("the key is", spectron_mock.api_key)
+"""
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--showlocals"],
+        ["-l", "--tb=long", "-vv"],
+        ["--full-trace"],
+        ["--junitxml=report.xml", "-l", "-o", "junit_logging=all"],
+        ["-rA", "-l"],
+    ],
+    ids=["showlocals", "long-vv", "full-trace", "junitxml", "all-outputs"],
+)
+def test_a_key_the_app_passes_itself_is_masked_in_every_report(
+    pytester: pytest.Pytester, flags: list[str]
+) -> None:
+    """Locals of the app's and httpx's frames, captured output, logs and junitxml mask the key."""
+    pytester.makepyfile(APP_HEADERS_SUITE)
+    result = pytester.runpytest(f"--spectron-api-key={CANARY}", "-p", "no:randomly", *flags)
+    result.assert_outcomes(failed=2, passed=1)
+    outputs = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
+    xml = Path(pytester.path, "report.xml")
+    if xml.exists():
+        outputs["junitxml"] = xml.read_text()
+        assert "calling Spectron with ***" in outputs["junitxml"]
+    leaks = {name: text.count(CANARY) for name, text in outputs.items() if CANARY in text}
+    assert leaks == {}, f"the API key leaked: {leaks}"
+    assert "Bearer ***" in outputs["stdout"]

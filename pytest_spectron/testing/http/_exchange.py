@@ -89,6 +89,8 @@ class ServiceRequest:
     body: bytes = b""
     timeout: float | None = None
     """Seconds the client will wait for the answer, where the transport knows it (in-process)."""
+    connect_timeout: float | None = None
+    """Seconds the client will wait to connect, where the transport knows it (in-process)."""
     outside_prefix: str | None = None
     """The path prefix the service is mounted under, when ``path`` is not under it."""
 
@@ -101,7 +103,7 @@ class ServiceRequest:
         return (
             f"ServiceRequest(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
             f"headers={redact_headers(self.headers)!r}, body=<{len(self.body)} bytes>, "
-            f"timeout={self.timeout!r})"
+            f"timeout={self.timeout!r}, connect_timeout={self.connect_timeout!r})"
         )
 
 

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from pytest_spectron.client._catalogue import CATALOGUE, Operation
 from pytest_spectron.client._suggest import nearest
 
-__all__ = ["NoRoute", "Route", "route"]
+__all__ = ["NoRoute", "Route", "is_route", "route"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,11 @@ def route(method: str, path: str) -> Route:
             continue
         return Route(operation, {name: unquote(value) for name, value in match.groupdict().items()})
     raise NoRoute(method.upper(), path, allowed=tuple(sorted(set(allowed))))
+
+
+def is_route(path: str) -> bool:
+    """Whether some operation answers ``path``, by any method (cheap: no suggestions made)."""
+    return any(pattern.match(path) for pattern, _ in _TABLE.get(path.rstrip("/").count("/"), ()))
 
 
 _ROUTE_CUTOFF = 0.4

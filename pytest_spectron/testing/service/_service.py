@@ -70,8 +70,8 @@ _JSON_NESTING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
 class FakeBackend(Protocol):
     """What the service needs of its backend: answer a routed request, and forget everything."""
 
-    def handle(self, route: Route, request: ServiceRequest) -> ServiceResponse:
-        """The backend's answer to one routed request."""
+    def handle(self, route: Route, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
+        """The backend's answer to one routed request (a forwarder's may be a network failure)."""
         ...
 
     def reset(self) -> None:
@@ -88,8 +88,9 @@ class Forwarder(FakeBackend, Protocol):
     serialised behind one another.
     """
 
-    def forward(self, request: ServiceRequest) -> ServiceResponse:
-        """The upstream's answer to any request, routed or not."""
+    def forward(self, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
+        """The upstream's answer to any request, routed or not; a network failure where the
+        client's own timeout ran out first."""
         ...
 
 
@@ -343,7 +344,9 @@ class SpectronService:
             if timeout is not None and outcome.seconds > timeout:
                 # The server is slow, not down: it does the work, the client stops waiting.
                 self.clock.advance(timeout)
-                self.backend.handle(matched, request).close()
+                late = self.backend.handle(matched, request)
+                if isinstance(late, ServiceResponse):
+                    late.close()
                 described += f", beyond the {timeout:g} s read timeout"
                 detail = f"pytest-spectron fault: {described}"
                 return NetworkFailure("read_timeout", detail), described
@@ -351,6 +354,8 @@ class SpectronService:
             return self.backend.handle(matched, request), described
         assert isinstance(outcome, StreamCut)
         answer = self.backend.handle(matched, request)
+        if isinstance(answer, NetworkFailure):
+            return answer, f"{described}: not applied, the request failed first"
         if not answer.streams:
             return answer, f"{described}: not applied, the answer was not a stream"
         # One frame past the cut must exist, or the stream ends there anyway.

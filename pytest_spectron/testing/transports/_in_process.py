@@ -69,7 +69,8 @@ def to_service_request(request: httpx.Request, *, prefix: str = "") -> ServiceRe
     path, outside_prefix = strip_prefix(
         request.url.raw_path.decode("ascii").partition("?")[0], prefix
     )
-    timeout = request.extensions.get("timeout", {}).get("read")
+    timeouts = request.extensions.get("timeout", {})
+    timeout, connect_timeout = timeouts.get("read"), timeouts.get("connect")
     return ServiceRequest(
         method=request.method,
         path=path,
@@ -78,6 +79,7 @@ def to_service_request(request: httpx.Request, *, prefix: str = "") -> ServiceRe
         headers={name.lower(): value for name, value in request.headers.items()},
         body=request.content,
         timeout=None if timeout is None else float(timeout),
+        connect_timeout=None if connect_timeout is None else float(connect_timeout),
     )
 
 

@@ -70,9 +70,14 @@ def _patch(owner: type, name: str, make: Callable[[Any], Any]) -> None:
     _patches.append((owner, name, original, replacement))
 
 
-def _answer(url: object) -> Answer | None:
+def _answer(url: object, *, network: bool) -> Answer | None:
+    """A running mock's answer, a refusal, or None; ``network``: a real connector connects next.
+
+    Under ``aioresponses`` the test's mock answers (or refuses) what no running Spectron mock
+    does; its pass-through comes down to the connector, which asks again with ``network``.
+    """
     try:
-        return answer_for(httpx.URL(str(url)))
+        return answer_for(httpx.URL(str(url)), network=network)
     except httpx.InvalidURL:
         return None  # aiohttp raises its own error for it
 
@@ -84,7 +89,7 @@ def _patched_connect(original: Callable[..., Any]) -> Callable[..., Any]:
         traces: list[Any],
         timeout: aiohttp.ClientTimeout,
     ) -> Connection:
-        answer = _answer(req.url)
+        answer = _answer(req.url, network=True)
         if answer is None:
             return await original(connector, req, traces, timeout)  # type: ignore[no-any-return]
         loop = asyncio.get_running_loop()
@@ -100,7 +105,7 @@ def _patch_aioresponses(module: ModuleType) -> None:
         async def request_mock(
             mock: Any, session: aiohttp.ClientSession, method: str, url: Any, *args: Any, **kw: Any
         ) -> aiohttp.ClientResponse:
-            if _answer(session._build_url(url)) is None:
+            if _answer(session._build_url(url), network=False) is None:
                 return await original(mock, session, method, url, *args, **kw)  # type: ignore[no-any-return]
             # As aioresponses' own passthrough: the session's real request, down to the peer.
             return await mock.patcher.temp_original(session, method, url, *args, **kw)  # type: ignore[no-any-return]

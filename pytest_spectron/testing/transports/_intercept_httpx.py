@@ -2,11 +2,13 @@
 
 The mocker is respx's own ``httpx`` mocker under another name (``using="spectron"``): it patches
 ``Client._transport_for_url`` (and ``AsyncClient``'s), above every transport, so a transport mock
-(pytest-httpx, respx's default httpcore mocker) never sees Spectron's requests. Its one router,
-``_Dispatch``, answers from a registry of the mocks answering now: the newest one whose endpoint
-has the request's scheme, host and port (any port, for an endpoint without one). Every other
-request passes through to the client's own transport (respx routers below, pytest-httpx, the
-network, a mock's own loopback server), untouched.
+(pytest-httpx, respx's default httpcore mocker) never sees Spectron's requests. The patched
+method asks the registry of running mocks (``_registry.entry_for``) what becomes of each URL: the
+newest mock whose endpoint has the request's scheme, host and port (any port, for an endpoint
+without one) answers it; a request that must not leave the process gets a refusal, when the
+client's own transport would send it to the network; every other request goes on to that
+transport (respx routers below, pytest-httpx, the network, a mock's own loopback server),
+untouched.
 
 respx is started once, not per mock: the router stays registered while anything holds it
 (``intercepting``). The pytest plugin holds it for the whole run, so starting a mock for a test
@@ -31,21 +33,27 @@ import importlib.util
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
+import httpcore
 import httpx
 import respx
 from respx.mocks import HTTPXMocker
-from respx.models import AllMockedAssertionError, PassThrough
+from respx.models import AllMockedAssertionError
 
 from pytest_spectron._shared._imports import forget, when_imported
+from pytest_spectron.testing.transports._registry import (
+    Answer,
+    Entry,
+    Origin,
+    Tenure,
+    answer_for,
+    entry_for,
+    registered,
+)
 
 __all__ = ["Answer", "Origin", "answer_for", "answering", "intercepting"]
-
-Answer = Callable[[httpx.Request], httpx.Response]
-"""A mock's answer to one request to its endpoint (or the exception the request raises)."""
 
 # Patching httpx2 imports it; where it is not installed, nothing is looked up beyond this.
 _HTTPX2_CLIENTS = (
@@ -54,67 +62,13 @@ _HTTPX2_CLIENTS = (
     else []
 )
 
-
-class _URL(Protocol):
-    """What the registry reads of a URL; httpx's and httpx2's both have it."""
-
-    @property
-    def scheme(self) -> str: ...
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int | None: ...
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a mock answers: a scheme and host, and a port unless any port will do."""
-
-    scheme: str
-    host: str
-    port: int | None
-
-    @classmethod
-    def of(cls, url: httpx.URL) -> Origin:
-        """The origin of an endpoint URL; no port in the URL means any port."""
-        return cls(url.scheme, url.host, url.port)
-
-    def matches(self, url: _URL) -> bool:
-        """Whether a request to ``url`` is one for this origin."""
-        return (
-            url.host == self.host
-            and url.scheme == self.scheme
-            and (self.port is None or url.port == self.port)
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class _Entry:
-    origin: Origin
-    answer: Answer
-    blocking: bool = False
-
-
 _lock = threading.Lock()
-_registry: tuple[_Entry, ...] = ()
-"""The mocks answering now, oldest first; replaced whole, so a lookup needs no lock."""
-
-
-def answer_for(url: _URL) -> Answer | None:
-    """The answer of the newest mock on ``url``'s origin, or None when no mock answers it."""
-    entry = _entry_for(url)
-    return None if entry is None else entry.answer
-
-
-def _entry_for(url: _URL) -> _Entry | None:
-    for entry in reversed(_registry):
-        if entry.origin.matches(url):
-            return entry
-    return None
 
 
 @contextmanager
-def answering(origin: Origin, answer: Answer, *, blocking: bool = False) -> Iterator[None]:
+def answering(
+    origin: Origin, answer: Answer, *, blocking: bool = False, label: str | None = None
+) -> Iterator[None]:
     """Answer every httpx (and httpx2) request to ``origin`` with ``answer`` while the block runs.
 
     Nested or side by side, the newest on an origin answers; the others keep theirs.
@@ -123,24 +77,25 @@ def answering(origin: Origin, answer: Answer, *, blocking: bool = False) -> Iter
     :param answer: the answer to one request.
     :param blocking: ``answer`` waits on the network (live mode's forwarding): an async client's
         request then runs it in a worker thread, so the event loop goes on meanwhile.
+    :param label: what runs the mock (a test's node id), named when a thread started while it
+        ran sends a request after it stopped; such requests are refused.
     """
-    global _registry
-    entry = _Entry(origin, answer, blocking)
-    with intercepting(), _first_on_client_level_routers():
-        with _lock:
-            _registry = (*_registry, entry)
-        try:
-            yield
-        finally:
-            with _lock:
-                _registry = tuple(other for other in _registry if other is not entry)
+    tenure = Tenure(label or f"the mock on {origin.scheme}://{origin.host}")
+    entry = Entry(origin, answer, blocking, tenure)
+    with intercepting(), _first_on_client_level_routers(), registered(entry):
+        yield
 
 
 # -- respx ------------------------------------------------------------------------------------
 
 
 class _Dispatch(respx.MockRouter):
-    """A respx router whose one rule is the registry: the newest mock on the origin answers."""
+    """A respx router whose one rule is the registry: the newest mock on the origin answers.
+
+    It starts this module's patches, and, registered on respx's ``httpx`` mocker while a
+    test's router uses it, answers there first what a mock answers (the test's router has the
+    rest).
+    """
 
     def __init__(self) -> None:
         super().__init__(assert_all_called=False, using=_SpectronMocker.name)
@@ -149,21 +104,80 @@ class _Dispatch(respx.MockRouter):
         return self._entry(request).answer(request)
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
-        # The mocks' answers are synchronous, for async clients too; one that waits on the
-        # network waits in a worker thread.
-        entry = self._entry(request)
-        if entry.blocking:
-            import anyio.to_thread
-
-            return await anyio.to_thread.run_sync(entry.answer, request)
-        return entry.answer(request)
+        return await _answer_async(self._entry(request), request)
 
     @staticmethod
-    def _entry(request: httpx.Request) -> _Entry:
-        entry = _entry_for(request.url)
+    def _entry(request: httpx.Request) -> Entry:
+        # Under a test's respx router, what no mock answers is the router's to answer.
+        entry = entry_for(request.url, network=False)
         if entry is None:  # respx goes on to the next router, or passes the request through
             raise AllMockedAssertionError(f"RESPX: {request!r} not mocked!")
         return entry
+
+
+async def _answer_async(entry: Entry, request: httpx.Request) -> httpx.Response:
+    # The mocks' answers are synchronous, for async clients too; one that waits on the
+    # network waits in a worker thread.
+    if entry.blocking:
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(entry.answer, request)
+    return entry.answer(request)
+
+
+class _AnswerTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """What a client's ``_transport_for_url`` gives for a request the registry answers."""
+
+    def __init__(self, entry: Entry) -> None:
+        self._entry = entry
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        return self._entry.answer(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return await _answer_async(self._entry, request)
+
+
+_NETWORK_METHODS = (
+    (httpx.HTTPTransport, "handle_request", httpx.HTTPTransport.handle_request),
+    (
+        httpx.AsyncHTTPTransport,
+        "handle_async_request",
+        httpx.AsyncHTTPTransport.handle_async_request,
+    ),
+    (httpcore.ConnectionPool, "handle_request", httpcore.ConnectionPool.handle_request),
+    (
+        httpcore.AsyncConnectionPool,
+        "handle_async_request",
+        httpcore.AsyncConnectionPool.handle_async_request,
+    ),
+)
+"""httpx's way to the network, as it was before any transport mock (pytest-httpx, respx) came."""
+
+
+def _reaches_network(transport: httpx.BaseTransport | httpx.AsyncBaseTransport) -> bool:
+    """Whether a client's own transport sends to the network: httpx's, and nobody mocks it.
+
+    Any other transport (``MockTransport``, an ASGI or WSGI app, a wrapper) is the test's own.
+    """
+    if not isinstance(transport, httpx.HTTPTransport | httpx.AsyncHTTPTransport):
+        return False
+    return all(getattr(owner, name) is method for owner, name, method in _NETWORK_METHODS)
+
+
+def _patched_transport_for_url(spec: Callable[..., Any]) -> Callable[..., Any]:
+    """httpx's ``Client._transport_for_url`` (or ``AsyncClient``'s), answering from the registry."""
+
+    def _transport_for_url(
+        client: httpx.Client | httpx.AsyncClient, url: httpx.URL
+    ) -> httpx.BaseTransport | httpx.AsyncBaseTransport:
+        own = spec(client, url)
+        entry = entry_for(url, network=lambda: _reaches_network(own))
+        return own if entry is None else _AnswerTransport(entry)
+
+    return _transport_for_url
 
 
 class _SpectronMocker(HTTPXMocker):
@@ -182,9 +196,9 @@ class _SpectronMocker(HTTPXMocker):
                 patched_transport_for_url,
             )
 
-            method = patched_transport_for_url(answer_for, spec)
+            method = patched_transport_for_url(entry_for, spec)
         else:
-            method = super().mock(spec)  # type: ignore[no-untyped-call]
+            method = _patched_transport_for_url(spec)
         cls.installed.append(method)
         return method
 
@@ -194,24 +208,6 @@ class _SpectronMocker(HTTPXMocker):
         return all(
             getattr(patch.getter(), patch.attribute) in cls.installed for patch in cls._patches
         )
-
-    @classmethod
-    def handler(cls, httpx_request: httpx.Request) -> Any:
-        try:
-            return super().handler(httpx_request)  # type: ignore[no-untyped-call]
-        except AllMockedAssertionError:
-            raise _pass_through(httpx_request) from None
-
-    @classmethod
-    async def async_handler(cls, httpx_request: httpx.Request) -> Any:
-        try:
-            return await super().async_handler(httpx_request)  # type: ignore[no-untyped-call]
-        except AllMockedAssertionError:
-            raise _pass_through(httpx_request) from None
-
-
-def _pass_through(request: httpx.Request) -> PassThrough:
-    return PassThrough("not a Spectron mock's endpoint", request=request, origin=None)  # type: ignore[arg-type]
 
 
 _DISPATCH = _Dispatch()

@@ -11,6 +11,7 @@ own transport. Imported only when httpx2 is, by the interception as it patches i
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import httpx
 import httpx2
@@ -21,24 +22,54 @@ __all__ = ["patched_transport_for_url"]
 
 Answer = Callable[[httpx.Request], httpx.Response]
 """A mock's answer to one request to its endpoint."""
-AnswerFor = Callable[[httpx2.URL], Answer | None]
-"""The answer of the mock on a URL's origin, or None when no mock answers it."""
+
+
+class _Answering(Protocol):
+    @property
+    def answer(self) -> Answer: ...
+
+
+EntryFor = Callable[..., _Answering | None]
+"""The registry's decision on a URL (``_registry.entry_for``): who answers, or None."""
 TransportForURL = Callable[
     [httpx2.Client | httpx2.AsyncClient, httpx2.URL],
     httpx2.BaseTransport | httpx2.AsyncBaseTransport,
 ]
 
 
-def patched_transport_for_url(answer_for: AnswerFor, original: TransportForURL) -> TransportForURL:
-    """httpx2's ``Client._transport_for_url`` (or ``AsyncClient``'s), answering from the mocks."""
+_NETWORK_METHODS = (
+    (httpx2.HTTPTransport, "handle_request", httpx2.HTTPTransport.handle_request),
+    (
+        httpx2.AsyncHTTPTransport,
+        "handle_async_request",
+        httpx2.AsyncHTTPTransport.handle_async_request,
+    ),
+)
+"""httpx2's way to the network, as it was before any transport mock came."""
+
+
+def patched_transport_for_url(entry_for: EntryFor, original: TransportForURL) -> TransportForURL:
+    """httpx2's ``Client._transport_for_url`` (or ``AsyncClient``'s), answering from the mocks.
+
+    What no mock answers goes to the client's own transport, unless the registry refuses it
+    and that transport would send it to the network.
+    """
 
     def _transport_for_url(
         client: httpx2.Client | httpx2.AsyncClient, url: httpx2.URL
     ) -> httpx2.BaseTransport | httpx2.AsyncBaseTransport:
-        answer = answer_for(url)
-        return original(client, url) if answer is None else _SpectronTransport(answer)
+        own = original(client, url)
+        entry = entry_for(url, network=lambda: _reaches_network(own))
+        return own if entry is None else _SpectronTransport(entry.answer)
 
     return _transport_for_url
+
+
+def _reaches_network(transport: httpx2.BaseTransport | httpx2.AsyncBaseTransport) -> bool:
+    """Whether the client's own transport is httpx2's network one, and nobody mocks it."""
+    if not isinstance(transport, httpx2.HTTPTransport | httpx2.AsyncHTTPTransport):
+        return False
+    return all(getattr(owner, name) is method for owner, name, method in _NETWORK_METHODS)
 
 
 class _SpectronTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):

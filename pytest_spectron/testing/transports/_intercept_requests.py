@@ -81,19 +81,25 @@ def _patch(owner: type, name: str, make: Callable[[Any], Any]) -> None:
     _patches.append((owner, name, original, replacement))
 
 
-def _answer(request: requests.PreparedRequest) -> Answer | None:
+def _answer(request: requests.PreparedRequest, *, network: bool) -> Answer | None:
+    """A running mock's answer, a refusal, or None; ``network``: a real adapter sends next.
+
+    Under ``responses`` or ``requests-mock`` the mock of the test answers (or refuses) what no
+    running Spectron mock does: nothing reaches the network, so nothing is refused for it here;
+    their pass-through goes down to ``HTTPAdapter.send``, which asks again with ``network``.
+    """
     try:
         url = httpx.URL(request.url or "")
     except httpx.InvalidURL:
         return None  # requests raises its own error for it
-    return answer_for(url)
+    return answer_for(url, network=network)
 
 
 def _patched_send(original: Callable[..., requests.Response]) -> Callable[..., requests.Response]:
     def send(
         adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any
     ) -> requests.Response:
-        answer = _answer(request)
+        answer = _answer(request, network=True)
         if answer is None:
             return original(adapter, request, *args, **kwargs)
         # send(request, stream=False, timeout=None, verify=True, cert=None, proxies=None)
@@ -111,7 +117,7 @@ def _patch_responses(module: ModuleType) -> None:
             request: requests.PreparedRequest,
             **kwargs: Any,
         ) -> requests.Response:
-            answer = _answer(request)
+            answer = _answer(request, network=False)
             if answer is None:
                 return original(mock, adapter, request, **kwargs)
             return send_in_process(adapter, request, answer, kwargs.get("timeout"))
@@ -130,7 +136,7 @@ def _patch_requests_mock(module: ModuleType) -> None:
         def send(
             mocker_adapter: object, request: requests.PreparedRequest, **kwargs: Any
         ) -> requests.Response:
-            answer = _answer(request)
+            answer = _answer(request, network=False)
             if answer is None:
                 return original(mocker_adapter, request, **kwargs)
             return send_in_process(plain, request, answer, kwargs.get("timeout"))

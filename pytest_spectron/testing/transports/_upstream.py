@@ -31,6 +31,7 @@ from pytest_spectron._shared._endpoint import check_endpoint, endpoint_prefix, r
 from pytest_spectron._shared._validators import check_seconds
 from pytest_spectron.testing.http._exchange import (
     BrokenStream,
+    NetworkFailure,
     RelayedFrames,
     ServiceRequest,
     ServiceResponse,
@@ -129,16 +130,25 @@ class UpstreamBackend:
             keepalive_expiry=5.0,
         )
 
-    def handle(self, route: Route, request: ServiceRequest) -> ServiceResponse:
+    def handle(self, route: Route, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
         """The upstream's answer to a routed request."""
         return self.forward(request)
 
-    def forward(self, request: ServiceRequest) -> ServiceResponse:
-        """The upstream's answer to any request; a 502 or 504 problem if it gives none."""
+    def forward(self, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
+        """The upstream's answer to any request; a 502 or 504 problem if it gives none.
+
+        The wait is bounded by the client's own timeouts too, where the request carries them
+        (in-process): a client that gives up first gets the timeout it would get over a
+        socket, not an answer it would never have seen.
+        """
+        connect, read = (
+            _bound(self.timeout, request.connect_timeout),
+            _bound(self.timeout, request.timeout),
+        )
         try:
-            response = self._pool.handle_request(self._outgoing(request))
+            response = self._pool.handle_request(self._outgoing(request, connect, read))
         except _UNREACHABLE as error:
-            return self._unreachable(request, error)
+            return self._gave_up(request, error, connect=connect, read=read)
         # Latin-1 passes every byte through unchanged, as the loopback server writes them.
         pairs = [
             (name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers
@@ -155,7 +165,7 @@ class UpstreamBackend:
         try:
             body = response.read()
         except _UNREACHABLE as error:
-            return self._unreachable(request, error)
+            return self._gave_up(request, error, connect=connect, read=read)
         finally:
             response.close()
         return ServiceResponse(response.status, relayed, body=body)
@@ -171,7 +181,21 @@ class UpstreamBackend:
     def __repr__(self) -> str:
         return f"<UpstreamBackend {redact_endpoint(self.url)} timeout={self.timeout:g}>"
 
-    def _outgoing(self, request: ServiceRequest) -> httpcore.Request:
+    def _gave_up(
+        self, request: ServiceRequest, error: Exception, *, connect: float, read: float
+    ) -> ServiceResponse | NetworkFailure:
+        """The client's own timeout where it ran out first, else the upstream's 502 or 504."""
+        if isinstance(error, httpcore.ConnectTimeout) and connect < self.timeout:
+            return NetworkFailure(
+                "connect_timeout", f"the upstream did not connect within {connect:g} s"
+            )
+        if isinstance(error, httpcore.ReadTimeout) and read < self.timeout:
+            return NetworkFailure("read_timeout", f"the upstream did not answer within {read:g} s")
+        return self._unreachable(request, error)
+
+    def _outgoing(
+        self, request: ServiceRequest, connect: float | None = None, read: float | None = None
+    ) -> httpcore.Request:
         target = self._prefix + request.path
         if request.query:
             target += "?" + urlencode(request.query)
@@ -196,7 +220,13 @@ class UpstreamBackend:
             ),
             headers=built.headers.raw,
             content=request.body,
-            extensions={"timeout": httpx.Timeout(self.timeout).as_dict()},
+            extensions={
+                "timeout": httpx.Timeout(
+                    self.timeout,
+                    connect=self.timeout if connect is None else connect,
+                    read=self.timeout if read is None else read,
+                ).as_dict()
+            },
         )
 
     def _unreachable(self, request: ServiceRequest, error: Exception) -> ServiceResponse:
@@ -241,6 +271,11 @@ def check_upstream(value: object, *, endpoint: str | None = None) -> str:
             "spectron_mock.endpoint."
         )
     return upstream
+
+
+def _bound(upstream: float, client: float | None) -> float:
+    """The shorter of the upstream timeout and the client's own (none: the upstream's)."""
+    return upstream if client is None else min(upstream, client)
 
 
 def sse_frames(chunks: Iterable[bytes]) -> Iterator[bytes]:
