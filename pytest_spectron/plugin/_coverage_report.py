@@ -52,7 +52,7 @@ class Tally:
                     covered.add(outcome)
 
     def credit_explored(self, operation: str, retry_class: RetryClass, outcome: str) -> None:
-        """Fault exploration made a call of ``operation`` end in ``outcome``, and the test passed."""
+        """Exploration made a call of ``operation`` end in ``outcome``, and the test passed."""
         key = (operation, retry_class)
         self.calls[key] += 0  # a fallback's operation may appear only under a fault
         covered = self.covered.setdefault(key, set())

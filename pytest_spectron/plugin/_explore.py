@@ -38,7 +38,16 @@ if TYPE_CHECKING:
 
 __all__ = ["REPRESENTATIVES", "FaultExploration", "outcomes_to_explore"]
 
-REPRESENTATIVES: Final = ("503", "429", "401", "404", "422", "connect", "read_timeout", "stream_cut")
+REPRESENTATIVES: Final = (
+    "503",
+    "429",
+    "401",
+    "404",
+    "422",
+    "connect",
+    "read_timeout",
+    "stream_cut",
+)
 """One outcome per way the policy treats a failure: a 5xx (retried where the class is), 429,
 401/403, 404, 409/422 (refused, never retried), a connection error, a timeout, a cut stream."""
 TRANSIENT: Final = "503"
@@ -82,7 +91,7 @@ class Step:
 
     def fault(self) -> Fault:
         """A new fault for one run; optional, since a run may never reach the call."""
-        (operation, outcome), options = self._arguments()
+        (operation, outcome), _ = self._arguments()
         if self.transient:
             return build_fault(operation, outcome, times=1, call=self.call.number, optional=True)
         return build_fault(operation, outcome, call=self.call.number, optional=True)
@@ -310,7 +319,9 @@ class FaultExploration:
             return
         self.tests += sent["tests"]
         self.runs += sent["runs"]
-        self.findings.extend((nodeid, order, finding) for nodeid, order, finding in sent["findings"])
+        self.findings.extend(
+            (nodeid, order, finding) for nodeid, order, finding in sent["findings"]
+        )
         self.unexplored.extend((nodeid, left) for nodeid, left in sent["unexplored"])
 
     @pytest.hookimpl(wrapper=True)

@@ -31,8 +31,8 @@ from pytest_spectron._shared._defaults import (
 from pytest_spectron._shared._endpoint import check_endpoint, endpoint_prefix, redact_endpoint
 from pytest_spectron.client import AsyncSpectron, Spectron
 from pytest_spectron.testing._wiring import wire_service
-from pytest_spectron.testing.faults._fault import Fault
 from pytest_spectron.testing.fake import FakeSpectron
+from pytest_spectron.testing.faults._fault import Fault
 from pytest_spectron.testing.http._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
 from pytest_spectron.testing.service._clock import VirtualClock
 from pytest_spectron.testing.service._controls import FaultsAndJournal

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -149,6 +152,37 @@ BUGS = [
 """The seeded bugs, as ``(test, operation, call, outcome, transient)``, sorted as the JSON is."""
 
 
+@dataclass(frozen=True)
+class Explored:
+    """One exploration of the seeded suite, shared by the tests that only read it."""
+
+    ret: int
+    stdout: str
+    report: dict[str, Any]
+    text: str
+    """The JSON file, as written."""
+
+    def fnmatch_lines(self, lines: list[str]) -> None:
+        """Assert the lines appear in order in the output, as ``RunResult.stdout`` does."""
+        pytest.LineMatcher(self.stdout.splitlines()).fnmatch_lines(lines)
+
+
+@pytest.fixture(scope="module")
+def explored(tmp_path_factory: pytest.TempPathFactory) -> Explored:
+    """The seeded suite explored once, in a pytest of its own (the tests only read it)."""
+    directory = tmp_path_factory.mktemp("seeded")
+    (directory / "pytest.ini").write_text(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    (directory / "app.py").write_text(APP)
+    (directory / "test_app.py").write_text(SUITE)
+    command = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider"]
+    command += ["--spectron-explore", "--spectron-explore-json=explore.json"]
+    done = subprocess.run(command, cwd=directory, capture_output=True, text=True, check=False)
+    text = (directory / "explore.json").read_text()
+    return Explored(done.returncode, done.stdout, json.loads(text), text)
+
+
 def write_suite(pytester: pytest.Pytester) -> None:
     """The app module and its suite."""
     pytester.makepyfile(app=APP, test_app=SUITE)
@@ -178,10 +212,9 @@ def failed(report: dict[str, Any]) -> list[tuple[str, str, int, str, bool]]:
     ]
 
 
-def test_exploration_reports_exactly_the_seeded_bugs(pytester: pytest.Pytester) -> None:
+def test_exploration_reports_exactly_the_seeded_bugs(explored: Explored) -> None:
     """Every seeded bug is a failed finding; no resilient path has one."""
-    write_suite(pytester)
-    result, report = explore(pytester)
+    report = explored.report
     assert sorted(failed(report)) == sorted(BUGS)
     assert failed(report) == sorted(BUGS, key=lambda bug: bug[0])  # by test id, then run order
     survived = {
@@ -190,13 +223,12 @@ def test_exploration_reports_exactly_the_seeded_bugs(pytester: pytest.Pytester) 
         if finding["verdict"] == "survived"
     }
     assert {"test_note", "test_healthy", "test_lookup"} <= survived
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert explored.ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_findings_have_the_documented_shape(pytester: pytest.Pytester) -> None:
+def test_findings_have_the_documented_shape(explored: Explored) -> None:
     """The JSON has the version, test and run counts, and each finding every documented key."""
-    write_suite(pytester)
-    _, report = explore(pytester)
+    report = explored.report
     assert set(report) == {"version", "tests", "runs", "findings"}
     assert report["version"] == 1
     assert report["tests"] == 7  # test_no_spectron calls nothing
@@ -205,7 +237,13 @@ def test_findings_have_the_documented_shape(pytester: pytest.Pytester) -> None:
     for finding in report["findings"]:
         assert keys | {"reproduce", "under"} == set(finding)
     by_coordinates = {
-        (f["nodeid"].rpartition("::")[2], f["operation"], f["call"], f["outcome"], f["transient"]): f
+        (
+            f["nodeid"].rpartition("::")[2],
+            f["operation"],
+            f["call"],
+            f["outcome"],
+            f["transient"],
+        ): f
         for f in report["findings"]
     }
     drop = by_coordinates["test_drop", "forget", 1, "503", False]
@@ -219,10 +257,12 @@ def test_findings_have_the_documented_shape(pytester: pytest.Pytester) -> None:
     assert transient["reproduce"] == '@pytest.mark.spectron_fault("state", 503, times=1)'
 
 
-def test_each_reproduce_marker_fails_its_test_in_a_normal_run(pytester: pytest.Pytester) -> None:
+def test_each_reproduce_marker_fails_its_test_in_a_normal_run(
+    pytester: pytest.Pytester, explored: Explored
+) -> None:
     """Pasted above a copy of its test, each failed finding's marker fails it without exploring."""
-    write_suite(pytester)
-    _, report = explore(pytester)
+    pytester.makepyfile(app=APP)
+    report = explored.report
     bodies = {
         name: body
         for name, _, body in (
@@ -242,43 +282,39 @@ def test_each_reproduce_marker_fails_its_test_in_a_normal_run(pytester: pytest.P
     assert len(findings) == len(BUGS)
 
 
-def test_two_explorations_write_the_same_json(pytester: pytest.Pytester) -> None:
+def test_two_explorations_write_the_same_json(
+    pytester: pytest.Pytester, explored: Explored
+) -> None:
     """Exploration is deterministic: the same findings, in the same order, byte for byte."""
     write_suite(pytester)
     explore(pytester)
-    first = (pytester.path / "explore.json").read_text()
-    explore(pytester)
-    assert (pytester.path / "explore.json").read_text() == first
+    assert (pytester.path / "explore.json").read_text() == explored.text
 
 
-def test_xdist_gives_the_same_findings_as_a_serial_run(pytester: pytest.Pytester) -> None:
+def test_xdist_gives_the_same_findings_as_a_serial_run(
+    pytester: pytest.Pytester, explored: Explored
+) -> None:
     """Workers explore their own tests and send the findings: ``-n 2`` writes the serial JSON."""
     write_suite(pytester)
-    _, serial = explore(pytester)
     result = pytester.runpytest(
         "-n", "2", "--spectron-explore", "--spectron-explore-json=explore.json"
     )
     result.stdout.fnmatch_lines(["created: 2/2 workers"])
-    assert json.loads((pytester.path / "explore.json").read_text()) == serial
+    assert json.loads((pytester.path / "explore.json").read_text()) == explored.report
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_pytest_counts_only_the_normal_runs(pytester: pytest.Pytester) -> None:
+def test_pytest_counts_only_the_normal_runs(explored: Explored) -> None:
     """The extra runs are no extra items: the outcome line is the normal run's."""
-    write_suite(pytester)
-    result, _ = explore(pytester)
-    result.assert_outcomes(passed=8)
-    result.stdout.no_fnmatch_line("*rerun*")
+    explored.fnmatch_lines(["*= 8 passed in *"])
+    assert "rerun" not in explored.stdout
 
 
-def test_the_terminal_lists_each_failed_finding_with_its_marker(
-    pytester: pytest.Pytester,
-) -> None:
+def test_the_terminal_lists_each_failed_finding_with_its_marker(explored: Explored) -> None:
     """The summary names the test, call and outcome, the error's first line and the marker."""
-    write_suite(pytester)
-    result, report = explore(pytester)
+    report = explored.report
     survived = len(report["findings"]) - len(BUGS)
-    result.stdout.fnmatch_lines(
+    explored.fnmatch_lines(
         [
             "*= Spectron fault exploration =*",
             f"7 tests explored in {report['runs']} runs: {survived} survived, 11 failed.",
@@ -287,21 +323,29 @@ def test_the_terminal_lists_each_failed_finding_with_its_marker(
             '    @pytest.mark.spectron_fault("forget", 503)',
         ]
     )
-    result.stdout.fnmatch_lines(
+    explored.fnmatch_lines(
         [
             "FAILED test_app.py::test_search_twice  recall call 2  connect",
             "    SpectronConnectionError: recall: *",
             '    @pytest.mark.spectron_fault("recall", "connect", call=2)',
         ]
     )
-    result.stdout.fnmatch_lines(["*11 explored failures failed a test*--spectron-explore-fail=never*"])
+    explored.fnmatch_lines(["*11 explored failures failed a test*--spectron-explore-fail=never*"])
 
 
 def test_fail_never_only_reports(pytester: pytest.Pytester) -> None:
     """``--spectron-explore-fail=never``: the findings are listed, the exit status is 0."""
-    write_suite(pytester)
+    pytester.makepyfile(app=APP)
+    pytester.makepyfile(
+        test_app="""
+        import app
+
+        def test_drop(spectron):
+            assert app.drop(spectron, "fact-1") in (True, False)
+        """
+    )
     result, report = explore(pytester, "--spectron-explore-fail=never")
-    assert len(failed(report)) == len(BUGS)
+    assert failed(report) == [("test_drop", "forget", 1, "503", False)]
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["FAILED test_app.py::test_drop  forget call 1  503"])
 
@@ -325,12 +369,9 @@ def test_a_resilient_suite_passes_its_exploration(pytester: pytest.Pytester) -> 
     assert {finding["verdict"] for finding in report["findings"]} == {"survived"}
 
 
-def test_a_fallback_call_is_explored_under_the_fault_that_makes_it(
-    pytester: pytest.Pytester,
-) -> None:
+def test_a_fallback_call_is_explored_under_the_fault_that_makes_it(explored: Explored) -> None:
     """``state`` is only called when recall fails: its failures are explored under that one."""
-    write_suite(pytester)
-    _, report = explore(pytester)
+    report = explored.report
     fallbacks = [
         finding
         for finding in report["findings"]
@@ -375,7 +416,7 @@ def test_injected_is_empty_in_a_normal_run_and_lists_the_explored_fault(
 
 def test_the_budget_caps_the_runs_per_test(pytester: pytest.Pytester) -> None:
     """``--spectron-explore-budget=3``: three runs, and the summary says how many were left."""
-    write_suite(pytester)
+    pytester.makepyfile(app=APP)
     pytester.makepyfile(
         test_app="""
         import app
