@@ -158,6 +158,8 @@ class FaultExploration:
         self.directory = config.invocation_params.dir
         self.tests = 0
         self.runs = 0
+        self.inapplicable = 0
+        """Runs that never met their failure (the test's own faults answered first) or skipped."""
         self.findings: list[tuple[str, int, dict[str, Any]]] = []
         """``(nodeid, order in the test's exploration, finding)``: sorted once all are in."""
         self.unexplored: list[tuple[str, int]] = []
@@ -232,6 +234,7 @@ class FaultExploration:
             runs += 1
             outcome = self._run(item, nextitem, scenario)
             if outcome is None:
+                self.inapplicable += 1
                 continue
             verdict, message, attempts = outcome
             for call in calls_in(attempts):
@@ -319,6 +322,7 @@ class FaultExploration:
             return
         self.tests += sent["tests"]
         self.runs += sent["runs"]
+        self.inapplicable += sent["inapplicable"]
         self.findings.extend(
             (nodeid, order, finding) for nodeid, order, finding in sent["findings"]
         )
@@ -332,6 +336,7 @@ class FaultExploration:
             workeroutput[_WORKER_OUTPUT_KEY] = {
                 "tests": self.tests,
                 "runs": self.runs,
+                "inapplicable": self.inapplicable,
                 "findings": [list(entry) for entry in self.findings],
                 "unexplored": [list(entry) for entry in self.unexplored],
             }
@@ -380,8 +385,6 @@ class FaultExploration:
                 "application handle it (paste the marker into the test to reproduce it), or "
                 f"only report findings with {option.flag}=never."
             )
-        elif self.problems:
-            pass
         if self.problems:
             session.testsfailed += 1
 
@@ -392,9 +395,16 @@ class FaultExploration:
         terminal.write_sep("=", "Spectron fault exploration")
         failed = self.failed()
         survived = sum(1 for finding in self.sorted_findings() if finding["verdict"] == "survived")
+        inapplicable = (
+            f", {self.inapplicable} never met their failure (the test skipped, or its own "
+            "faults answered that call)"
+            if self.inapplicable
+            else ""
+        )
         terminal.write_line(
             f"{self.tests} test{'s' if self.tests != 1 else ''} explored in {self.runs} "
-            f"run{'s' if self.runs != 1 else ''}: {survived} survived, {len(failed)} failed."
+            f"run{'s' if self.runs != 1 else ''}: {survived} survived, {len(failed)} failed"
+            f"{inapplicable}."
         )
         for finding in failed:
             terminal.write_line("")
