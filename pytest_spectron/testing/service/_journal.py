@@ -183,8 +183,13 @@ class Journal:
         It is a retry, and keeps the number of the call before it, when the client's policy
         retries its class, the operation's latest attempt failed in a way the policy retries
         (5xx, a network failure, a timeout) and the request is the same (method, path, query,
-        body, idempotency key). Otherwise it is the operation's next call. A request no
-        operation answers is numbered 1.
+        body, idempotency key). Otherwise it is the operation's next call.
+
+        :param operation: the catalogue name, or None for a request no operation answers.
+        :param retry_class: the retry class the client's policy puts the call in, or None.
+        :param request: the request, as the service saw it.
+        :return: the call's number: 1 for the operation's first call, and for a request no
+            operation answers.
         """
         with self._lock:
             return self._call_of(operation, retry_class, request)
