@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pytest_spectron.client._catalogue import RetryClass
 from pytest_spectron.plugin._explore import outcomes_to_explore
 
 APP = '''
@@ -575,3 +576,23 @@ def test_the_ini_setting_turns_exploration_on(pytester: pytest.Pytester) -> None
     report = json.loads((pytester.path / "explore.json").read_text())
     assert report["tests"] == 1
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # whoami's failures escape the test
+
+
+@pytest.mark.parametrize(
+    ("retry_class", "expected"),
+    [
+        ("read", ["503 once", "503", "429", "401", "404", "422", "connect", "read_timeout"]),
+        (
+            "idempotent_write",
+            ["503 once", "503", "429", "401", "404", "422", "connect", "read_timeout"],
+        ),
+        ("write", ["503", "429", "401", "404", "422", "connect", "read_timeout"]),
+        ("stream", ["503", "429", "401", "404", "422", "connect", "read_timeout", "stream_cut"]),
+    ],
+)
+def test_each_class_is_explored_with_one_outcome_per_way_the_policy_fails_it(
+    retry_class: RetryClass, expected: list[str]
+) -> None:
+    """Transient only where the policy retries; stream_cut only for streams; in this order."""
+    explored = outcomes_to_explore(retry_class)
+    assert [f"{outcome} once" if once else outcome for outcome, once in explored] == expected
