@@ -35,6 +35,11 @@ SCRIPTS = {
         "remember: time per call",
         "recall: time per call",
     ),
+    "explore_cost.py": (
+        "Whole run (a fresh process)",
+        "Test loop (the run minus the median collect-only run)",
+        "runs per explored test",
+    ),
     "server_throughput.py": (
         "latency seen by the clients, p99",
         "POST remember, 2 clients, the store growing to 80 facts",

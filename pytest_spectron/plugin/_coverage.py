@@ -21,7 +21,7 @@ import pytest
 
 from pytest_spectron.plugin._coverage_report import CoverageReport, Tally
 from pytest_spectron.plugin._settings import OPTIONS, Settings
-from pytest_spectron.plugin._stash import MOCK
+from pytest_spectron.plugin._stash import EXPLORING, MOCK
 
 if TYPE_CHECKING:
     from pytest_spectron.testing._mock import SpectronMock
@@ -62,6 +62,8 @@ class FaultCoverage:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        if EXPLORING in item.stash:
+            return report  # an exploration's run: its findings credit coverage (_explore)
         watch = item.stash.get(_WATCH, None)
         if watch is None:
             mock = item.stash.get(MOCK, None)

@@ -51,6 +51,14 @@ class Tally:
                 if outcome is not None:
                     covered.add(outcome)
 
+    def credit_explored(self, operation: str, retry_class: RetryClass, outcome: str) -> None:
+        """Exploration made a call of ``operation`` end in ``outcome``, and the test passed."""
+        key = (operation, retry_class)
+        self.calls[key] += 0  # a fallback's operation may appear only under a fault
+        covered = self.covered.setdefault(key, set())
+        if outcome in CLASS_OUTCOMES[retry_class]:
+            covered.add(outcome)
+
     def to_json(self) -> list[list[Any]]:
         """``[[operation, retry_class, calls, [covered…]], …]``: what a worker sends."""
         return [

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_spectron.plugin._settings import FAULT_MARKER
-from pytest_spectron.plugin._stash import CASE, MOCK, PASSED, SETTINGS
+from pytest_spectron.plugin._stash import CASE, EXPLORING, MOCK, PASSED, SETTINGS
 
 # The client and the fake load when a test first uses a fixture, so a run that never touches
 # Spectron pays almost nothing for the plugin.
@@ -95,6 +95,9 @@ def spectron_mock(
     )
     for fault in marker_faults:
         mock.faults.add_fault(fault)
+    # After the test's own: the test's scenario holds, and exploration adds to it.
+    for fault in request.node.stash.get(EXPLORING, ()):
+        mock.explore(fault)
     request.node.stash[MOCK] = mock
     try:
         with mock:

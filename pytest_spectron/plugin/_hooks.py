@@ -66,6 +66,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_spectron.plugin._coverage import FaultCoverage
 
         config.pluginmanager.register(FaultCoverage(config, settings), "spectron-coverage")
+    if settings.explores:
+        from pytest_spectron.plugin._explore import FaultExploration
+
+        config.pluginmanager.register(FaultExploration(config, settings), "spectron-explore")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

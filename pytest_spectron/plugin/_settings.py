@@ -40,13 +40,14 @@ FAKE_ONLY_MARKER = "spectron_fake_only"
 FAULT_MARKER_DOC = (
     "spectron_fault(target, *outcomes, status=None, error=None, latency=None, retry_after=None, "
     "body=None, headers=None, error_format=None, after=None, times=None, rate=None, seed=None, "
-    "when=None, optional=False): make the Spectron fake fail `target` (an operation such as "
-    "'state' or 'documents.upload', a retry class such as 'read', or '*') with a script of "
+    "when=None, call=None, optional=False): make the Spectron fake fail `target` (an operation "
+    "such as 'state' or 'documents.upload', a retry class such as 'read', or '*') with a script of "
     "`outcomes` (503, 'connect', '503x2,ok'), or one of an HTTP `status`, a network `error` "
     "(connect, connect_timeout, read_timeout, reset), a malformed body (truncated_json, html, "
     "empty), a cut stream (stream_cut with after=N frames) or `latency` seconds of virtual "
     "delay; `times=N` limits it to N attempts, `rate`/`seed` apply it at random, reproducibly, "
-    "`when` to the requests a predicate accepts. "
+    "`when` to the requests a predicate accepts, `call=N` to the N-th call of the operation "
+    "(its retries included). "
     "Markers stack: the closest applies first. The marker activates spectron_mock for the "
     "test; a fault no attempt matched fails the test at teardown unless optional=True."
 )
@@ -62,6 +63,8 @@ FAKE_ONLY_MARKER_DOC = (
 )
 
 T = TypeVar("T")
+
+DEFAULT_EXPLORE_BUDGET = 100
 
 
 class SettingsError(ValueError):
@@ -170,6 +173,39 @@ OPTIONS = (
         alone="true",
     ),
     Option(
+        "explore",
+        "fault exploration: run each passing test that calls Spectron again once per call it "
+        "makes and way that call can fail, and report the failures it does not survive",
+        "false",
+        "true or false",
+        alone="true",
+    ),
+    Option(
+        "explore_depth",
+        "fault exploration: faults per run, 1 (each failure alone) or 2 (every pair too)",
+        "1",
+        "1 or 2",
+    ),
+    Option(
+        "explore_budget",
+        "fault exploration: the most runs per test, beyond its normal run",
+        f"{DEFAULT_EXPLORE_BUDGET}",
+        "a whole number of 1 or more, or none for no limit",
+    ),
+    Option(
+        "explore_json",
+        "fault exploration: write every finding as JSON to this file",
+        "none",
+        "a file path, or none",
+    ),
+    Option(
+        "explore_fail",
+        "fault exploration: fail the run when a test does not survive an explored failure "
+        "(failed), or only report it (never)",
+        "failed",
+        "failed or never",
+    ),
+    Option(
         "upstream",
         "live mode: the fixtures forward every attempt no fault takes to the Spectron at this "
         "URL, with the same faults, clock and journal in front of it",
@@ -211,6 +247,13 @@ class Settings:
     coverage_fail_under: float
     """0 checks nothing."""
     block_network: bool
+    explore: bool
+    explore_depth: int
+    explore_budget: int | None
+    """None: no limit."""
+    explore_json: str | None
+    explore_fail: bool
+    """Whether a failed finding fails the run (``failed``), or is only reported (``never``)."""
     upstream: str | None
     """The live mode's upstream Spectron; None for the fake."""
     upstream_timeout: float
@@ -225,6 +268,11 @@ class Settings:
             or self.coverage_html is not None
             or self.coverage_fail_under > 0
         )
+
+    @property
+    def explores(self) -> bool:
+        """Whether fault exploration is on: ``explore``, or a file to write its findings to."""
+        return self.explore or self.explore_json is not None
 
     @classmethod
     def resolve(cls, lookup: Callable[[Option], str | None]) -> Settings:
@@ -257,6 +305,11 @@ class Settings:
             coverage_html=setting("coverage_html", _optional_path),
             coverage_fail_under=setting("coverage_fail_under", _percentage),
             block_network=setting("block_network", _boolean),
+            explore=setting("explore", _boolean),
+            explore_depth=setting("explore_depth", _depth),
+            explore_budget=setting("explore_budget", _budget),
+            explore_json=setting("explore_json", _optional_path),
+            explore_fail=setting("explore_fail", _explore_fail),
             upstream=upstream,
             upstream_timeout=setting("upstream_timeout", _seconds),
             upstream_insecure=setting("upstream_insecure", _boolean),
@@ -337,6 +390,27 @@ def _unknown_fields(value: str) -> str:
     if lowered not in ("ignore", "error"):
         raise ValueError(value)
     return lowered
+
+
+def _depth(value: str) -> int:
+    if value.strip() not in ("1", "2"):
+        raise ValueError(value)
+    return int(value)
+
+
+def _budget(value: str) -> int | None:
+    if value.strip().lower() == "none":
+        return None
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ValueError(value)
+    return int(value)
+
+
+def _explore_fail(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in ("failed", "never"):
+        raise ValueError(value)
+    return lowered == "failed"
 
 
 def _boolean(value: str) -> bool:

@@ -32,6 +32,7 @@ from pytest_spectron._shared._endpoint import check_endpoint, endpoint_prefix, r
 from pytest_spectron.client import AsyncSpectron, Spectron
 from pytest_spectron.testing._wiring import wire_service
 from pytest_spectron.testing.fake import FakeSpectron
+from pytest_spectron.testing.faults._fault import Fault
 from pytest_spectron.testing.http._problems import DEFAULT_ERROR_FORMAT, ErrorFormat
 from pytest_spectron.testing.service._clock import VirtualClock
 from pytest_spectron.testing.service._controls import FaultsAndJournal
@@ -148,6 +149,7 @@ class SpectronMock(FaultsAndJournal):
         self._origin = Origin.of(url)
         self._answer = service_handler(self.service, prefix=self.prefix)
         self._running = ExitStack()
+        self._explored: list[Fault] = []
 
     @property
     def fake(self) -> FakeSpectron:
@@ -262,6 +264,32 @@ class SpectronMock(FaultsAndJournal):
             for route in router.routes
             if not isinstance(route.pattern, patterns.Noop) and conflicts(route)
         ]
+
+    # -- Fault exploration --------------------------------------------------------------------
+
+    def explore(self, fault: Fault) -> Fault:
+        """Add a fault that fault exploration (``--spectron-explore``) injects into this run.
+
+        It applies after the faults the test declares, and ``injected()`` lists it.
+
+        :param fault: the fault, as ``build_fault`` made it.
+        :return: the same fault.
+        """
+        self._explored.append(fault)
+        return self.faults.add_fault(fault)
+
+    def injected(self, op: str | None = None) -> list[Fault]:
+        """The faults fault exploration injected into this run; empty in a normal run.
+
+        A test makes its own assertions conditional on them, where the explored failure makes
+        another result the right one: ``if not spectron_mock.injected("recall"): assert …``.
+        Each fault's ``.target`` is its operation, ``.call`` its call (None for the first),
+        ``.spec()`` the whole fault in words.
+
+        :param op: an operation: only the faults injected into its calls; None for all.
+        :return: a new list, in the order they were injected.
+        """
+        return [fault for fault in self._explored if op is None or fault.target == op]
 
     # -- Clients -------------------------------------------------------------------------------
 

@@ -77,6 +77,7 @@ def test_marker_is_documented_and_accepted_by_strict_markers(pytester: pytest.Py
         ('"state", status=503, after=2', "*after= only goes with error='stream_cut'*"),
         ('"state", status=503, tiems=2', "*unknown keyword 'tiems'; did you mean 'times'?*"),
         ('"state", status=503, optional="yes"', "*optional must be True or False, got 'yes'*"),
+        ('"state", 503, call=0', "*call=0)*call must be an int of 1 or more*got 0*"),
         ('"state", "503x²"', "*503x²*"),
     ],
 )

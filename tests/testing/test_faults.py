@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from pytest_spectron.client._catalogue import RetryClass
+from pytest_spectron.testing._mock import SpectronMock
 from pytest_spectron.testing.faults._declare import build_fault, fault_from_json, parse_fault_spec
 from pytest_spectron.testing.faults._engine import FaultEngine
 from pytest_spectron.testing.faults._fault import Fault
@@ -221,6 +222,36 @@ def test_when_predicate_narrows_the_attempts() -> None:
     injection = engine.pick("whoami", "read", whoami)
     assert injection is not None
     assert injection.outcome == Status(503)
+
+
+def test_call_narrows_a_fault_to_one_call_and_its_retries() -> None:
+    """``call=2`` fails every attempt of the operation's second call, and no other."""
+    engine = FaultEngine()
+    fault = engine.add("state", 503, call=2)
+    found = [engine.pick("state", "read", STATE, call=call) for call in (1, 2, 2, 3)]
+    assert [None if injection is None else injection.outcome for injection in found] == [
+        None,
+        Status(503),
+        Status(503),
+        None,
+    ]
+    assert (fault.spec(), fault.to_json()["call"]) == ("state=503 call 2", 2)
+    assert fault_from_json({"target": "state", "outcomes": [503], "call": 2}).call == 2
+
+
+def test_a_call_fault_fails_the_nth_call_of_a_client() -> None:
+    """Through the service, the journal's numbering: the second ``state`` call and its retries."""
+    with SpectronMock() as mock, mock.client() as client:
+        mock.fail("state", 503, times=1, call=2)
+        client.state()
+        client.state()
+        client.state()
+        assert [(a.call, a.outcome) for a in mock.attempts()] == [
+            (1, "200"),
+            (2, "503"),
+            (2, "200"),
+            (3, "200"),
+        ]
 
 
 def test_rate_with_seed_is_reproducible() -> None:

@@ -209,3 +209,73 @@ def test_a_bad_journal_limit_is_refused(limit: object) -> None:
     """A limit is an int of 1 or more, or None for no limit."""
     with pytest.raises((TypeError, ValueError), match="limit must be"):
         Journal(limit=limit)  # type: ignore[arg-type]
+
+
+def failing(journal: Journal, service_request: ServiceRequest, outcome: str = "503") -> Attempt:
+    """Record an attempt of ``state`` that failed with ``outcome``."""
+    status = int(outcome) if outcome.isdigit() else None
+    return record(journal, service_request, outcome=outcome, status=status)
+
+
+def test_a_retry_keeps_the_number_of_the_call_it_repeats() -> None:
+    """A read that failed with a 5xx or a network error, then the same request: one call."""
+    journal = Journal()
+    failing(journal, request())
+    failing(journal, request(), "connect")
+    record(journal, request())
+    record(journal, request())
+    assert [attempt.call for attempt in journal.attempts()] == [1, 1, 1, 2]
+
+
+def test_calls_are_numbered_per_operation() -> None:
+    """Each operation counts its own calls; another operation's attempts in between are no call."""
+    journal = Journal()
+    record(journal, request())
+    record(journal, request("GET", "/api/v1/ctx/whoami"), operation="whoami")
+    failing(journal, request())
+    record(journal, request())
+    assert [(a.operation, a.call) for a in journal.attempts()] == [
+        ("state", 1),
+        ("whoami", 1),
+        ("state", 2),
+        ("state", 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "fields"),
+    [
+        (request(), request(query=(("limit", "2"),)), {}),
+        (request("POST", body=b"a"), request("POST", body=b"b"), {}),
+        (request(), request(), {"retry_class": "write"}),
+    ],
+    ids=["other-query", "other-body", "class-sent-once"],
+)
+def test_a_new_call_after_a_failure_is_not_a_retry(
+    first: ServiceRequest, then: ServiceRequest, fields: dict[str, object]
+) -> None:
+    """Another request, or one of a class sent once, starts the next call even after a 503."""
+    journal = Journal()
+    record(journal, first, outcome="503", status=503, **fields)
+    assert record(journal, then, **fields).call == 2
+
+
+def test_a_request_after_a_4xx_or_a_cut_stream_is_a_new_call() -> None:
+    """The policy retries no 4xx and no cut stream: what follows them is another call."""
+    journal = Journal()
+    failing(journal, request(), "429")
+    record(journal, request(), outcome="stream_cut", status=200)
+    third = record(journal, request())
+    assert [attempt.call for attempt in journal.attempts()] == [1, 2, 3]
+    assert third.to_json()["call"] == 3
+
+
+def test_call_of_says_where_the_next_attempt_belongs_and_clear_restarts() -> None:
+    """``call_of`` answers before the attempt is recorded; ``clear`` starts at call 1 again."""
+    journal = Journal()
+    failing(journal, request())
+    assert journal.call_of("state", "read", request()) == 1
+    assert journal.call_of("state", "read", request(query=(("a", "b"),))) == 2
+    assert journal.call_of(None, None, request()) == 1
+    journal.clear()
+    assert record(journal, request()).call == 1

@@ -74,6 +74,8 @@ class FaultOptions(TypedDict, total=False):
     """The seed of ``rate``'s draws (0 unless given), so a run is reproducible."""
     when: Callable[[ServiceRequest], bool]
     """Apply only to the requests this predicate accepts."""
+    call: int
+    """Apply only to the N-th call of the operation (1-based; its retries included)."""
     optional: bool
     """Whether the test may end without any attempt matching the fault."""
 
@@ -121,6 +123,7 @@ def build_fault(target: object, *outcomes: object, **options: Unpack[FaultOption
         rate=options.get("rate"),
         seed=options.get("seed"),
         when=options.get("when"),
+        call=options.get("call"),
         optional=options.get("optional", False),
     )
 

@@ -97,19 +97,21 @@ class FaultEngine:
         return self.add_fault(parse_fault_spec(spec))
 
     def pick(
-        self, operation: str, retry_class: RetryClass, request: ServiceRequest
+        self, operation: str, retry_class: RetryClass, request: ServiceRequest, *, call: int = 1
     ) -> Injection | None:
         """Consume and return the outcome for one attempt.
 
         :param operation: the attempt's operation name.
         :param retry_class: the attempt's retry class.
         :param request: the request, for the faults' ``when`` predicates.
+        :param call: the call of the operation the attempt belongs to (the journal's
+            ``call_of``), for the faults' ``call`` positions.
         :return: the outcome, with the fault it came from and its step, or None when no fault
             applies.
         """
         with self._lock:
             for fault in self._faults:
-                outcome = fault.take(operation, retry_class, request)
+                outcome = fault.take(operation, retry_class, request, call=call)
                 if outcome is not None:
                     return Injection(fault, outcome, fault.used)
         return None

@@ -73,6 +73,8 @@ class Fault:
     :param seed: the seed of the fault's own random draws (only with ``rate``; default 0).
     :param when: a predicate on the ``ServiceRequest``: the fault only matches requests it
         accepts.
+    :param call: the fault only matches the attempts of this call of the operation, 1-based,
+        in the journal's numbering (a retry belongs to the call it repeats); None: every call.
     :param optional: whether a test may end without any attempt matching the fault.
     :raises FaultError: naming the argument that is wrong and what it accepts.
     """
@@ -85,6 +87,7 @@ class Fault:
         rate: float | None = None,
         seed: int | None = None,
         when: Callable[[ServiceRequest], bool] | None = None,
+        call: int | None = None,
         optional: bool = False,
     ) -> None:
         self.target = validate_target(target)
@@ -112,6 +115,11 @@ class Fault:
             raise FaultError(f"fault {target!r}: seed only goes with rate")
         if when is not None and not callable(when):
             raise FaultError(f"fault {target!r}: when must be a callable, got {when!r}")
+        if call is not None and (isinstance(call, bool) or not isinstance(call, int) or call < 1):
+            raise FaultError(
+                f"fault {target!r}: call must be an int of 1 or more (the how-manieth call of "
+                f"the operation), got {call!r}"
+            )
         if not isinstance(optional, bool):
             raise FaultError(f"fault {target!r}: optional must be True or False, got {optional!r}")
         self.rate = None if rate is None else float(rate)
@@ -119,6 +127,8 @@ class Fault:
         self.seed = seed
         self.when = when
         """The predicate a request must pass, or None."""
+        self.call = call
+        """The call of the operation the fault matches (1 for the first), or None for every one."""
         self.optional = optional
         """Whether a test may end without any attempt matching this fault."""
         self.used = 0
@@ -146,21 +156,26 @@ class Fault:
         remaining = self.remaining
         return remaining is None or remaining > 0
 
-    def matches(self, operation: str, retry_class: RetryClass, request: ServiceRequest) -> bool:
+    def matches(
+        self, operation: str, retry_class: RetryClass, request: ServiceRequest, *, call: int = 1
+    ) -> bool:
         """Whether this fault targets the attempt (ignoring its rate and what is left).
 
         :param operation: the attempt's operation name.
         :param retry_class: the attempt's retry class.
         :param request: the request, for ``when``.
-        :return: True if the target is ``"*"``, the operation or the retry class, and ``when``
-            (if any) accepts the request.
+        :param call: the call of the operation the attempt belongs to, for ``call``.
+        :return: True if the target is ``"*"``, the operation or the retry class, the attempt
+            belongs to the fault's ``call`` (if any), and ``when`` (if any) accepts the request.
         """
         if self.target not in ("*", operation, retry_class):
+            return False
+        if self.call is not None and call != self.call:
             return False
         return self.when is None or bool(self.when(request))
 
     def take(
-        self, operation: str, retry_class: RetryClass, request: ServiceRequest
+        self, operation: str, retry_class: RetryClass, request: ServiceRequest, *, call: int = 1
     ) -> Outcome | None:
         """The outcome this fault gives the attempt, consumed.
 
@@ -169,10 +184,11 @@ class Fault:
         :param operation: the attempt's operation name.
         :param retry_class: the attempt's retry class.
         :param request: the request, for ``when``.
+        :param call: the call of the operation the attempt belongs to, for ``call``.
         :return: the next outcome of the script, or None when the fault is spent, does not
             match or (with ``rate``) passes this attempt by.
         """
-        if not self.active or not self.matches(operation, retry_class, request):
+        if not self.active or not self.matches(operation, retry_class, request, call=call):
             return None
         self.matched += 1
         if self.rate is not None and self._random.random() >= self.rate:
@@ -194,6 +210,8 @@ class Fault:
         text = f"{self.target}={steps}"
         if self.rate is not None:
             text += f"@{format_seconds(self.rate)}" + ("" if self.seed is None else f"~{self.seed}")
+        if self.call is not None:
+            text += f" call {self.call}"
         if self.when is not None:
             text += f" when {getattr(self.when, '__name__', repr(self.when))}"
         return text
@@ -220,6 +238,7 @@ class Fault:
             "times": self.times,
             "rate": self.rate,
             "seed": self.seed,
+            "call": self.call,
             "optional": self.optional,
             "spec": self.spec(),
             "remaining": self.remaining,

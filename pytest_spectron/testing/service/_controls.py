@@ -34,7 +34,8 @@ class FaultsAndJournal:
         every matching attempt (``times=N``: the next N). Several outcomes (or spec steps such
         as ``"503x2,connect,ok"``) run in order, one per attempt, then the fake answers
         (``times=N`` runs the script N times). ``rate`` and ``seed`` apply the fault at random,
-        reproducibly; ``when`` narrows it to the requests a predicate accepts. A fault that no
+        reproducibly; ``when`` narrows it to the requests a predicate accepts, ``call=N`` to the
+        N-th call of the operation (its retries included). A fault that no
         attempt matched fails the test at teardown, unless ``optional=True``.
 
         :param target: an operation (``"state"``), a retry class (``"read"``) or ``"*"``.
@@ -42,7 +43,7 @@ class FaultsAndJournal:
             ``error=`` or ``latency=``.
         :param options: ``status``, ``error``, ``latency``, ``retry_after``, ``body``,
             ``headers``, ``error_format``, ``after``, ``times``, ``rate``, ``seed``, ``when``,
-            ``optional`` (see ``FaultOptions``).
+            ``call``, ``optional`` (see ``FaultOptions``).
         :raises FaultError: naming the wrong argument and what it accepts.
         :returns: the fault, live: ``.used`` and ``.remaining`` follow the attempts.
         """

@@ -12,6 +12,7 @@ from typing import Any
 
 from pytest_spectron._shared._validators import check_int
 from pytest_spectron.client._catalogue import RetryClass
+from pytest_spectron.client._retry import RETRIED_CLASSES, is_retryable_status
 from pytest_spectron.testing.http._exchange import (
     REDACTED_AUTHORIZATION,
     ServiceRequest,
@@ -66,6 +67,9 @@ class Attempt:
     notes: tuple[str, ...] = ()
     """What the fake noticed of the request and let pass, as Spectron would: ``unknown field
     'dry_run' ignored by Spectron``."""
+    call: int = 1
+    """1-based: the how-manieth call of its operation this attempt belongs to. A retry keeps the
+    number of the call it repeats (see ``Journal.call_of``)."""
 
     def to_json(self) -> dict[str, Any]:
         """This attempt as a JSON-ready object, as ``GET /__spectron/journal`` lists it.
@@ -88,6 +92,7 @@ class Attempt:
             "fault": self.fault,
             "time": self.time,
             "notes": list(self.notes),
+            "call": self.call,
         }
         if isinstance(self.body, bytes):
             data["body"] = base64.b64encode(self.body).decode("ascii")
@@ -113,6 +118,8 @@ class Journal:
         self.limit = limit
         self._attempts: deque[Attempt] = deque(maxlen=limit)
         self._recorded = 0
+        self._last: dict[str, Attempt] = {}
+        """The latest attempt of each operation, which the next one may retry."""
         self._lock = threading.Lock()
 
     @property
@@ -132,6 +139,7 @@ class Journal:
         fault: str | None,
         time: float,
         notes: tuple[str, ...] = (),
+        call: int | None = None,
     ) -> Attempt:
         """Append the next attempt, numbered in arrival order, its secrets redacted.
 
@@ -143,9 +151,13 @@ class Journal:
         :param fault: the fault applied, in words, or None.
         :param time: the virtual time the attempt arrived at.
         :param notes: what the fake noticed of the request and let pass.
+        :param call: the call the attempt belongs to, as ``call_of`` gave it before the attempt
+            was answered; None works it out now.
         :return: the attempt recorded.
         """
         with self._lock:
+            if call is None:
+                call = self._call_of(operation, retry_class, request)
             self._recorded += 1
             attempt = Attempt(
                 number=self._recorded,
@@ -162,9 +174,52 @@ class Journal:
                 fault=fault,
                 time=time,
                 notes=tuple(notes),
+                call=call,
             )
             self._attempts.append(attempt)
+            if operation is not None:
+                self._last[operation] = attempt
             return attempt
+
+    def call_of(
+        self, operation: str | None, retry_class: RetryClass | None, request: ServiceRequest
+    ) -> int:
+        """The call of ``operation`` an attempt of ``request`` arriving now belongs to, 1-based.
+
+        It is a retry, and keeps the number of the call before it, when the client's policy
+        retries its class, the operation's latest attempt failed in a way the policy retries
+        (5xx, a network failure, a timeout) and the request is the same (method, path, query,
+        body, idempotency key). Otherwise it is the operation's next call.
+
+        :param operation: the catalogue name, or None for a request no operation answers.
+        :param retry_class: the retry class the client's policy puts the call in, or None.
+        :param request: the request, as the service saw it.
+        :return: the call's number: 1 for the operation's first call, and for a request no
+            operation answers.
+        """
+        with self._lock:
+            return self._call_of(operation, retry_class, request)
+
+    def _call_of(
+        self, operation: str | None, retry_class: RetryClass | None, request: ServiceRequest
+    ) -> int:
+        previous = None if operation is None else self._last.get(operation)
+        if previous is None:
+            return 1
+        retried = (
+            retry_class in RETRIED_CLASSES
+            and previous.retry_class == retry_class
+            and _retryable(previous)
+            and (previous.method, previous.path, previous.query, previous.idempotency_key)
+            == (
+                request.method.upper(),
+                request.path,
+                tuple(request.query),
+                request.header("idempotency-key"),
+            )
+            and previous.body == describe_body(request.headers, request.body)
+        )
+        return previous.call if retried else previous.call + 1
 
     def attempts(self, operation: str | None = None) -> list[Attempt]:
         """Every attempt kept so far, or only those of one operation, in order.
@@ -182,6 +237,7 @@ class Journal:
         """Forget every attempt; numbering starts again at 1."""
         with self._lock:
             self._attempts.clear()
+            self._last.clear()
             self._recorded = 0
 
     def __len__(self) -> int:
@@ -236,6 +292,13 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"<Journal attempts={len(self)}>"
+
+
+def _retryable(attempt: Attempt) -> bool:
+    """Whether the client's policy retries an attempt that ended so (its class permitting)."""
+    if attempt.status is None:
+        return attempt.outcome != "stream_cut"
+    return attempt.outcome != "stream_cut" and is_retryable_status(attempt.status)
 
 
 def describe_body(headers: Mapping[str, str], body: bytes) -> Any:

@@ -281,9 +281,12 @@ class SpectronService:
             return not_routed
         operation = matched.operation
         retry_class = retry_class_of(operation, request)
-        injection = self.faults.pick(operation.name, retry_class, request)
+        call = self.journal.call_of(operation.name, retry_class, request)
+        injection = self.faults.pick(operation.name, retry_class, request, call=call)
         answer, fault = self._answer(injection, matched, request)
-        self._record(request, answer, operation.name, retry_class, fault=fault, time=started)
+        self._record(
+            request, answer, operation.name, retry_class, fault=fault, time=started, call=call
+        )
         return answer
 
     def _record(
@@ -295,6 +298,7 @@ class SpectronService:
         *,
         fault: str | None,
         time: float,
+        call: int | None = None,
     ) -> None:
         """Journal one attempt with what the client sees of ``answer``."""
         outcome: str
@@ -314,6 +318,7 @@ class SpectronService:
             fault=fault,
             time=time,
             notes=() if isinstance(answer, NetworkFailure) else answer.notes,
+            call=call,
         )
 
     def _answer(
