@@ -56,7 +56,8 @@ def spectron_mock(
     The fake's state (``.fake``), faults (``.fail(op, *outcomes)`` and ``@spectron_fault``),
     the attempt journal (``.attempts(op)``, ``.assert_attempts(op, n)``…) and the clock, fresh
     for every test. Other hosts are left to respx_mock, pytest-httpx or the network. A fault
-    that no attempt matched fails the test at teardown (``spectron_assert_all_faults_used``).
+    that took effect on no attempt fails the test at teardown
+    (``spectron_assert_all_faults_used``).
     With ``--spectron-upstream=URL`` (live mode) the Spectron at URL answers instead of the
     fake, behind the same faults, clock and journal; ``.fake`` is then unavailable.
 
@@ -67,8 +68,8 @@ def spectron_mock(
         answers (unless ``spectron_strict`` is false).
     :raises RouteConflict: in the test or after it passes, when a respx route of the test's own
         also answers requests to the endpoint.
-    :raises AssertionError: at teardown of a passing test, for a fault no attempt matched
-        (unless ``optional=True`` or ``spectron_assert_all_faults_used`` is false).
+    :raises AssertionError: at teardown of a passing test, for a fault that took effect on no
+        attempt (unless ``optional=True`` or ``spectron_assert_all_faults_used`` is false).
     """
     from pytest_spectron.plugin._markers import MarkerError, fault_from_marker
     from pytest_spectron.testing._mock import SpectronMock
