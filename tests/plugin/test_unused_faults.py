@@ -157,3 +157,46 @@ def test_a_failing_test_is_not_blamed_twice(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.no_fnmatch_line("*took effect on no attempt*")
+
+
+def test_a_stream_cut_past_the_streams_end_fails_the_test(pytester: pytest.Pytester) -> None:
+    """A ``stream_cut`` after more frames than the stream has cut nothing: it is unused."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_fault("chat", error="stream_cut", after=50)
+        def test_short_stream(spectron):
+            list(spectron.chat("hello", stream=True))
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*1 Spectron fault(s) took effect on no attempt*",
+            "*- chat=stream_cut:50: taken 1 time(s), but did nothing: the stream had * frames, "
+            "none after frame 50",
+        ]
+    )
+
+
+def test_a_stream_cut_on_a_plain_chat_fails_the_test(pytester: pytest.Pytester) -> None:
+    """A ``stream_cut`` on a chat that is not streamed cut nothing: it is unused."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_fault("chat", error="stream_cut", after=1)
+        def test_plain_chat(spectron):
+            spectron.chat("hello")
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- chat=stream_cut:1: taken 1 time(s), but did nothing: the answer was not a stream "
+            "(a stream_cut needs chat(stream=True))",
+        ]
+    )

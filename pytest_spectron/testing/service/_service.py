@@ -350,12 +350,17 @@ class SpectronService:
             return self.backend.handle(matched, request), described
         assert isinstance(outcome, StreamCut)
         answer = self.backend.handle(matched, request)
+        # A cut that cuts nothing is no failure: the fault is reported unused (Fault.missed).
         if not answer.streams:
-            return answer, f"{described}: not applied, the answer was not a stream"
+            why = "the answer was not a stream"
+            self.faults.missed(injection, f"{why} (a stream_cut needs chat(stream=True))")
+            return answer, f"{described}: not applied, {why}"
         # One frame past the cut must exist, or the stream ends there anyway.
         frames = answer.frames_ahead(outcome.after + 1)
         if frames <= outcome.after:
-            return answer, f"{described}: not applied, the stream had {frames} frames"
+            why = f"the stream had {frames} frames"
+            self.faults.missed(injection, f"{why}, none after frame {outcome.after}")
+            return answer, f"{described}: not applied, {why}"
         return dataclasses.replace(answer, cut_after=outcome.after), described
 
 
