@@ -169,9 +169,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """After the test, judge its matrix case; if it passed, check no router shadowed Spectron.
+    """After the test, judge its matrix case; if it passed, check it caught no error the mock
+    raised (``UnroutableRequest``, ``ClientWouldHang``) and no router shadowed Spectron.
 
-    Both look while the test's fixtures still run: the mock's journal is still there, and the
+    They look while the test's fixtures still run: the mock's journal is still there, and the
     test's own respx routers stop (and forget their calls) when their fixtures end.
     """
     mock = item.stash.get(MOCK, None)
@@ -183,6 +184,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             case.judge(mock.attempts(), test_failed=True)
         raise
     if mock is not None:
+        mock.assert_no_caught_errors()
         if case is not None:
             case.judge(mock.attempts(), test_failed=False)
         mock.assert_no_shadowing_routes()

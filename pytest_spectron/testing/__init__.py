@@ -5,7 +5,7 @@ The pytest plugin (``pytest_spectron.plugin``) is a thin layer over these; they 
 pytest too, e.g. ``with SpectronMock() as mock: ...``.
 """
 
-from pytest_spectron.testing._mock import RouteConflict, SpectronMock
+from pytest_spectron.testing._mock import CaughtMockError, RouteConflict, SpectronMock
 from pytest_spectron.testing.fake import FakeSpectron
 from pytest_spectron.testing.faults._declare import parse_fault_spec
 from pytest_spectron.testing.faults._engine import FaultEngine
@@ -39,6 +39,7 @@ __all__ = [
     "SPEC_GRAMMAR",
     "STATUS_MATRIX",
     "Attempt",
+    "CaughtMockError",
     "FakeSpectron",
     "Fault",
     "FaultEngine",

@@ -219,6 +219,53 @@ def test_unroutable_request_fails_the_test_loudly(pytester: pytest.Pytester) -> 
     result.stdout.fnmatch_lines(["*UnroutableRequest*", "*state*"])
 
 
+def test_an_unroutable_request_the_app_caught_still_fails_the_test(
+    pytester: pytest.Pytester,
+) -> None:
+    """An ``UnroutableRequest`` under the app's broad ``except`` fails the test after its call."""
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def fetch_state(endpoint):
+            try:
+                return httpx.get(endpoint + "/api/v1/ctx/stat").json()
+            except Exception:
+                return None  # the app's fallback hides the typo
+
+        def test_typo_swallowed(spectron_mock):
+            assert fetch_state(spectron_mock.endpoint) is None
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*CaughtMockError: the code under test caught 1 error(s) the Spectron mock raised "
+            "where it sent a request, so the test passed though they must fail it:",
+            "*- UnroutableRequest: GET /api/v1/ctx/stat matches no Spectron operation*",
+        ]
+    )
+
+
+def test_an_acknowledged_unroutable_request_passes(pytester: pytest.Pytester) -> None:
+    """A test that provokes ``UnroutableRequest`` on purpose takes it with acknowledge_errors."""
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+        from pytest_spectron import UnroutableRequest
+
+        def test_typo_on_purpose(spectron_mock):
+            with pytest.raises(UnroutableRequest):
+                httpx.get(spectron_mock.endpoint + "/api/v1/ctx/stat")
+            [error] = spectron_mock.acknowledge_errors()
+            assert isinstance(error, UnroutableRequest)
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_failure_output_shows_the_ledger_without_the_key(pytester: pytest.Pytester) -> None:
     """A failing assertion prints the attempt ledger, and the API key appears nowhere."""
     pytester.makepyfile(

@@ -168,6 +168,9 @@ class SpectronService:
         self._forwarder = backend if isinstance(backend, Forwarder) else None
         self._styled = backend if isinstance(backend, FormatsErrors) else None
         self._admin = AdminEndpoints(self)
+        self.raised: list[AssertionError] = []
+        """The errors raised where the application sent a request (``UnroutableRequest``),
+        oldest first: the plugin fails a passing test whose code caught one."""
 
     def sharing(self, *, on_unroutable: OnUnroutable) -> SpectronService:
         """A service over the same backend, faults, journal and clock, with its own unroutable rule.
@@ -187,6 +190,7 @@ class SpectronService:
             on_unroutable=on_unroutable,
         )
         twin._lock = self._lock
+        twin.raised = self.raised
         return twin
 
     @property
@@ -259,6 +263,7 @@ class SpectronService:
             self.faults.clear()
             self.journal.clear()
             self.clock.reset()
+            self.raised.clear()
 
     # -- Attempts ------------------------------------------------------------------------------
 
@@ -276,7 +281,9 @@ class SpectronService:
             )
             self._record(request, not_routed, None, None, fault=None, time=started)
             if self.on_unroutable == "raise":
-                raise UnroutableRequest(error) from None
+                unroutable = UnroutableRequest(error)
+                self.raised.append(unroutable)
+                raise unroutable from None
             return not_routed
         operation = matched.operation
         retry_class = retry_class_of(operation, request)
