@@ -29,7 +29,11 @@ from pytest_spectron.testing.faults._outcomes import (
 )
 from pytest_spectron.testing.service._clock import VirtualClock
 from pytest_spectron.testing.service._journal import Attempt, Journal
-from pytest_spectron.testing.service._service import SpectronService, UnroutableRequest
+from pytest_spectron.testing.service._service import (
+    ClientWouldHang,
+    SpectronService,
+    UnroutableRequest,
+)
 from pytest_spectron.testing.transports._in_process import service_handler
 from pytest_spectron.testing.transports.loopback import LoopbackServer
 
@@ -40,6 +44,7 @@ __all__ = [
     "STATUS_MATRIX",
     "Attempt",
     "CaughtMockError",
+    "ClientWouldHang",
     "FakeSpectron",
     "Fault",
     "FaultEngine",

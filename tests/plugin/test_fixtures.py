@@ -341,3 +341,52 @@ def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest_subprocess("-n", "2").assert_outcomes(passed=6)
+
+
+def test_a_read_timeout_on_a_client_without_timeout_fails_the_test(
+    pytester: pytest.Pytester,
+) -> None:
+    """``read_timeout`` meets a ``timeout=None`` client: it would hang, so the test fails."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_fault("state", error="read_timeout")
+        def test_no_timeout(spectron_mock):
+            with spectron_mock.client(timeout=None, max_retries=0) as client:
+                try:
+                    client.state()
+                except Exception:
+                    pass  # the app's fallback must not hide it
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- ClientWouldHang: state: the fault state=read_timeout makes Spectron fall silent, "
+            "but this client has no read timeout (it was built with timeout=None): in "
+            "production it would hang forever, never raise a timeout.*",
+        ]
+    )
+
+
+def test_a_read_timeout_advances_the_clock_by_the_clients_timeout(
+    pytester: pytest.Pytester,
+) -> None:
+    """A ``read_timeout`` takes as long as the client waits: the clock moves by its timeout."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_spectron import SpectronTimeoutError
+
+        @pytest.mark.spectron_fault("state", error="read_timeout", times=2)
+        def test_timeout(spectron_mock, spectron_clock):
+            with spectron_mock.client(timeout=7.5, max_retries=1) as client:
+                with pytest.raises(SpectronTimeoutError):
+                    client.state()
+            assert spectron_clock.sleeps == [0.25]
+            assert spectron_clock.now == 7.5 + 0.25 + 7.5
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)

@@ -78,6 +78,9 @@ class ServiceRequest:
     body: bytes = b""
     timeout: float | None = None
     """Seconds the client will wait for the answer, where the transport knows it (in-process)."""
+    waits_forever: bool = False
+    """The client has no read timeout (built with ``timeout=None``): it waits for the answer
+    forever, so a silent server hangs it. Known in-process only."""
     outside_prefix: str | None = None
     """The path prefix the service is mounted under, when ``path`` is not under it."""
 
@@ -90,7 +93,7 @@ class ServiceRequest:
         return (
             f"ServiceRequest(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
             f"headers={redact_headers(self.headers)!r}, body=<{len(self.body)} bytes>, "
-            f"timeout={self.timeout!r})"
+            f"timeout={self.timeout!r}, waits_forever={self.waits_forever!r})"
         )
 
 

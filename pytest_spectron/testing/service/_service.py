@@ -48,6 +48,7 @@ from pytest_spectron.testing.service._journal import Journal
 
 __all__ = [
     "MAX_JSON_DEPTH",
+    "ClientWouldHang",
     "FakeBackend",
     "FormatsErrors",
     "Forwarder",
@@ -127,6 +128,25 @@ class UnroutableRequest(AssertionError):
         )
 
 
+class ClientWouldHang(AssertionError):
+    """A timeout fault met a client that has no read timeout: in production it would hang.
+
+    A silent Spectron does not make such a client time out; it waits forever. Raised where the
+    application sent the request, after journaling the attempt.
+
+    :ivar operation: the operation the request called.
+    """
+
+    def __init__(self, operation: str, fault: str) -> None:
+        self.operation = operation
+        super().__init__(
+            f"{operation}: the fault {fault} makes Spectron fall silent, but this client has no "
+            "read timeout (it was built with timeout=None): in production it would hang "
+            "forever, never raise a timeout. Give the client a timeout (Spectron(..., "
+            "timeout=30), or httpx.Timeout(30) on your own httpx client)."
+        )
+
+
 class SpectronService:
     """A backend behind the fault engine and attempt journal, as every transport serves it.
 
@@ -169,8 +189,9 @@ class SpectronService:
         self._styled = backend if isinstance(backend, FormatsErrors) else None
         self._admin = AdminEndpoints(self)
         self.raised: list[AssertionError] = []
-        """The errors raised where the application sent a request (``UnroutableRequest``),
-        oldest first: the plugin fails a passing test whose code caught one."""
+        """The errors raised where the application sent a request (``UnroutableRequest``,
+        ``ClientWouldHang``), oldest first: the plugin fails a passing test whose code caught
+        one."""
 
     def sharing(self, *, on_unroutable: OnUnroutable) -> SpectronService:
         """A service over the same backend, faults, journal and clock, with its own unroutable rule.
@@ -290,6 +311,15 @@ class SpectronService:
         injection = self.faults.pick(operation.name, retry_class, request)
         answer, fault = self._answer(injection, matched, request)
         self._record(request, answer, operation.name, retry_class, fault=fault, time=started)
+        if (
+            isinstance(answer, NetworkFailure)
+            and answer.kind == "read_timeout"
+            and request.waits_forever
+            and injection is not None
+        ):
+            hang = ClientWouldHang(operation.name, injection.fault.spec())
+            self.raised.append(hang)
+            raise hang
         return answer
 
     def _record(
@@ -343,6 +373,11 @@ class SpectronService:
             ), described
         if isinstance(outcome, Network):
             kind = cast(NetworkFailureKind, outcome.kind)
+            if kind == "read_timeout" and request.waits_forever:
+                described += ": the client has no read timeout, it would hang"
+            elif kind == "read_timeout" and request.timeout is not None:
+                # Spectron is silent for as long as the client waits: its read timeout.
+                self.clock.advance(request.timeout)
             return NetworkFailure(kind, f"pytest-spectron fault: {described}"), described
         if isinstance(outcome, Latency):
             timeout = request.timeout

@@ -65,11 +65,12 @@ def service_handler(
 
 
 def to_service_request(request: httpx.Request, *, prefix: str = "") -> ServiceRequest:
-    """The service's view of a (read) httpx request, with the read timeout it will wait."""
+    """The service's view of a (read) httpx request, with its read timeout (or none)."""
     path, outside_prefix = strip_prefix(
         request.url.raw_path.decode("ascii").partition("?")[0], prefix
     )
-    timeout = request.extensions.get("timeout", {}).get("read")
+    timeouts = request.extensions.get("timeout", {})
+    timeout = timeouts.get("read")
     return ServiceRequest(
         method=request.method,
         path=path,
@@ -78,6 +79,8 @@ def to_service_request(request: httpx.Request, *, prefix: str = "") -> ServiceRe
         headers={name.lower(): value for name, value in request.headers.items()},
         body=request.content,
         timeout=None if timeout is None else float(timeout),
+        # httpx sets every phase; a read phase of None is a client that waits forever.
+        waits_forever="read" in timeouts and timeout is None,
     )
 
 
