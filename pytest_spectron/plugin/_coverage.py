@@ -39,7 +39,9 @@ class _Watch:
     """A test's mock, kept from setup until the teardown report, when its journal is complete."""
 
     mock: SpectronMock
-    call_passed: bool = False
+    call_reported: bool = False
+    call_failed: bool = False
+    """Whether a call report failed: the test's own, or one of its subtests' (reported first)."""
 
 
 _WATCH = pytest.StashKey[_Watch]()
@@ -71,11 +73,13 @@ class FaultCoverage:
                 return report
             watch = item.stash[_WATCH] = _Watch(mock)
         if report.when == "call":
-            watch.call_passed = report.passed
+            watch.call_reported = True
+            watch.call_failed = watch.call_failed or not report.passed
         elif report.when == "teardown":
             # Read now, not at the call: attempts made while fixtures tear down count too.
             del item.stash[_WATCH]
-            self.tally.add_test(watch.mock.attempts(), passed=watch.call_passed and report.passed)
+            passed = watch.call_reported and not watch.call_failed and report.passed
+            self.tally.add_test(watch.mock.attempts(), passed=passed)
         return report
 
     @pytest.hookimpl(optionalhook=True)

@@ -183,6 +183,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         if mock is not None and case is not None:
             case.judge(mock.attempts(), test_failed=True)
         raise
+    if mock is not None and not item.stash.get(PASSED, True):
+        # A subtest failed (its report came first): the test fails, and is not blamed twice.
+        if case is not None:
+            case.judge(mock.attempts(), test_failed=True)
+        return result
     if mock is not None:
         mock.assert_no_caught_errors()
         if case is not None:
@@ -200,7 +205,9 @@ def pytest_runtest_makereport(
     mock = item.stash.get(MOCK, None)
     if mock is None or report.when != "call":
         return report
-    item.stash[PASSED] = report.passed
+    # Every call report counts: pytest's subtests report theirs before the test's own, which
+    # passes even when one of them failed (pytest fails it only when it logs the report).
+    item.stash[PASSED] = report.passed and item.stash.get(PASSED, True)
     from pytest_spectron.testing.service._controls import LedgerAssertionError
 
     shown = call.excinfo is not None and call.excinfo.errisinstance(LedgerAssertionError)

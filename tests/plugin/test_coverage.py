@@ -181,6 +181,27 @@ def test_a_failing_test_covers_nothing(pytester: pytest.Pytester) -> None:
     assert report["operations"]["state"]["covered"] == []
 
 
+def test_a_test_with_a_failed_subtest_covers_nothing(pytester: pytest.Pytester) -> None:
+    """pytest's ``subtests``: the test's final outcome counts: a failed subtest covers nothing."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_spectron import SpectronNotFoundError
+
+        @pytest.mark.spectron_fault("state", status=404)
+        def test_with_subtests(spectron, subtests):
+            with subtests.test("handled"):
+                with pytest.raises(SpectronNotFoundError):
+                    spectron.state()
+            with subtests.test("fails"):
+                assert False
+        """
+    )
+    pytester.runpytest("-p", "no:randomly", "--spectron-coverage-json=coverage.json")
+    report = json.loads((pytester.path / "coverage.json").read_text())
+    assert covered(report) == {"state": []}
+
+
 def test_a_test_that_errors_at_teardown_covers_nothing(pytester: pytest.Pytester) -> None:
     """A test whose unused fault fails it at teardown did not pass, so it covers nothing."""
     pytester.makepyfile(

@@ -200,3 +200,23 @@ def test_a_stream_cut_on_a_plain_chat_fails_the_test(pytester: pytest.Pytester) 
             "(a stream_cut needs chat(stream=True))",
         ]
     )
+
+
+def test_a_test_with_a_failed_subtest_is_not_blamed_twice(pytester: pytest.Pytester) -> None:
+    """pytest's ``subtests``: a failed subtest fails the test; its unused faults are not added."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_fault("remember", status=503)
+        def test_with_subtests(spectron, subtests):
+            with subtests.test("reads"):
+                spectron.state()
+            with subtests.test("fails"):
+                assert False, "the subtest's own failure"
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.stdout.fnmatch_lines(["*contains 1 failed subtest*"])
+    result.stdout.no_fnmatch_line("*took effect on no attempt*")
+    assert result.parseoutcomes().get("errors", 0) == 0
