@@ -220,3 +220,24 @@ def test_a_test_with_a_failed_subtest_is_not_blamed_twice(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*contains 1 failed subtest*"])
     result.stdout.no_fnmatch_line("*took effect on no attempt*")
     assert result.parseoutcomes().get("errors", 0) == 0
+
+
+def test_the_unused_fault_error_is_short(pytester: pytest.Pytester) -> None:
+    """The teardown error is the message and the ledger, not the fixture's source."""
+    pytester.makepyfile(UNUSED_MARKER)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=1)
+    output = result.stdout.str()
+    section = output[output.index("ERROR at teardown") : output.index("short test summary")]
+    assert "def spectron_mock" not in section
+    assert "_fixtures.py" not in section
+    assert len(section.splitlines()) <= 12, section
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_only_reads*",
+            "1 Spectron fault(s) took effect on no attempt, so the failure they describe was "
+            "never tested:",
+            "  - remember=503x2: matched no attempt",
+            "Spectron attempt ledger:",
+        ]
+    )
