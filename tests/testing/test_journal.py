@@ -209,3 +209,11 @@ def test_a_bad_journal_limit_is_refused(limit: object) -> None:
     """A limit is an int of 1 or more, or None for no limit."""
     with pytest.raises((TypeError, ValueError), match="limit must be"):
         Journal(limit=limit)  # type: ignore[arg-type]
+
+
+def test_headers_are_read_by_any_case() -> None:
+    """``attempt.headers["Authorization"]`` reads as httpx.Headers does; the key stays redacted."""
+    attempt = record(Journal(), request(headers={"X-Custom": "1"}))
+    assert attempt.headers["Authorization"] == "Bearer ***"
+    assert attempt.headers["X-CUSTOM"] == attempt.headers.get("x-custom") == "1"
+    assert SECRET not in repr(attempt.headers)
