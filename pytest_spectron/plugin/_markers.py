@@ -73,10 +73,13 @@ def _matrix(
     selected = None
     if outcomes is not None:
         accepted = (*MATRIX_OUTCOMES, *STREAM_OUTCOMES)
-        if not isinstance(outcomes, list | tuple) or not all(item in accepted for item in outcomes):
+        if not isinstance(outcomes, list | tuple) or not all(
+            not isinstance(item, bool) and isinstance(item, int | str) and str(item) in accepted
+            for item in outcomes
+        ):
             raise FaultError(
-                f"outcomes must be a list drawn from {', '.join(map(str, accepted))}; "
-                f"got {outcomes!r}"
+                f"outcomes must be a list drawn from {', '.join(accepted)} (a status as an "
+                f"int or its id); got {outcomes!r}"
             )
         selected = list(outcomes)
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:

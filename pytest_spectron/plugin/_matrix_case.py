@@ -89,7 +89,7 @@ class CaseInTest:
 
     def _met(self, attempt: Attempt) -> bool:
         assert attempt.retry_class is not None  # in scope: a routed attempt
-        return matrix_outcome(attempt.outcome, attempt.retry_class) == str(self.case.outcome)
+        return matrix_outcome(attempt.outcome, attempt.retry_class) == self.case.outcome
 
     def _does_not_apply(self, in_scope: list[Attempt]) -> None:
         made = list(

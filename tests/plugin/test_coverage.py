@@ -36,7 +36,7 @@ def test_whoami_answers(spectron):
 """Two operations called: ``state`` with a 503 covered (4 attempts, the call ends in it) and a
 refused connection absorbed (2 attempts, the retry succeeds); ``whoami`` with nothing injected."""
 
-READ_OUTCOMES = [str(outcome) for outcome in MATRIX_OUTCOMES]
+READ_OUTCOMES = list(MATRIX_OUTCOMES)
 
 
 def run_json(pytester: pytest.Pytester, *args: str) -> dict[str, Any]:
