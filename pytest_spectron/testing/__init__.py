@@ -27,6 +27,7 @@ from pytest_spectron.testing.faults._outcomes import (
     Status,
     StreamCut,
 )
+from pytest_spectron.testing.http._exchange import ServiceRequest
 from pytest_spectron.testing.service._clock import VirtualClock
 from pytest_spectron.testing.service._journal import Attempt, Journal
 from pytest_spectron.testing.service._service import (
@@ -57,6 +58,7 @@ __all__ = [
     "Network",
     "Outcome",
     "RouteConflict",
+    "ServiceRequest",
     "SpectronMock",
     "SpectronService",
     "Status",
