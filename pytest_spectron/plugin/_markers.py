@@ -50,7 +50,7 @@ def fault_from_marker(marker: pytest.Mark) -> Fault:
 def matrix_selection(marker: pytest.Mark | None) -> list[CaseInTest]:
     """The cases a ``spectron_matrix`` marker (or its absence) selects; MarkerError if wrong."""
     if marker is None:
-        return [CaseInTest(case, None) for case in status_matrix()]
+        return [CaseInTest(case, None, marked=False) for case in status_matrix()]
     try:
         return _matrix(*marker.args, **marker.kwargs)
     except TypeError as error:
