@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -127,14 +128,29 @@ def spectron(spectron_mock: SpectronMock) -> Iterator[Spectron]:
 
 
 @pytest.fixture
-def async_spectron(spectron_mock: SpectronMock) -> AsyncSpectron:
+def async_spectron(request: pytest.FixtureRequest, spectron_mock: SpectronMock) -> AsyncSpectron:
     """An async Spectron client bound to ``spectron_mock`` (any async test runner).
 
     What fails a test that uses ``spectron_mock`` fails one that uses this.
 
     :return: an ``AsyncSpectron`` with the mock's endpoint, context and key; the test closes it
         (``async with``) if it wants its connections closed.
+    :raises pytest.fail.Exception: at setup, for a plain (sync) test that asks for it by name:
+        its calls would return coroutines that nothing awaits.
     """
+    test = getattr(request.node, "obj", None)
+    if (
+        callable(test)
+        and not inspect.iscoroutinefunction(test)
+        and "async_spectron" in inspect.signature(test).parameters
+    ):
+        raise pytest.fail.Exception(
+            f"{request.node.name} is a plain (sync) test, but async_spectron is an async client: "
+            "its calls return coroutines that the test would have to await. Make the test "
+            "async (async def, under pytest-asyncio or anyio), or use the sync client, "
+            "spectron.",
+            pytrace=False,
+        )
     return spectron_mock.async_client()
 
 

@@ -390,3 +390,24 @@ def test_a_read_timeout_advances_the_clock_by_the_clients_timeout(
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_async_spectron_in_a_sync_test_is_a_setup_error(pytester: pytest.Pytester) -> None:
+    """A plain test asking for ``async_spectron`` errors at setup, saying to make it async."""
+    pytester.makepyfile(
+        """
+        def test_sync(async_spectron):
+            async_spectron.state()
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_sync*",
+            "test_sync is a plain (sync) test, but async_spectron is an async client: its calls "
+            "return coroutines that the test would have to await. Make the test async (async "
+            "def, under pytest-asyncio or anyio), or use the sync client, spectron.",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*'coroutine' object*")
