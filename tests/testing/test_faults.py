@@ -96,6 +96,7 @@ def test_parse_outcome_accepts_every_spelling(value: object, expected: Outcome) 
         ("latency:٢", "expected seconds, got '٢'"),
         ("latency:1_0", "expected seconds, got '1_0'"),
         ("429:1e999", "expected Retry-After seconds, got '1e999'"),
+        ("429:2.5", "retry_after must be whole seconds (RFC 9110's Retry-After is digits"),
     ],
 )
 def test_parse_outcome_rejects_with_a_clear_message(value: object, message: str) -> None:
@@ -111,6 +112,7 @@ def test_parse_outcome_rejects_with_a_clear_message(value: object, message: str)
         (lambda: Status(99), "99 is not a final HTTP status 200-599"),
         (lambda: Status(100), "a 1xx status is an interim answer"),
         (lambda: Status(503, retry_after=-1), "retry_after must be 0 or more seconds"),
+        (lambda: Status(429, retry_after=0.5), "retry_after must be whole seconds"),
         (lambda: Status(503, headers={"a": 1}), "headers must map str to str"),  # type: ignore[dict-item]
         (lambda: Network("rest"), "did you mean 'reset'?"),
         (lambda: Latency(0), "more than 0 seconds"),
