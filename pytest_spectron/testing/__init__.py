@@ -36,6 +36,7 @@ from pytest_spectron.testing.service._service import (
     UnroutableRequest,
 )
 from pytest_spectron.testing.transports._in_process import service_handler
+from pytest_spectron.testing.transports._upstream import PlaintextUpstreamWarning
 from pytest_spectron.testing.transports.loopback import LoopbackServer
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "MatrixCase",
     "Network",
     "Outcome",
+    "PlaintextUpstreamWarning",
     "RouteConflict",
     "ServiceRequest",
     "SpectronMock",
