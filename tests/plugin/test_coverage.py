@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -598,3 +600,46 @@ def test_html_report_sorts_rows_by_a_clicked_column(pytester: pytest.Pytester) -
     dom, _ = chromium_dom(page)
     after = [cells[2][2] for cells in Page(dom).section_rows("tbody")]
     assert (before, after) == (["1", "3", "1"], ["1", "1", "3"])
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+COVERAGE_DOCS = Path(__file__).resolve().parents[2] / "docs" / "coverage.md"
+
+
+def console_sample(command: str) -> list[str]:
+    """The lines docs/coverage.md shows after ``$ {command}`` and ``...``, to the block's end."""
+    text = COVERAGE_DOCS.read_text(encoding="utf-8")
+    start = text.index(f"```console\n$ {command}\n...\n") + len(f"```console\n$ {command}\n...\n")
+    return text[start : text.index("```", start)].splitlines()
+
+
+def test_the_docs_sample_is_what_the_example_suite_prints() -> None:
+    """docs/coverage.md's table and threshold line are the example suite's real output.
+
+    As ``make demo`` runs it (``cd examples && pytest``), with the options the docs show; the
+    docs cannot drift from the report again.
+    """
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:randomly",
+            "--spectron-coverage",
+            "--spectron-coverage-fail-under=80",
+        ],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "80"},
+        check=False,
+    )
+    printed = done.stdout.splitlines()
+    table = console_sample("pytest --spectron-coverage")
+    assert table[0] in printed, done.stdout + done.stderr
+    start = printed.index(table[0])
+    assert printed[start : start + len(table)] == table
+    [threshold] = console_sample("pytest --spectron-coverage-fail-under=80")
+    assert threshold in printed
