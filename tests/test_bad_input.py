@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,8 @@ RETRY_AFTER = {
     "reply-retry-after-negative": ("-5", 0.0),
     "reply-retry-after-date": ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
     "reply-retry-after-garbage": ("soon", None),
+    "reply-retry-after-not-digits": ("\u0663\u0660", None),
+    "reply-retry-after-date-no-zone": ("Wed, 21 Oct 2015 07:28:00 -0000", 0.0),
 }
 
 
@@ -223,3 +226,24 @@ def test_inventory_documents_every_row() -> None:
         re.findall(r"^\| `((?:client|reply)-[a-z0-9-]+)` \|", INVENTORY.read_text(), re.M)
     )
     assert documented == set(ROWS) | set(RETRY_AFTER)
+
+
+@pytest.mark.parametrize(
+    "value", ["\u0663\u0660", "1_0", " 1e3 ", "1.5", "+5", "0x1e", "\u00b2", "30s", "9" * 5000]
+)
+def test_retry_after_is_ascii_digits_or_a_date(value: str) -> None:
+    """RFC 9110: delta-seconds are ASCII digits; anything else that is not a date is no hint."""
+    assert parse_retry_after(value) is None
+
+
+def test_retry_after_digits_around_spaces_are_read() -> None:
+    """Optional whitespace around the digits is allowed, as around any header value."""
+    assert parse_retry_after(" \t30 ") == 30.0
+
+
+def test_a_retry_after_date_without_a_zone_is_utc() -> None:
+    """``-0000`` (no zone) and a naive ``now`` are both taken as UTC, never a TypeError."""
+    naive_now = datetime(2015, 10, 21, 7, 27, 30)
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 -0000", now=naive_now) == 30.0
+    aware_now = naive_now.replace(tzinfo=timezone.utc)
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=aware_now) == 30.0

@@ -40,12 +40,12 @@ from pytest_spectron.client._async._base_client import AsyncBaseClient
 from pytest_spectron.client._async._namespace import AsyncNamespace
 from pytest_spectron.client._sync._base_client import BaseClient
 from pytest_spectron.client._sync._namespace import Namespace
-from pytest_spectron.testing import Attempt, MatrixCase
+from pytest_spectron.testing import Attempt, MatrixCase, ServiceRequest
 
 PUBLIC_MODULES = (client_api, testing_api, strategies_api)
 """The modules whose ``__all__`` is the public API (``pytest_spectron`` re-exports from two)."""
 REFERENCE = Path(__file__).parent.parent / "docs" / "reference"
-RECORDS = (Attempt, MatrixCase, Operation)
+RECORDS = (Attempt, MatrixCase, Operation, ServiceRequest)
 """Dataclasses the library fills in and users read: each field documents itself as an attribute."""
 CONSTRUCTED_BY_LIBRARY = (BaseException, pydantic.BaseModel, AsyncChatStream, ChatStream, *RECORDS)
 """Errors, answers, streams and records: users get them, never build them, so their constructors

@@ -51,3 +51,12 @@ def test_the_testing_package_imports_no_pytest() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_when_predicates_request_is_exported() -> None:
+    """``when=`` predicates receive a ``ServiceRequest``: users can import it to annotate them."""
+    from pytest_spectron import ServiceRequest as top
+    from pytest_spectron.testing import ServiceRequest
+    from pytest_spectron.testing.http._exchange import ServiceRequest as where
+
+    assert ServiceRequest is top is where

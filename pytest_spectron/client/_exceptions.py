@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import email.utils
 import math
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -168,24 +169,41 @@ def error_class_for_status(status_code: int) -> type[SpectronAPIError]:
     return SpectronAPIError
 
 
+_DELTA_SECONDS = re.compile(r"-?[0-9]{1,15}")
+"""RFC 9110's delta-seconds (ASCII digits), with a sign: a negative delay is read as "now". More
+than 15 digits (over 30 million years) is no hint, and never a slow conversion."""
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds from a ``Retry-After`` value: delta-seconds or an HTTP date; None if absent or bad.
 
-    A negative delay or a date in the past means "now" (0.0); garbage means no hint (None).
+    As RFC 9110 has it: ASCII digits (``30``), or an HTTP date, around optional spaces or tabs.
+    A negative delay or a date in the past means "now" (0.0); anything else (``1.5``, ``1e3``,
+    ``1_0``, other scripts' digits such as ``٣٠``) means no hint (None). A date in another zone
+    than GMT, or with ``-0000`` (no zone), is read as UTC.
+
+    :param value: the header's value, or None when it is absent.
+    :param now: the time to count from (UTC if it has no zone); the current time if None.
+    :return: the seconds to wait, 0.0 or more, or None.
     """
     if value is None:
         return None
-    text = value.strip()
+    text = value.strip(" \t")
+    if _DELTA_SECONDS.fullmatch(text):
+        return max(float(int(text)), 0.0)
+    if not text.isascii():
+        return None
     try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    start = now or datetime.now(timezone.utc)
+    seconds = (_utc(when) - _utc(start)).total_seconds()
     if not math.isfinite(seconds):
         return None
     return max(seconds, 0.0)
+
+
+def _utc(moment: datetime) -> datetime:
+    """An aware time: one without a zone (``-0000``, a naive ``now``) is taken as UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment

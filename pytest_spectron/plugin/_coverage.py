@@ -1,8 +1,10 @@
 """Fault coverage: which of the status matrix's failures the suite's passing tests injected.
 
 For every operation the suite called, the outcomes the status matrix lists for its retry class
-are each **covered** (a passing test injected it into an attempt of that operation, as the attempt
-journal shows) or **missing**. ``--spectron-coverage`` prints the table,
+are each **covered** (a call of that operation in a passing test ended in it, as the attempt
+journal shows: the application saw it) or **missing**; a missing outcome a passing test injected
+only into attempts the client's retries got past is **absorbed** (``_coverage_report`` tells how
+attempts are grouped into calls). ``--spectron-coverage`` prints the table,
 ``--spectron-coverage-json`` and ``--spectron-coverage-html`` write it, and
 ``--spectron-coverage-fail-under`` fails a run below a percentage. Under pytest-xdist each
 worker sends its tally to the controller, which merges them. Imported only when one of those
@@ -37,7 +39,9 @@ class _Watch:
     """A test's mock, kept from setup until the teardown report, when its journal is complete."""
 
     mock: SpectronMock
-    call_passed: bool = False
+    call_reported: bool = False
+    call_failed: bool = False
+    """Whether a call report failed: the test's own, or one of its subtests' (reported first)."""
 
 
 _WATCH = pytest.StashKey[_Watch]()
@@ -71,11 +75,13 @@ class FaultCoverage:
                 return report
             watch = item.stash[_WATCH] = _Watch(mock)
         if report.when == "call":
-            watch.call_passed = report.passed
+            watch.call_reported = True
+            watch.call_failed = watch.call_failed or not report.passed
         elif report.when == "teardown":
             # Read now, not at the call: attempts made while fixtures tear down count too.
             del item.stash[_WATCH]
-            self.tally.add_test(watch.mock.attempts(), passed=watch.call_passed and report.passed)
+            passed = watch.call_reported and not watch.call_failed and report.passed
+            self.tally.add_test(watch.mock.attempts(), passed=passed)
         return report
 
     @pytest.hookimpl(optionalhook=True)
@@ -148,7 +154,7 @@ class FaultCoverage:
             terminalreporter.write_line(problem, red=True, bold=True)
 
 
-_HEADER = ("operation", "retry class", "calls", "covered", "percent", "missing")
+_HEADER = ("operation", "retry class", "calls", "covered", "percent", "absorbed", "missing")
 _RIGHT_ALIGNED = frozenset({2, 3, 4})
 _COLOURED_FROM = _HEADER.index("percent")
 
@@ -167,6 +173,7 @@ def _write_table(terminal: pytest.TerminalReporter, report: CoverageReport) -> N
                 str(row.calls),
                 f"{len(row.covered)}/{row.total}",
                 f"{row.percent:.1f}%",
+                " ".join(row.absorbed) or "-",
                 " ".join(row.missing) or "-",
             ),
             _markup(len(row.covered), row.total),
@@ -180,6 +187,7 @@ def _write_table(terminal: pytest.TerminalReporter, report: CoverageReport) -> N
         f"{report.covered}/{report.total}",
         f"{report.percent:.1f}%",
         "",
+        "",
     )
     widths = [
         max(len(cells[column]) for cells in (_HEADER, total, *(cells for cells, _ in lines)))
@@ -188,7 +196,7 @@ def _write_table(terminal: pytest.TerminalReporter, report: CoverageReport) -> N
 
     def write(cells: tuple[str, ...], markup: dict[str, bool], **line_markup: bool) -> None:
         for column, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-            if not cell and column == len(cells) - 1:
+            if not any(cells[column:]):
                 break
             if column in _RIGHT_ALIGNED:
                 cell = cell.rjust(width)

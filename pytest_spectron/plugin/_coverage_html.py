@@ -1,7 +1,8 @@
 """The fault coverage report as one self-contained HTML page: a sortable heat map.
 
-Operations down, the status matrix's outcomes across, each cell covered, missing or not
-applicable to the operation's retry class. Styles and the sorting script are inline and the page
+Operations down, the status matrix's outcomes across, each cell covered, absorbed (injected,
+but only into attempts the client's retries got past), missing or not applicable to the
+operation's retry class. Styles and the sorting script are inline and the page
 loads nothing, so it can be attached to a CI run, mailed or printed.
 """
 
@@ -25,14 +26,16 @@ _DESCRIPTIONS = {
 }
 _CELLS = {
     # state: (sort value, symbol, words)
-    "covered": (2, "\u2713", "covered: a passing test injected it"),
+    "covered": (3, "\u2713", "covered: a call of a passing test ended in it"),
+    "absorbed": (2, "\u21bb", "absorbed: injected, but the client's retries got past it"),
     "missing": (1, "\u2717", "missing: no passing test injected it"),
     "na": (0, "\u00b7", "not applicable to the retry class"),
 }
 
 _STYLE = """
 :root { color-scheme: light; --covered: #1a7f37; --covered-bg: #d1f5dc; --missing: #b3261e;
-  --missing-bg: #ffdcd8; --na: #8c959f; --na-bg: #f3f4f6; --line: #d0d7de; }
+  --missing-bg: #ffdcd8; --absorbed: #9a6700; --absorbed-bg: #fff1c5; --na: #8c959f;
+  --na-bg: #f3f4f6; --line: #d0d7de; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
   margin: 1.5rem; }
@@ -51,8 +54,10 @@ thead th[aria-sort=ascending] button::after { content: " \\25B2"; }
 thead th[aria-sort=descending] button::after { content: " \\25BC"; }
 tbody th { text-align: left; font-weight: 600; white-space: nowrap; }
 td.number { text-align: right; }
-td.covered, td.missing, td.na { text-align: center; min-width: 2.2rem; font-weight: 700; }
+td.covered, td.absorbed, td.missing, td.na { text-align: center; min-width: 2.2rem;
+  font-weight: 700; }
 .covered { background: var(--covered-bg); color: var(--covered); }
+.absorbed { background: var(--absorbed-bg); color: var(--absorbed); }
 .missing { background: var(--missing-bg); color: var(--missing); }
 .na { background: var(--na-bg); color: var(--na); }
 tfoot th, tfoot td { font-weight: 700; background: #f6f8fa; text-align: left; }
@@ -63,7 +68,7 @@ tbody tr:hover th, tbody tr:hover td { outline: 1px solid #57606a; }
 @media print {
   body { margin: 0; font-size: 9pt; }
   th, td { padding: 1px 4px; }
-  td.covered, td.missing, td.na { min-width: 0; }
+  td.covered, td.absorbed, td.missing, td.na { min-width: 0; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   thead th[aria-sort] button::after { content: ""; }
   tr { break-inside: avoid; }
@@ -142,6 +147,7 @@ def _table(report: CoverageReport) -> str:
         _header("calls", "number", title="attempts the journal recorded, each retry counted"),
         _header("covered", "number", title="outcomes covered / listed for the retry class"),
         _header("%", "number", title="share covered, rounded down"),
+        _header("absorbed", "number", title="outcomes injected only where retries got past"),
         *(
             _header(outcome, "number", title=_describe(outcome), css="outcome")
             for outcome in _OUTCOMES
@@ -153,12 +159,14 @@ def _table(report: CoverageReport) -> str:
         f'<td class="number">{report.calls}</td>',
         f'<td class="number">{report.covered}/{report.total}</td>',
         f'<td class="number">{report.percent:.1f}%</td>',
+        f'<td class="number">{sum(len(row.absorbed) for row in report.rows)}</td>',
         *(_column_total(report, outcome) for outcome in _OUTCOMES),
     ]
     return "\n".join(
         [
             '<table id="coverage">',
-            "<caption hidden>Operations by outcome: covered, missing or not applicable</caption>",
+            "<caption hidden>Operations by outcome: covered, absorbed, missing or not applicable"
+            "</caption>",
             f"<thead><tr>{''.join(headers)}</tr></thead>",
             "<tbody>",
             *(_row(row) for row in report.rows),
@@ -195,10 +203,18 @@ def _row(row: CoverageRow) -> str:
         f'<td class="number">{row.calls}</td>',
         f'<td class="number" data-value="{covered}">{covered}/{row.total}</td>',
         f'<td class="number" data-value="{row.percent}">{row.percent:.1f}%</td>',
+        f'<td class="number" data-value="{len(row.absorbed)}" '
+        f'title="{escape(" ".join(row.absorbed) or "none")}">{len(row.absorbed)}</td>',
     ]
     for outcome in _OUTCOMES:
         state = (
-            "covered" if outcome in row.covered else "missing" if outcome in row.missing else "na"
+            "covered"
+            if outcome in row.covered
+            else "absorbed"
+            if outcome in row.absorbed
+            else "missing"
+            if outcome in row.missing
+            else "na"
         )
         value, symbol, words = _CELLS[state]
         title = escape(f"{row.name}, {outcome}: {words}")

@@ -2,22 +2,34 @@
 
 Pure data: the terminal table, the JSON file and the HTML page (``_coverage_html``) all render
 the ``CoverageReport`` this module builds.
+
+An outcome is **covered** when a call **ended** in it: the application saw it. The journal
+records attempts, not calls, and Spectron's clients send no call id, so ``calls`` groups a
+test's attempts into calls by this rule: an attempt is a retry of the open call with the same
+operation, retry class, method, path, query, body and idempotency key when that call's last
+attempt failed in a way the policy retries (a 5xx, a connection error or a timeout) and its
+retry class is retried (``read``, ``idempotent_write``); otherwise it starts a new call. A call
+ends in the outcome of its last attempt. A fault injected into an earlier attempt of a call was
+**absorbed** by the client's retries: it is counted apart, never as covered. Where a client gave
+up on a retryable failure and the application sent the very same request again, the rule joins
+the two calls: the outcome is then absorbed, never wrongly covered.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_spectron.client._catalogue import CATALOGUE, RetryClass
+from pytest_spectron.client._retry import RETRIED_CLASSES
 from pytest_spectron.testing.faults._matrix import CLASS_OUTCOMES, matrix_outcome
 
 if TYPE_CHECKING:
     from pytest_spectron.testing.service._journal import Attempt
 
-__all__ = ["CoverageReport", "CoverageRow", "Tally"]
+__all__ = ["CoverageReport", "CoverageRow", "Tally", "calls"]
 
 _Key = tuple[str, RetryClass]
 """An operation and the retry class of its attempts (``chat`` is ``stream`` when streamed)."""
@@ -31,25 +43,78 @@ def _percent(covered: int, total: int) -> float:
     return 100.0 if total == 0 else 1000 * covered // total / 10
 
 
+_RETRIED_OUTCOMES = frozenset({"connect", "connect_timeout", "read_timeout", "reset"})
+"""Journal outcomes (besides a 5xx) that the policy retries."""
+
+
+def _retried(attempt: Attempt) -> bool:
+    """Whether the client's policy retries after this attempt (if it has retries left)."""
+    if attempt.retry_class not in RETRIED_CLASSES:
+        return False
+    outcome = attempt.outcome
+    return outcome in _RETRIED_OUTCOMES or (outcome.isdigit() and outcome.startswith("5"))
+
+
+def _request_key(attempt: Attempt) -> Hashable:
+    body = attempt.body if isinstance(attempt.body, str | bytes | None) else repr(attempt.body)
+    return (
+        attempt.operation,
+        attempt.retry_class,
+        attempt.method,
+        attempt.path,
+        attempt.query,
+        body,
+        attempt.idempotency_key,
+    )
+
+
+def calls(attempts: Iterable[Attempt]) -> list[list[Attempt]]:
+    """One test's routed attempts grouped into calls, by the rule in the module's docstring.
+
+    :param attempts: the attempts, in journal order.
+    :return: the calls, in the order they started, each its attempts in order.
+    """
+    grouped: list[list[Attempt]] = []
+    open_calls: dict[Hashable, list[Attempt]] = {}
+    for attempt in attempts:
+        if attempt.operation is None or attempt.retry_class is None:
+            continue  # unroutable: no operation to credit
+        key = _request_key(attempt)
+        call = open_calls.get(key)
+        if call is None or not _retried(call[-1]):
+            call = open_calls[key] = []
+            grouped.append(call)
+        call.append(attempt)
+    return grouped
+
+
 class Tally:
-    """Attempts per operation and retry class, and the matrix outcomes passing tests injected."""
+    """Attempts per operation and retry class, and the matrix outcomes passing tests injected.
+
+    ``covered``: outcomes a call ended in; ``absorbed``: outcomes injected into attempts that
+    the client's retries then got past.
+    """
 
     def __init__(self) -> None:
         self.calls: Counter[_Key] = Counter()
         self.covered: dict[_Key, set[str]] = {}
+        self.absorbed: dict[_Key, set[str]] = {}
 
     def add_test(self, attempts: Iterable[Attempt], *, passed: bool) -> None:
-        """Count one test's attempts; if it passed, the failures injected into them are covered."""
-        for attempt in attempts:
-            if attempt.operation is None or attempt.retry_class is None:
-                continue  # unroutable: no operation to credit
-            key = (attempt.operation, attempt.retry_class)
-            self.calls[key] += 1
-            covered = self.covered.setdefault(key, set())
-            if passed and attempt.fault is not None:
+        """Count one test's attempts; if it passed, credit the failures its calls ended in."""
+        for call in calls(attempts):
+            for position, attempt in enumerate(call, start=1):
+                assert attempt.operation is not None
+                assert attempt.retry_class is not None
+                key = (attempt.operation, attempt.retry_class)
+                self.calls[key] += 1
+                covered = self.covered.setdefault(key, set())
+                absorbed = self.absorbed.setdefault(key, set())
+                if not passed or attempt.fault is None:
+                    continue
                 outcome = matrix_outcome(attempt.outcome, attempt.retry_class)
                 if outcome is not None:
-                    covered.add(outcome)
+                    (covered if position == len(call) else absorbed).add(outcome)
 
     def credit_explored(self, operation: str, retry_class: RetryClass, outcome: str) -> None:
         """Exploration made a call of ``operation`` end in ``outcome``, and the test passed."""
@@ -60,17 +125,24 @@ class Tally:
             covered.add(outcome)
 
     def to_json(self) -> list[list[Any]]:
-        """``[[operation, retry_class, calls, [covered…]], …]``: what a worker sends."""
+        """What a worker sends: ``[[operation, class, calls, [covered…], [absorbed…]], …]``."""
         return [
-            [operation, retry_class, calls, sorted(self.covered[operation, retry_class])]
-            for (operation, retry_class), calls in self.calls.items()
+            [
+                operation,
+                retry_class,
+                count,
+                sorted(self.covered[operation, retry_class]),
+                sorted(self.absorbed[operation, retry_class]),
+            ]
+            for (operation, retry_class), count in self.calls.items()
         ]
 
     def merge(self, data: Iterable[list[Any]]) -> None:
         """Add a worker's ``to_json()``."""
-        for operation, retry_class, calls, covered in data:
-            self.calls[operation, retry_class] += calls
+        for operation, retry_class, count, covered, absorbed in data:
+            self.calls[operation, retry_class] += count
             self.covered.setdefault((operation, retry_class), set()).update(covered)
+            self.absorbed.setdefault((operation, retry_class), set()).update(absorbed)
 
     def report(self) -> CoverageReport:
         """The rows, sorted by name, and the catalogue's operations that were never called."""
@@ -84,13 +156,16 @@ class Tally:
 
     def _row(self, operation: str, retry_class: RetryClass) -> CoverageRow:
         injected = self.covered[operation, retry_class]
+        absorbed = self.absorbed[operation, retry_class]
         outcomes = CLASS_OUTCOMES[retry_class]
+        missing = tuple(outcome for outcome in outcomes if outcome not in injected)
         return CoverageRow(
             operation=operation,
             retry_class=retry_class,
             calls=self.calls[operation, retry_class],
             covered=tuple(outcome for outcome in outcomes if outcome in injected),
-            missing=tuple(outcome for outcome in outcomes if outcome not in injected),
+            missing=missing,
+            absorbed=tuple(outcome for outcome in missing if outcome in absorbed),
         )
 
 
@@ -103,7 +178,12 @@ class CoverageRow:
     calls: int
     """Attempts the journal recorded, each retry counted."""
     covered: tuple[str, ...]
+    """Outcomes a call of a passing test ended in: the application saw them."""
     missing: tuple[str, ...]
+    """Outcomes not covered (absorbed ones included)."""
+    absorbed: tuple[str, ...] = ()
+    """Missing outcomes that passing tests injected, but only into attempts the client's
+    retries got past: the application never saw them."""
 
     @property
     def name(self) -> str:
@@ -160,6 +240,7 @@ class CoverageReport:
                     "retry_class": row.retry_class,
                     "calls": row.calls,
                     "covered": list(row.covered),
+                    "absorbed": list(row.absorbed),
                     "missing": list(row.missing),
                 }
                 for row in self.rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -56,7 +57,8 @@ def spectron_mock(
     The fake's state (``.fake``), faults (``.fail(op, *outcomes)`` and ``@spectron_fault``),
     the attempt journal (``.attempts(op)``, ``.assert_attempts(op, n)``…) and the clock, fresh
     for every test. Other hosts are left to respx_mock, pytest-httpx or the network. A fault
-    that no attempt matched fails the test at teardown (``spectron_assert_all_faults_used``).
+    that took effect on no attempt fails the test at teardown
+    (``spectron_assert_all_faults_used``).
     With ``--spectron-upstream=URL`` (live mode) the Spectron at URL answers instead of the
     fake, behind the same faults, clock and journal; ``.fake`` is then unavailable.
 
@@ -67,9 +69,9 @@ def spectron_mock(
         answers (unless ``spectron_strict`` is false).
     :raises RouteConflict: in the test or after it passes, when a respx route of the test's own
         also answers requests to the endpoint.
-    :raises AssertionError: at teardown of a passing test, for a fault no attempt matched
-        (unless ``optional=True`` or ``spectron_assert_all_faults_used`` is false), or under
-        ``spectron_unknown_fields = error`` for a request field the document does not name.
+    :raises AssertionError: at teardown of a passing test, for a fault that took effect on no
+        attempt (unless ``optional=True`` or ``spectron_assert_all_faults_used`` is false), or
+        under ``spectron_unknown_fields = error`` for a request field the document does not name.
     """
     from pytest_spectron.plugin._markers import MarkerError, fault_from_marker
     from pytest_spectron.testing._mock import SpectronMock
@@ -103,7 +105,13 @@ def spectron_mock(
         with mock:
             yield mock
         if settings.assert_all_faults_used and request.node.stash.get(PASSED, False):
-            mock.assert_all_faults_used()
+            from pytest_spectron.testing.service._controls import LedgerAssertionError
+
+            try:
+                mock.assert_all_faults_used()
+            except LedgerAssertionError as error:
+                # The message and its ledger say it all: the fixture's source would bury them.
+                raise pytest.fail.Exception(str(error), pytrace=False) from None
         if settings.unknown_fields == "error" and request.node.stash.get(PASSED, False):
             mock.assert_no_unknown_fields()
     finally:
@@ -127,14 +135,29 @@ def spectron(spectron_mock: SpectronMock) -> Iterator[Spectron]:
 
 
 @pytest.fixture
-def async_spectron(spectron_mock: SpectronMock) -> AsyncSpectron:
+def async_spectron(request: pytest.FixtureRequest, spectron_mock: SpectronMock) -> AsyncSpectron:
     """An async Spectron client bound to ``spectron_mock`` (any async test runner).
 
     What fails a test that uses ``spectron_mock`` fails one that uses this.
 
     :return: an ``AsyncSpectron`` with the mock's endpoint, context and key; the test closes it
         (``async with``) if it wants its connections closed.
+    :raises pytest.fail.Exception: at setup, for a plain (sync) test that asks for it by name:
+        its calls would return coroutines that nothing awaits.
     """
+    test = getattr(request.node, "obj", None)
+    if (
+        callable(test)
+        and not inspect.iscoroutinefunction(test)
+        and "async_spectron" in inspect.signature(test).parameters
+    ):
+        raise pytest.fail.Exception(
+            f"{request.node.name} is a plain (sync) test, but async_spectron is an async client: "
+            "its calls return coroutines that the test would have to await. Make the test "
+            "async (async def, under pytest-asyncio or anyio), or use the sync client, "
+            "spectron.",
+            pytrace=False,
+        )
     return spectron_mock.async_client()
 
 

@@ -189,9 +189,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """After the test, judge its matrix case; if it passed, check no router shadowed Spectron.
+    """After the test, judge its matrix case; if it passed, check it caught no error the mock
+    raised (``UnroutableRequest``, ``ClientWouldHang``) and no router shadowed Spectron.
 
-    Both look while the test's fixtures still run: the mock's journal is still there, and the
+    They look while the test's fixtures still run: the mock's journal is still there, and the
     test's own respx routers stop (and forget their calls) when their fixtures end.
     """
     mock = item.stash.get(MOCK, None)
@@ -202,7 +203,13 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         if mock is not None and case is not None:
             case.judge(mock.attempts(), test_failed=True)
         raise
+    if mock is not None and not item.stash.get(PASSED, True):
+        # A subtest failed (its report came first): the test fails, and is not blamed twice.
+        if case is not None:
+            case.judge(mock.attempts(), test_failed=True)
+        return result
     if mock is not None:
+        mock.assert_no_caught_errors()
         if case is not None:
             case.judge(mock.attempts(), test_failed=False)
         mock.assert_no_shadowing_routes()
@@ -231,7 +238,9 @@ def _add_ledger(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.T
     mock = item.stash.get(MOCK, None)
     if mock is None or report.when != "call":
         return
-    item.stash[PASSED] = report.passed
+    # Every call report counts: pytest's subtests report theirs before the test's own, which
+    # passes even when one of them failed (pytest fails it only when it logs the report).
+    item.stash[PASSED] = report.passed and item.stash.get(PASSED, True)
     from pytest_spectron.testing.service._controls import LedgerAssertionError
 
     shown = call.excinfo is not None and call.excinfo.errisinstance(LedgerAssertionError)

@@ -51,7 +51,7 @@ def fault_from_marker(marker: pytest.Mark) -> Fault:
 def matrix_selection(marker: pytest.Mark | None) -> list[CaseInTest]:
     """The cases a ``spectron_matrix`` marker (or its absence) selects; MarkerError if wrong."""
     if marker is None:
-        return [CaseInTest(case, None) for case in status_matrix()]
+        return [CaseInTest(case, None, marked=False) for case in status_matrix()]
     try:
         return _matrix(*marker.args, **marker.kwargs)
     except TypeError as error:
@@ -74,10 +74,13 @@ def _matrix(
     selected = None
     if outcomes is not None:
         accepted = (*MATRIX_OUTCOMES, *STREAM_OUTCOMES)
-        if not isinstance(outcomes, list | tuple) or not all(item in accepted for item in outcomes):
+        if not isinstance(outcomes, list | tuple) or not all(
+            not isinstance(item, bool) and isinstance(item, int | str) and str(item) in accepted
+            for item in outcomes
+        ):
             raise FaultError(
-                f"outcomes must be a list drawn from {', '.join(map(str, accepted))}; "
-                f"got {outcomes!r}"
+                f"outcomes must be a list drawn from {', '.join(accepted)} (a status as an "
+                f"int or its id); got {outcomes!r}"
             )
         selected = list(outcomes)
     check_int("max_retries", max_retries, minimum=0, error=FaultError)

@@ -43,6 +43,8 @@ class CaseInTest:
     """The operation or retry class the failure is injected on; None: the case's retry class."""
     retry_class_given: bool = False
     """The marker named the call's retry class: a call of another kind is the test's mistake."""
+    marked: bool = True
+    """A ``spectron_matrix`` marker chose the case; False: the whole matrix, every class."""
 
     @property
     def id(self) -> str:
@@ -78,9 +80,16 @@ class CaseInTest:
                 if in_scope
                 else f"the test never called {self.scope}"
             )
+            hint = (
+                ""
+                if self.marked or in_scope
+                else f" Without @pytest.mark.{MATRIX_MARKER}, spectron_case runs every case of "
+                "every retry class (reads, writes, streams); add the marker naming the "
+                f"operation your test calls: @pytest.mark.{MATRIX_MARKER}('state')."
+            )
             pytest.fail(
                 f"spectron_case {self.id} was not exercised: {why}, so what the case claims "
-                "was never tested.",
+                f"was never tested.{hint}",
                 pytrace=False,
             )
 
@@ -89,7 +98,7 @@ class CaseInTest:
 
     def _met(self, attempt: Attempt) -> bool:
         assert attempt.retry_class is not None  # in scope: a routed attempt
-        return matrix_outcome(attempt.outcome, attempt.retry_class) == str(self.case.outcome)
+        return matrix_outcome(attempt.outcome, attempt.retry_class) == self.case.outcome
 
     def _does_not_apply(self, in_scope: list[Attempt]) -> None:
         made = list(

@@ -49,7 +49,8 @@ FAULT_MARKER_DOC = (
     "`when` to the requests a predicate accepts, `call=N` to the N-th call of the operation "
     "(its retries included). "
     "Markers stack: the closest applies first. The marker activates spectron_mock for the "
-    "test; a fault no attempt matched fails the test at teardown unless optional=True."
+    "test; a fault that took effect on no attempt fails the test at teardown unless "
+    "optional=True."
 )
 MATRIX_MARKER_DOC = (
     "spectron_matrix(op=None, *, retry_class=None, outcomes=None, max_retries=3): narrow the "
@@ -121,7 +122,7 @@ OPTIONS = (
     ),
     Option(
         "assert_all_faults_used",
-        "fail a test at teardown when one of its faults matched no attempt",
+        "fail a test at teardown when one of its faults took effect on no attempt",
         "true",
         "true or false",
     ),

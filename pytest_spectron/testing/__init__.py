@@ -5,7 +5,7 @@ The pytest plugin (``pytest_spectron.plugin``) is a thin layer over these; they 
 pytest too, e.g. ``with SpectronMock() as mock: ...``.
 """
 
-from pytest_spectron.testing._mock import RouteConflict, SpectronMock
+from pytest_spectron.testing._mock import CaughtMockError, RouteConflict, SpectronMock
 from pytest_spectron.testing.fake import FakeSpectron
 from pytest_spectron.testing.faults._declare import parse_fault_spec
 from pytest_spectron.testing.faults._engine import FaultEngine
@@ -27,11 +27,17 @@ from pytest_spectron.testing.faults._outcomes import (
     Status,
     StreamCut,
 )
+from pytest_spectron.testing.http._exchange import ServiceRequest
 from pytest_spectron.testing.service._clock import VirtualClock
 from pytest_spectron.testing.service._journal import Attempt, Journal
-from pytest_spectron.testing.service._service import SpectronService, UnroutableRequest
+from pytest_spectron.testing.service._service import (
+    ClientWouldHang,
+    SpectronService,
+    UnroutableRequest,
+)
 from pytest_spectron.testing.transports._in_process import service_handler
 from pytest_spectron.testing.transports._registry import RefusedRequest
+from pytest_spectron.testing.transports._upstream import PlaintextUpstreamWarning
 from pytest_spectron.testing.transports.loopback import LoopbackServer
 
 __all__ = [
@@ -40,6 +46,8 @@ __all__ = [
     "SPEC_GRAMMAR",
     "STATUS_MATRIX",
     "Attempt",
+    "CaughtMockError",
+    "ClientWouldHang",
     "FakeSpectron",
     "Fault",
     "FaultEngine",
@@ -51,8 +59,10 @@ __all__ = [
     "MatrixCase",
     "Network",
     "Outcome",
+    "PlaintextUpstreamWarning",
     "RefusedRequest",
     "RouteConflict",
+    "ServiceRequest",
     "SpectronMock",
     "SpectronService",
     "Status",

@@ -45,7 +45,7 @@ from pytest_spectron.testing.transports.loopback import CLIENT_TIMEOUT, Loopback
 if TYPE_CHECKING:
     import respx
 
-__all__ = ["LiveModeError", "RouteConflict", "SpectronMock"]
+__all__ = ["CaughtMockError", "LiveModeError", "RouteConflict", "SpectronMock"]
 
 
 class RouteConflict(AssertionError):
@@ -63,6 +63,28 @@ class RouteConflict(AssertionError):
             "Only one of them can answer, so the other is silently ignored. Shape Spectron's "
             "answers through spectron_mock instead (.fail(...) for failures, .fake for state), "
             "or point those routes, or the mock (--spectron-endpoint), at another host."
+        )
+
+
+class CaughtMockError(AssertionError):
+    """The code under test caught an error the mock raised where it sent a request.
+
+    ``UnroutableRequest`` and ``ClientWouldHang`` mean the test cannot pass as it stands; a
+    broad ``except`` in the application must not hide them.
+
+    :ivar errors: the errors caught, oldest first.
+    """
+
+    def __init__(self, errors: list[AssertionError]) -> None:
+        self.errors = errors
+        listed = "\n".join(
+            f"  - {type(error).__name__}: {str(error).splitlines()[0]}" for error in errors
+        )
+        super().__init__(
+            f"the code under test caught {len(errors)} error(s) the Spectron mock raised where "
+            f"it sent a request, so the test passed though they must fail it:\n{listed}\n"
+            "Fix the request (or the client's timeout). A test that provokes one on purpose "
+            "takes it with spectron_mock.acknowledge_errors() once it has."
         )
 
 
@@ -243,6 +265,30 @@ class SpectronMock(FaultsAndJournal):
         )
         if shadowing:
             raise RouteConflict(self.endpoint, shadowing)
+
+    def acknowledge_errors(self) -> list[AssertionError]:
+        """The errors raised where the code sent a request so far, which then fail no test.
+
+        For a test that provokes an ``UnroutableRequest`` or a ``ClientWouldHang`` on purpose
+        and catches it.
+
+        :return: the errors, oldest first; the mock forgets them.
+        """
+        raised = list(self.service.raised)
+        self.service.raised.clear()
+        return raised
+
+    def assert_no_caught_errors(self) -> None:
+        """Raise CaughtMockError if the code under test caught an error the mock raised.
+
+        An ``UnroutableRequest`` (a typo'd path) or a ``ClientWouldHang`` under a broad
+        ``except`` would let the test pass; the plugin calls this after each passing test.
+
+        :raises CaughtMockError: listing the errors, unless ``acknowledge_errors()`` took them.
+        """
+        __tracebackhide__ = True
+        if self.service.raised:
+            raise CaughtMockError(list(self.service.raised))
 
     def _answer_checked(self, request: httpx.Request) -> httpx.Response:
         """The answer to a request to the endpoint, unless a respx route would answer it too."""

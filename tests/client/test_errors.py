@@ -113,7 +113,7 @@ def test_rate_limit_exposes_retry_after(router: respx.MockRouter) -> None:
     ("value", "seconds"),
     [
         ("3", 3.0),
-        ("0.5", 0.5),
+        ("0.5", None),
         ("-4", 0.0),
         ("Wed, 25 Nov 2026 10:00:30 GMT", 30.0),
         ("Wed, 25 Nov 2026 09:00:00 GMT", 0.0),

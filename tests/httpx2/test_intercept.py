@@ -121,8 +121,9 @@ def test_stream_cut_raises_while_the_stream_is_read(spectron_mock: SpectronMock)
 
 def test_unroutable_request_fails_the_test_not_the_client(spectron_mock: SpectronMock) -> None:
     """A path no operation answers raises the mock's assertion, which no retry loop swallows."""
-    with pytest.raises(UnroutableRequest, match="nearest"):
+    with pytest.raises(UnroutableRequest, match="nearest") as raised:
         httpx2.get(spectron_mock.endpoint + "/api/v1/ctx/stat", headers=bearer(spectron_mock))
+    assert spectron_mock.acknowledge_errors() == [raised.value]
 
 
 def test_other_hosts_reach_the_clients_own_transport(spectron_mock: SpectronMock) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,12 @@ from pytest_spectron.testing.http._exchange import (
     ServiceResponse,
 )
 from pytest_spectron.testing.service._service import Forwarder
-from pytest_spectron.testing.transports._upstream import UpstreamBackend, check_upstream, sse_frames
+from pytest_spectron.testing.transports._upstream import (
+    PlaintextUpstreamWarning,
+    UpstreamBackend,
+    check_upstream,
+    sse_frames,
+)
 
 if TYPE_CHECKING:
     from tests.live.conftest import Script
@@ -211,3 +217,37 @@ def test_the_upstream_timeout_must_be_positive_seconds(timeout: float) -> None:
 def test_the_command_line_default_timeout_is_the_settings_one() -> None:
     """``serve --upstream-timeout`` defaults to what the plugin's option does."""
     assert _cli.DEFAULT_UPSTREAM_TIMEOUT == DEFAULT_UPSTREAM_TIMEOUT
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.5:8080", "http://spectron.example.com/prefix"])
+def test_a_plaintext_upstream_beyond_this_machine_warns(url: str) -> None:
+    """A plain http upstream that is not loopback sends the key in clear: a warning says so."""
+    with pytest.warns(PlaintextUpstreamWarning, match="plain http on a host that is not this"):
+        assert check_upstream(url) == url
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8765", "http://localhost:8765", "http://[::1]:8765", "https://x.io"]
+)
+def test_a_loopback_or_https_upstream_does_not_warn(url: str) -> None:
+    """Loopback (any port) and https upstreams keep the key off the network in clear."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_upstream(url)
+
+
+def test_the_plaintext_warning_can_be_filtered(pytester: pytest.Pytester) -> None:
+    """Users filter it by its class, as the warning's message says."""
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\nfilterwarnings =\n"
+        "    error\n    ignore::pytest_spectron.PlaintextUpstreamWarning\n"
+    )
+    pytester.makepyfile(
+        """
+        from pytest_spectron.testing.transports._upstream import check_upstream
+
+        def test_filtered():
+            check_upstream("http://10.0.0.5:8080")
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -16,19 +18,27 @@ from pytest_spectron.testing.faults._matrix import MATRIX_OUTCOMES
 
 SUITE = """
 import pytest
+from pytest_spectron import SpectronServerError
 
 
-@pytest.mark.spectron_fault("state", status=503, times=2)
-def test_state_is_retried(spectron):
+@pytest.mark.spectron_fault("state", status=503)
+def test_state_gives_up(spectron):
+    with pytest.raises(SpectronServerError):
+        spectron.state()
+
+
+@pytest.mark.spectron_fault("state", error="connect", times=1)
+def test_state_retries_past_a_refused_connection(spectron):
     spectron.state()
 
 
 def test_whoami_answers(spectron):
     spectron.whoami()
 """
-"""Two operations called: ``state`` with a 503 covered, ``whoami`` with nothing injected."""
+"""Two operations called: ``state`` with a 503 covered (4 attempts, the call ends in it) and a
+refused connection absorbed (2 attempts, the retry succeeds); ``whoami`` with nothing injected."""
 
-READ_OUTCOMES = [str(outcome) for outcome in MATRIX_OUTCOMES]
+READ_OUTCOMES = list(MATRIX_OUTCOMES)
 
 
 def run_json(pytester: pytest.Pytester, *args: str) -> dict[str, Any]:
@@ -57,24 +67,24 @@ def test_nothing_registered(request):
 """
     )
     result = pytester.runpytest("-p", "no:randomly")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     result.stdout.no_fnmatch_line("*fault coverage*")
 
 
 def test_terminal_table_has_a_row_per_called_operation(pytester: pytest.Pytester) -> None:
-    """``--spectron-coverage`` prints calls, covered/total, percent and the missing outcomes."""
+    """``--spectron-coverage`` prints calls, covered/total, percent, absorbed and missing."""
     pytester.makepyfile(SUITE)
     result = pytester.runpytest("-p", "no:randomly", "--spectron-coverage")
     missing_state = " ".join(outcome for outcome in READ_OUTCOMES if outcome != "503")
     result.stdout.fnmatch_lines(
         [
             "*= Spectron fault coverage =*",
-            "operation  retry class  calls  covered  percent  missing",
+            "operation  retry class  calls  covered  percent  absorbed  missing",
             "-*",
-            f"state      read             3     1/13     7.6%  {missing_state}",
-            f"whoami     read             1     0/13     0.0%  {' '.join(READ_OUTCOMES)}",
+            f"state      read             6     1/13     7.6%  connect   {missing_state}",
+            f"whoami     read             1     0/13     0.0%  -         {' '.join(READ_OUTCOMES)}",
             "-*",
-            "TOTAL                       4     1/26     3.8%",
+            "TOTAL                       7     1/26     3.8%",
             f"{len(CATALOGUE) - 2} of the {len(CATALOGUE)} operations were never called "
             "and have no row.",
         ]
@@ -102,18 +112,25 @@ def test_ini_turns_the_table_on(pytester: pytest.Pytester) -> None:
 
 
 def test_json_report_has_the_documented_shape(pytester: pytest.Pytester) -> None:
-    """Every called operation with its class, calls and the matrix ids covered and missing."""
+    """Every called operation: its class, calls and the matrix ids covered, absorbed, missing."""
     pytester.makepyfile(SUITE)
     assert run_json(pytester) == {
         "version": 1,
         "operations": {
             "state": {
                 "retry_class": "read",
-                "calls": 3,
+                "calls": 6,
                 "covered": ["503"],
+                "absorbed": ["connect"],
                 "missing": [outcome for outcome in READ_OUTCOMES if outcome != "503"],
             },
-            "whoami": {"retry_class": "read", "calls": 1, "covered": [], "missing": READ_OUTCOMES},
+            "whoami": {
+                "retry_class": "read",
+                "calls": 1,
+                "covered": [],
+                "absorbed": [],
+                "missing": READ_OUTCOMES,
+            },
         },
         "covered": 1,
         "total": 26,
@@ -166,6 +183,27 @@ def test_a_failing_test_covers_nothing(pytester: pytest.Pytester) -> None:
     assert report["operations"]["state"]["covered"] == []
 
 
+def test_a_test_with_a_failed_subtest_covers_nothing(pytester: pytest.Pytester) -> None:
+    """pytest's ``subtests``: the test's final outcome counts: a failed subtest covers nothing."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_spectron import SpectronNotFoundError
+
+        @pytest.mark.spectron_fault("state", status=404)
+        def test_with_subtests(spectron, subtests):
+            with subtests.test("handled"):
+                with pytest.raises(SpectronNotFoundError):
+                    spectron.state()
+            with subtests.test("fails"):
+                assert False
+        """
+    )
+    pytester.runpytest("-p", "no:randomly", "--spectron-coverage-json=coverage.json")
+    report = json.loads((pytester.path / "coverage.json").read_text())
+    assert covered(report) == {"state": []}
+
+
 def test_a_test_that_errors_at_teardown_covers_nothing(pytester: pytest.Pytester) -> None:
     """A test whose unused fault fails it at teardown did not pass, so it covers nothing."""
     pytester.makepyfile(
@@ -182,6 +220,39 @@ def test_a_test_that_errors_at_teardown_covers_nothing(pytester: pytest.Pytester
     pytester.runpytest("--spectron-coverage-json=coverage.json").assert_outcomes(passed=1, errors=1)
     report = json.loads((pytester.path / "coverage.json").read_text())
     assert covered(report) == {"state": []}
+
+
+def test_a_fault_the_retries_absorbed_is_not_covered(pytester: pytest.Pytester) -> None:
+    """``times=1`` on a read: the retry succeeds, the app never saw the 503: it is absorbed."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_fault("state", status=503, times=1)
+        def test_state(spectron):
+            spectron.state()
+        """
+    )
+    row = run_json(pytester)["operations"]["state"]
+    assert (row["calls"], row["covered"], row["absorbed"]) == (2, [], ["503"])
+
+
+def test_each_call_is_judged_on_how_it_ended(pytester: pytest.Pytester) -> None:
+    """Attempts group into calls: a 404 the app saw is covered, then a 503 retried past is not."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_spectron import SpectronNotFoundError
+
+        def test_state(spectron, spectron_mock):
+            spectron_mock.fail("state", 404, "503", "reset")
+            with pytest.raises(SpectronNotFoundError):
+                spectron.state()
+            spectron.state()  # 503 and reset, then the fake answers: the call succeeds
+        """
+    )
+    row = run_json(pytester)["operations"]["state"]
+    assert (row["calls"], row["covered"], row["absorbed"]) == (4, ["404"], ["503", "connect"])
 
 
 def test_class_and_star_targets_cover_the_operations_they_hit(pytester: pytest.Pytester) -> None:
@@ -270,6 +341,7 @@ def test_a_streamed_call_has_its_own_row(pytester: pytest.Pytester) -> None:
         "retry_class": "stream",
         "calls": 1,
         "covered": ["stream_cut"],
+        "absorbed": [],
         "missing": READ_OUTCOMES,
     }
 
@@ -322,7 +394,8 @@ def test_xdist_gives_the_same_figures_as_a_serial_run(pytester: pytest.Pytester)
     result.stdout.fnmatch_lines(["created: 2/2 workers"])
     assert result.ret == pytest.ExitCode.OK
     assert json.loads((pytester.path / "coverage.json").read_text()) == serial
-    assert serial["covered"] == 6
+    assert serial["covered"] == 4
+    assert serial["operations"]["remember"]["absorbed"] == ["503", "connect"]
 
 
 def test_fail_under_fails_the_run_below_the_threshold(pytester: pytest.Pytester) -> None:
@@ -334,7 +407,7 @@ def test_fail_under_fails_the_run_below_the_threshold(pytester: pytest.Pytester)
         [
             "Spectron fault coverage is 3.8% (1 of 26 outcomes), below the required 50% "
             "(--spectron-coverage-fail-under / spectron_coverage_fail_under)*",
-            "*2 passed*",
+            "*3 passed*",
         ]
     )
 
@@ -392,7 +465,7 @@ def test_collect_only_writes_no_report(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(SUITE)
     result = pytester.runpytest("--collect-only", "--spectron-coverage-json=coverage.json")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    result.stdout.fnmatch_lines(["*2 tests collected*"])
+    result.stdout.fnmatch_lines(["*3 tests collected*"])
     assert not (pytester.path / "coverage.json").exists()
 
 
@@ -452,20 +525,22 @@ def test_html_report_is_a_heat_map_of_operations_by_outcomes(pytester: pytest.Py
     page = Page(html_report(pytester).read_text())
     (header,) = page.section_rows("thead")
     outcomes = [*READ_OUTCOMES, "stream_cut"]
-    labels = ["operation", "retry class", "calls", "covered", "%", *outcomes]
+    labels = ["operation", "retry class", "calls", "covered", "%", "absorbed", *outcomes]
     assert [text for _, _, text in header] == labels
     rows = {cells[0][2]: cells for cells in page.section_rows("tbody")}
     assert list(rows) == ["chat (stream)", "state", "whoami"]
+    assert rows["state"][5][2] == "1"
     states = {
-        outcome: cell[1]["class"] for outcome, cell in zip(outcomes, rows["state"][5:], strict=True)
+        outcome: cell[1]["class"] for outcome, cell in zip(outcomes, rows["state"][6:], strict=True)
     }
     assert states == {
         **dict.fromkeys(READ_OUTCOMES, "missing"),
         "503": "covered",
+        "connect": "absorbed",
         "stream_cut": "na",
     }
     (footer,) = page.section_rows("tfoot")
-    assert [text for _, _, text in footer[:5]] == ["Total", "", "5", "1/40", "2.5%"]
+    assert [text for _, _, text in footer[:6]] == ["Total", "", "8", "1/40", "2.5%", "1"]
 
 
 def test_html_report_loads_nothing_from_elsewhere(pytester: pytest.Pytester) -> None:
@@ -525,3 +600,46 @@ def test_html_report_sorts_rows_by_a_clicked_column(pytester: pytest.Pytester) -
     dom, _ = chromium_dom(page)
     after = [cells[2][2] for cells in Page(dom).section_rows("tbody")]
     assert (before, after) == (["1", "3", "1"], ["1", "1", "3"])
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+COVERAGE_DOCS = Path(__file__).resolve().parents[2] / "docs" / "coverage.md"
+
+
+def console_sample(command: str) -> list[str]:
+    """The lines docs/coverage.md shows after ``$ {command}`` and ``...``, to the block's end."""
+    text = COVERAGE_DOCS.read_text(encoding="utf-8")
+    start = text.index(f"```console\n$ {command}\n...\n") + len(f"```console\n$ {command}\n...\n")
+    return text[start : text.index("```", start)].splitlines()
+
+
+def test_the_docs_sample_is_what_the_example_suite_prints() -> None:
+    """docs/coverage.md's table and threshold line are the example suite's real output.
+
+    As ``make demo`` runs it (``cd examples && pytest``), with the options the docs show; the
+    docs cannot drift from the report again.
+    """
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:randomly",
+            "--spectron-coverage",
+            "--spectron-coverage-fail-under=80",
+        ],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "80"},
+        check=False,
+    )
+    printed = done.stdout.splitlines()
+    table = console_sample("pytest --spectron-coverage")
+    assert table[0] in printed, done.stdout + done.stderr
+    start = printed.index(table[0])
+    assert printed[start : start + len(table)] == table
+    [threshold] = console_sample("pytest --spectron-coverage-fail-under=80")
+    assert threshold in printed

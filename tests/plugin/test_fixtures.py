@@ -219,6 +219,53 @@ def test_unroutable_request_fails_the_test_loudly(pytester: pytest.Pytester) -> 
     result.stdout.fnmatch_lines(["*UnroutableRequest*", "*state*"])
 
 
+def test_an_unroutable_request_the_app_caught_still_fails_the_test(
+    pytester: pytest.Pytester,
+) -> None:
+    """An ``UnroutableRequest`` under the app's broad ``except`` fails the test after its call."""
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def fetch_state(endpoint):
+            try:
+                return httpx.get(endpoint + "/api/v1/ctx/stat").json()
+            except Exception:
+                return None  # the app's fallback hides the typo
+
+        def test_typo_swallowed(spectron_mock):
+            assert fetch_state(spectron_mock.endpoint) is None
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*CaughtMockError: the code under test caught 1 error(s) the Spectron mock raised "
+            "where it sent a request, so the test passed though they must fail it:",
+            "*- UnroutableRequest: GET /api/v1/ctx/stat matches no Spectron operation*",
+        ]
+    )
+
+
+def test_an_acknowledged_unroutable_request_passes(pytester: pytest.Pytester) -> None:
+    """A test that provokes ``UnroutableRequest`` on purpose takes it with acknowledge_errors."""
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+        from pytest_spectron import UnroutableRequest
+
+        def test_typo_on_purpose(spectron_mock):
+            with pytest.raises(UnroutableRequest):
+                httpx.get(spectron_mock.endpoint + "/api/v1/ctx/stat")
+            [error] = spectron_mock.acknowledge_errors()
+            assert isinstance(error, UnroutableRequest)
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_failure_output_shows_the_ledger_without_the_key(pytester: pytest.Pytester) -> None:
     """A failing assertion prints the attempt ledger, and the API key appears nowhere."""
     pytester.makepyfile(
@@ -294,3 +341,73 @@ def test_runs_under_xdist(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest_subprocess("-n", "2").assert_outcomes(passed=6)
+
+
+def test_a_read_timeout_on_a_client_without_timeout_fails_the_test(
+    pytester: pytest.Pytester,
+) -> None:
+    """``read_timeout`` meets a ``timeout=None`` client: it would hang, so the test fails."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.spectron_fault("state", error="read_timeout")
+        def test_no_timeout(spectron_mock):
+            with spectron_mock.client(timeout=None, max_retries=0) as client:
+                try:
+                    client.state()
+                except Exception:
+                    pass  # the app's fallback must not hide it
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- ClientWouldHang: state: the fault state=read_timeout makes Spectron fall silent, "
+            "but this client has no read timeout (it was built with timeout=None): in "
+            "production it would hang forever, never raise a timeout.*",
+        ]
+    )
+
+
+def test_a_read_timeout_advances_the_clock_by_the_clients_timeout(
+    pytester: pytest.Pytester,
+) -> None:
+    """A ``read_timeout`` takes as long as the client waits: the clock moves by its timeout."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_spectron import SpectronTimeoutError
+
+        @pytest.mark.spectron_fault("state", error="read_timeout", times=2)
+        def test_timeout(spectron_mock, spectron_clock):
+            with spectron_mock.client(timeout=7.5, max_retries=1) as client:
+                with pytest.raises(SpectronTimeoutError):
+                    client.state()
+            assert spectron_clock.sleeps == [0.25]
+            assert spectron_clock.now == 7.5 + 0.25 + 7.5
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_async_spectron_in_a_sync_test_is_a_setup_error(pytester: pytest.Pytester) -> None:
+    """A plain test asking for ``async_spectron`` errors at setup, saying to make it async."""
+    pytester.makepyfile(
+        """
+        def test_sync(async_spectron):
+            async_spectron.state()
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_sync*",
+            "test_sync is a plain (sync) test, but async_spectron is an async client: its calls "
+            "return coroutines that the test would have to await. Make the test async (async "
+            "def, under pytest-asyncio or anyio), or use the sync client, spectron.",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*'coroutine' object*")

@@ -101,3 +101,14 @@ def test_cases_that_differ_stay_apart() -> None:
         ("read-503", 4),
         ("stream-503", 1),
     ]
+
+
+def test_case_outcomes_are_the_journals_and_coverages_ids() -> None:
+    """``MatrixCase.outcome`` is a str for statuses too, as journal and coverage ids are."""
+    assert {type(case.outcome) for case in STATUS_MATRIX} == {str}
+    assert [case.outcome for case in status_matrix(retry_classes=["read"], outcomes=[503])] == [
+        "503"
+    ]
+    assert [case.id for case in status_matrix(retry_classes=["read"], outcomes=["503"])] == [
+        "read-503"
+    ]

@@ -304,3 +304,28 @@ def test_a_conflicting_retry_class_errors_its_test(
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([message])
+
+
+def test_spectron_case_without_the_marker_says_to_add_it(pytester: pytest.Pytester) -> None:
+    """No ``spectron_matrix`` marker: the cases of classes never called say to add it."""
+    pytester.makepyfile(
+        """
+        from pytest_spectron import SpectronError
+
+        def test_unmarked(spectron, spectron_case):
+            try:
+                spectron.state()
+            except SpectronError:
+                pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    result.stdout.fnmatch_lines(
+        [
+            "*spectron_case write-503 was not exercised: the test never called write, so what "
+            "the case claims was never tested. Without @pytest.mark.spectron_matrix, "
+            "spectron_case runs every case of every retry class (reads, writes, streams); add "
+            "the marker naming the operation your test calls: "
+            "@pytest.mark.spectron_matrix('state').*",
+        ]
+    )

@@ -186,6 +186,15 @@ ABUSES: dict[str, Abuse] = {
         403,
         "Host header",
     ),
+    "server-admin-foreign-target": Abuse(
+        tuple(
+            b"GET %b/__spectron/journal HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            % target
+            for target in (b"http://evil.example", b"https://evil.example:8765", b"http://0.0.0.0")
+        ),
+        403,
+        "its request target names the host",
+    ),
     "server-admin-foreign-origin": Abuse(
         tuple(
             admin(b"Host: 127.0.0.1\r\n", b"Origin: %b\r\n" % origin)
@@ -357,6 +366,15 @@ def test_admin_request_from_this_machine_is_served(
 ) -> None:
     """A loopback Host (any port, or none) and a loopback Origin reach the admin endpoints."""
     status, _ = problem(exchange(server, admin(headers)))
+    assert status == 200
+
+
+def test_an_absolute_form_admin_request_to_this_machine_is_served(
+    server: LoopbackServer, exchange: Exchange
+) -> None:
+    """An absolute-form target naming the loopback interface reaches the admin endpoints."""
+    raw = b"POST http://127.0.0.1:8765/__spectron/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    status, _ = problem(exchange(server, raw + b"Content-Length: 0\r\nConnection: close\r\n\r\n"))
     assert status == 200
 
 

@@ -97,6 +97,7 @@ def test_parse_outcome_accepts_every_spelling(value: object, expected: Outcome) 
         ("latency:٢", "expected seconds, got '٢'"),
         ("latency:1_0", "expected seconds, got '1_0'"),
         ("429:1e999", "expected Retry-After seconds, got '1e999'"),
+        ("429:2.5", "retry_after must be whole seconds (RFC 9110's Retry-After is digits"),
     ],
 )
 def test_parse_outcome_rejects_with_a_clear_message(value: object, message: str) -> None:
@@ -115,6 +116,7 @@ def test_parse_outcome_rejects_with_a_clear_message(value: object, message: str)
             lambda: Status(503, retry_after=-1),
             "retry_after must be a finite number of seconds, 0 or more",
         ),
+        (lambda: Status(429, retry_after=0.5), "retry_after must be whole seconds"),
         (lambda: Status(503, headers={"a": 1}), "headers must map str to str"),  # type: ignore[dict-item]
         (lambda: Network("rest"), "did you mean 'reset'?"),
         (lambda: Latency(0), "seconds, above 0"),

@@ -279,3 +279,11 @@ def test_call_of_says_where_the_next_attempt_belongs_and_clear_restarts() -> Non
     assert journal.call_of(None, None, request()) == 1
     journal.clear()
     assert record(journal, request()).call == 1
+
+
+def test_headers_are_read_by_any_case() -> None:
+    """``attempt.headers["Authorization"]`` reads as httpx.Headers does; the key stays redacted."""
+    attempt = record(Journal(), request(headers={"X-Custom": "1"}))
+    assert attempt.headers["Authorization"] == "Bearer ***"
+    assert attempt.headers["X-CUSTOM"] == attempt.headers.get("x-custom") == "1"
+    assert SECRET not in repr(attempt.headers)

@@ -124,13 +124,25 @@ class FaultEngine:
         with self._lock:
             return [fault for fault in self._faults if fault.active]
 
+    def missed(self, injection: Injection, reason: str) -> None:
+        """Record that an injection did nothing to its attempt (a stream cut of a short stream).
+
+        :param injection: what ``pick`` returned for the attempt.
+        :param reason: why, in words, for the unused-fault report.
+        """
+        with self._lock:
+            injection.fault.missed(reason)
+
     def unused(self) -> list[Fault]:
-        """The faults no attempt has matched yet, except those marked ``optional``.
+        """The faults that took effect on no attempt yet, except those marked ``optional``.
+
+        A fault whose ``rate`` drew none of the attempts it matched, and a stream cut that cut
+        nothing, are unused: the failure they describe never happened.
 
         :return: a new list, in the order they were added.
         """
         with self._lock:
-            return [fault for fault in self._faults if not fault.matched and not fault.optional]
+            return [fault for fault in self._faults if not fault.applied and not fault.optional]
 
     def describe(self) -> str:
         """The active faults, one per line.

@@ -132,9 +132,13 @@ class Fault:
         self.optional = optional
         """Whether a test may end without any attempt matching this fault."""
         self.used = 0
-        """Outcomes applied so far."""
+        """Outcomes taken so far (one per attempt the fault was drawn for)."""
         self.matched = 0
         """Attempts that reached this fault and matched its target (applied or not)."""
+        self.applied = 0
+        """Outcomes that took effect: ``used`` less those that did nothing (see ``missed``)."""
+        self.misses: list[str] = []
+        """Why outcomes taken did nothing: ``stream_cut:50: the stream had 3 frames``."""
         self._random = random.Random(seed or 0)
 
     @property
@@ -195,7 +199,32 @@ class Fault:
             return None
         outcome = self.script[self.used % len(self.script)]
         self.used += 1
+        self.applied += 1
         return outcome
+
+    def missed(self, reason: str) -> None:
+        """Record that an outcome taken did nothing to its attempt (a cut of a short stream).
+
+        :param reason: why, in words, for the unused-fault report.
+        """
+        self.applied -= 1
+        self.misses.append(reason)
+
+    def why_unused(self) -> str:
+        """Why the fault took effect on no attempt, for the unused-fault report.
+
+        :return: such as ``matched no attempt`` or ``matched 3 attempt(s), but at rate=0.5
+            the random draw (seed 0) applied it to none``.
+        """
+        if self.misses:
+            return f"taken {self.used} time(s), but did nothing: {'; '.join(self.misses[:3])}"
+        if self.matched and self.rate is not None:
+            return (
+                f"matched {self.matched} attempt(s), but at rate={format_seconds(self.rate)} the "
+                f"random draw (seed {self.seed or 0}) applied it to none: make more attempts, "
+                "raise the rate or pick another seed"
+            )
+        return "matched no attempt"
 
     def spec(self) -> str:
         """The fault in ``SPEC_GRAMMAR``, as ``parse_fault_spec`` reads it back.

@@ -41,19 +41,21 @@ __all__ = [
     "status_matrix",
 ]
 
-MatrixOutcome = int | str
+MatrixOutcome = str
+"""An outcome id, as the attempt journal and the coverage report spell it: a status (``"503"``),
+``"connect"``, ``"read_timeout"`` or ``"stream_cut"``."""
 MATRIX_OUTCOMES: Final[tuple[MatrixOutcome, ...]] = (
-    400,
-    401,
-    403,
-    404,
-    409,
-    422,
-    429,
-    500,
-    502,
-    503,
-    504,
+    "400",
+    "401",
+    "403",
+    "404",
+    "409",
+    "422",
+    "429",
+    "500",
+    "502",
+    "503",
+    "504",
     "connect",
     "read_timeout",
 )
@@ -84,8 +86,9 @@ class MatrixCase:
     """
 
     outcome: MatrixOutcome
-    """The injected failure: an HTTP status, ``"connect"``, ``"read_timeout"`` or, for streams,
-    ``"stream_cut"``."""
+    """The injected failure's id, always a str as in the journal and the coverage report: an HTTP
+    status (``"503"``), ``"connect"``, ``"read_timeout"`` or, for streams, ``"stream_cut"``.
+    ``spectron_mock.fail(op, case.outcome)`` injects it."""
     retry_class: RetryClass
     """The retry class of the call the case describes; the first of ``retry_classes``."""
     error: type[SpectronError]
@@ -126,7 +129,7 @@ def status_matrix(
     *,
     max_retries: int = DEFAULT_MAX_RETRIES,
     retry_classes: Iterable[RetryClass] = RETRY_CLASSES,
-    outcomes: Iterable[MatrixOutcome] | None = None,
+    outcomes: Iterable[int | str] | None = None,
 ) -> list[MatrixCase]:
     """The matrix for a client with ``max_retries``, restricted to some classes or outcomes.
 
@@ -135,12 +138,12 @@ def status_matrix(
 
     :param max_retries: the client's ``max_retries``, which sets each case's attempts and waits.
     :param retry_classes: the retry classes to cover, in order.
-    :param outcomes: the failures to cover (statuses 400-599, ``"connect"``,
-        ``"read_timeout"``, ``"stream_cut"``); None for the defaults above.
+    :param outcomes: the failures to cover (statuses 400-599, as ints or ids such as ``"503"``,
+        ``"connect"``, ``"read_timeout"``, ``"stream_cut"``); None for the defaults above.
     :raises ValueError: an outcome is no failure the matrix knows.
     :return: one case per retry class and outcome, classes first.
     """
-    chosen = None if outcomes is None else list(outcomes)
+    chosen = None if outcomes is None else [_outcome_id(item) for item in outcomes]
     cases = []
     for retry_class in retry_classes:
         streams = retry_class == "stream"
@@ -151,7 +154,7 @@ def status_matrix(
         for outcome in selected:
             error = _error_for(outcome)
             retryable = outcome in ("connect", "read_timeout") or (
-                isinstance(outcome, int) and is_retryable_status(outcome)
+                outcome.isdigit() and is_retryable_status(int(outcome))
             )
             retries = retries_allowed(retry_class, max_retries) if retryable else 0
             sleeps = tuple(backoff(number) for number in range(1, retries + 1))
@@ -177,24 +180,36 @@ def merge_shared_cases(cases: Iterable[MatrixCase]) -> list[MatrixCase]:
     return list(merged.values())
 
 
-def _error_for(outcome: MatrixOutcome) -> type[SpectronError]:
+def _outcome_id(outcome: object) -> MatrixOutcome:
+    """An outcome as its id: a status int becomes ``"503"``; a str is kept as given."""
+    if isinstance(outcome, int) and not isinstance(outcome, bool):
+        return str(outcome)
     if isinstance(outcome, str):
+        return outcome
+    raise ValueError(f"unknown outcome {outcome!r}: a status or one of {_ACCEPTED_WORDS}")
+
+
+_ACCEPTED_WORDS = ", ".join(map(repr, _NETWORK_ERRORS))
+
+
+def _error_for(outcome: MatrixOutcome) -> type[SpectronError]:
+    if not (outcome.isascii() and outcome.isdigit()):
         try:
             return _NETWORK_ERRORS[outcome]
         except KeyError:
-            accepted = ", ".join(map(repr, _NETWORK_ERRORS))
-            message = f"unknown outcome {outcome!r}: a status or one of {accepted}"
+            message = f"unknown outcome {outcome!r}: a status or one of {_ACCEPTED_WORDS}"
             raise ValueError(message) from None
-    if not 400 <= outcome <= 599:
+    status = int(outcome)
+    if not 400 <= status <= 599:
         raise ValueError(f"the matrix covers failures: statuses 400-599, got {outcome}")
-    return error_class_for_status(outcome)
+    return error_class_for_status(status)
 
 
 STATUS_MATRIX: Final[tuple[MatrixCase, ...]] = tuple(status_matrix())
 """The whole matrix for the default client (``max_retries=3``)."""
 
 CLASS_OUTCOMES: Final[dict[RetryClass, tuple[str, ...]]] = {
-    retry_class: tuple(str(case.outcome) for case in status_matrix(retry_classes=[retry_class]))
+    retry_class: tuple(case.outcome for case in status_matrix(retry_classes=[retry_class]))
     for retry_class in RETRY_CLASSES
 }
 """The outcome ids of each retry class, in the status matrix's order (``"503"``, ``"connect"``…)."""

@@ -79,7 +79,8 @@ class Status:
     """Answer with this HTTP status and an error body (or ``body``), plus ``headers``.
 
     :param code: the HTTP status, 200 to 599.
-    :param retry_after: seconds, or an HTTP date, sent as the ``Retry-After`` header.
+    :param retry_after: whole seconds, or a str (an HTTP date, or any value to send as it is),
+        sent as the ``Retry-After`` header.
     :param body: replaces the error body: a dict goes as JSON, a str as text, bytes as they are.
     :param headers: extra answer headers; they win over the generated ones.
     :param format: the error body's format (``json``, ``problem`` or ``legacy``); None: the
@@ -102,6 +103,11 @@ class Status:
                 raise FaultError(str(error)) from None
         if self.retry_after is not None and not isinstance(self.retry_after, str):
             _check_seconds("Status retry_after", self.retry_after, allow_zero=True)
+            if not float(self.retry_after).is_integer():
+                raise FaultError(
+                    f"Status retry_after must be whole seconds (RFC 9110's Retry-After is "
+                    f"digits or an HTTP date), got {self.retry_after!r}; a str is sent as it is"
+                )
         if self.body is not None and not isinstance(self.body, dict | str | bytes):
             raise FaultError(f"Status body must be a dict, str or bytes, got {self.body!r}")
         if self.headers is not None and (

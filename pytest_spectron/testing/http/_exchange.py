@@ -78,24 +78,38 @@ def strip_prefix(path: str, prefix: str) -> tuple[str, str | None]:
 
 @dataclass(frozen=True)
 class ServiceRequest:
-    """One HTTP request as the service sees it, whichever way it arrived."""
+    """One HTTP request as the service sees it, whichever way it arrived.
+
+    A fault's ``when=`` predicate receives it: ``when=lambda request: request.header("x-tenant")
+    == "a"`` fails only that tenant's requests.
+    """
 
     method: str
+    """The HTTP method, as sent (``GET``)."""
     path: str
     """The raw (still percent-encoded) path, without the query string."""
     query: tuple[tuple[str, str], ...] = ()
+    """The query string's ``(name, value)`` pairs, in order."""
     headers: Mapping[str, str] = field(default_factory=dict)
-    """Header names in lower case."""
+    """Header names in lower case (``header(name)`` reads any case)."""
     body: bytes = b""
+    """The body, as sent (``b""`` for none)."""
     timeout: float | None = None
     """Seconds the client will wait for the answer, where the transport knows it (in-process)."""
     connect_timeout: float | None = None
     """Seconds the client will wait to connect, where the transport knows it (in-process)."""
+    waits_forever: bool = False
+    """The client has no read timeout (built with ``timeout=None``): it waits for the answer
+    forever, so a silent server hangs it. Known in-process only."""
     outside_prefix: str | None = None
     """The path prefix the service is mounted under, when ``path`` is not under it."""
 
     def header(self, name: str) -> str | None:
-        """The value of a header, by case-insensitive name."""
+        """The value of a header, by case-insensitive name.
+
+        :param name: the header's name, in any case (``"Idempotency-Key"``).
+        :return: its value, or None when the request has no such header.
+        """
         return self.headers.get(name.lower())
 
     def __repr__(self) -> str:
@@ -103,7 +117,8 @@ class ServiceRequest:
         return (
             f"ServiceRequest(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
             f"headers={redact_headers(self.headers)!r}, body=<{len(self.body)} bytes>, "
-            f"timeout={self.timeout!r}, connect_timeout={self.connect_timeout!r})"
+            f"timeout={self.timeout!r}, connect_timeout={self.connect_timeout!r}, "
+            f"waits_forever={self.waits_forever!r})"
         )
 
 

@@ -35,8 +35,8 @@ class FaultsAndJournal:
         as ``"503x2,connect,ok"``) run in order, one per attempt, then the fake answers
         (``times=N`` runs the script N times). ``rate`` and ``seed`` apply the fault at random,
         reproducibly; ``when`` narrows it to the requests a predicate accepts, ``call=N`` to the
-        N-th call of the operation (its retries included). A fault that no
-        attempt matched fails the test at teardown, unless ``optional=True``.
+        N-th call of the operation (its retries included). A fault that took effect on no
+        attempt fails the test at teardown, unless ``optional=True``.
 
         :param target: an operation (``"state"``), a retry class (``"read"``) or ``"*"``.
         :param outcomes: the script in the outcome grammar, or none with one of ``status=``,
@@ -139,22 +139,24 @@ class FaultsAndJournal:
             )
 
     def assert_all_faults_used(self) -> None:
-        """Assert that every fault (but the ``optional`` ones) matched at least one attempt.
+        """Assert that every fault (but the ``optional`` ones) took effect on at least one attempt.
 
-        A fault nothing matched means the test never exercised the failure it set up: the
-        operation was not called, or another fault took every attempt first. The plugin calls
-        it after each passing test, unless ``spectron_assert_all_faults_used`` is false.
+        A fault that never took effect means the test never exercised the failure it set up:
+        the operation was not called, another fault took every attempt first, its ``rate``
+        drew none of the attempts it matched, or a stream cut found no stream to cut. The
+        plugin calls it after each passing test, unless ``spectron_assert_all_faults_used`` is
+        false.
 
-        :raises AssertionError: listing the unused faults' specs; the message ends with the
-            attempt ledger.
+        :raises AssertionError: listing the unused faults' specs and why each did nothing; the
+            message ends with the attempt ledger.
         """
         __tracebackhide__ = True
         unused = self.faults.unused()
         if unused:
-            listed = "\n".join(f"  - {fault.spec()}" for fault in unused)
+            listed = "\n".join(f"  - {fault.spec()}: {fault.why_unused()}" for fault in unused)
             self._fail(
-                f"{len(unused)} Spectron fault(s) matched no attempt, so the failure they "
-                f"describe was never tested:\n{listed}\n"
+                f"{len(unused)} Spectron fault(s) took effect on no attempt, so the failure "
+                f"they describe was never tested:\n{listed}\n"
                 "Call the operation they target, or mark a fault that may go unused with "
                 "optional=True (spectron_mock.fail(..., optional=True) or the marker's "
                 "optional=True); spectron_assert_all_faults_used = false turns the check off."

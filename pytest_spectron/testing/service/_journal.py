@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from pytest_spectron._shared._validators import check_int
 from pytest_spectron.client._catalogue import RetryClass
 from pytest_spectron.client._retry import RETRIED_CLASSES, is_retryable_status
@@ -49,8 +51,9 @@ class Attempt:
     """The path, still percent-encoded, without the endpoint's prefix or the query string."""
     query: tuple[tuple[str, str], ...]
     """The query string's ``(name, value)`` pairs, in order."""
-    headers: dict[str, str]
-    """Lower-case names; ``authorization`` redacted to ``Bearer ***``."""
+    headers: httpx.Headers
+    """Read by any case (``headers["Authorization"]``), as ``httpx.Headers``; listed in lower
+    case; ``authorization`` redacted to ``Bearer ***``."""
     body: Any
     """Decoded JSON, text, bytes, a short description of a multipart upload, or None if empty."""
     idempotency_key: str | None
@@ -166,7 +169,7 @@ class Journal:
                 method=request.method.upper(),
                 path=request.path,
                 query=tuple(request.query),
-                headers=redact_headers(request.headers),
+                headers=httpx.Headers(redact_headers(request.headers)),
                 body=describe_body(request.headers, request.body),
                 idempotency_key=request.header("idempotency-key"),
                 outcome=outcome,

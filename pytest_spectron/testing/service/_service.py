@@ -48,6 +48,7 @@ from pytest_spectron.testing.service._journal import Journal
 
 __all__ = [
     "MAX_JSON_DEPTH",
+    "ClientWouldHang",
     "FakeBackend",
     "FormatsErrors",
     "Forwarder",
@@ -128,6 +129,25 @@ class UnroutableRequest(AssertionError):
         )
 
 
+class ClientWouldHang(AssertionError):
+    """A timeout fault met a client that has no read timeout: in production it would hang.
+
+    A silent Spectron does not make such a client time out; it waits forever. Raised where the
+    application sent the request, after journaling the attempt.
+
+    :ivar operation: the operation the request called.
+    """
+
+    def __init__(self, operation: str, fault: str) -> None:
+        self.operation = operation
+        super().__init__(
+            f"{operation}: the fault {fault} makes Spectron fall silent, but this client has no "
+            "read timeout (it was built with timeout=None): in production it would hang "
+            "forever, never raise a timeout. Give the client a timeout (Spectron(..., "
+            "timeout=30), or httpx.Timeout(30) on your own httpx client)."
+        )
+
+
 class SpectronService:
     """A backend behind the fault engine and attempt journal, as every transport serves it.
 
@@ -169,6 +189,10 @@ class SpectronService:
         self._forwarder = backend if isinstance(backend, Forwarder) else None
         self._styled = backend if isinstance(backend, FormatsErrors) else None
         self._admin = AdminEndpoints(self)
+        self.raised: list[AssertionError] = []
+        """The errors raised where the application sent a request (``UnroutableRequest``,
+        ``ClientWouldHang``), oldest first: the plugin fails a passing test whose code caught
+        one."""
 
     def sharing(self, *, on_unroutable: OnUnroutable) -> SpectronService:
         """A service over the same backend, faults, journal and clock, with its own unroutable rule.
@@ -188,6 +212,7 @@ class SpectronService:
             on_unroutable=on_unroutable,
         )
         twin._lock = self._lock
+        twin.raised = self.raised
         return twin
 
     @property
@@ -260,6 +285,7 @@ class SpectronService:
             self.faults.clear()
             self.journal.clear()
             self.clock.reset()
+            self.raised.clear()
 
     # -- Attempts ------------------------------------------------------------------------------
 
@@ -277,7 +303,9 @@ class SpectronService:
             )
             self._record(request, not_routed, None, None, fault=None, time=started)
             if self.on_unroutable == "raise":
-                raise UnroutableRequest(error) from None
+                unroutable = UnroutableRequest(error)
+                self.raised.append(unroutable)
+                raise unroutable from None
             return not_routed
         operation = matched.operation
         retry_class = retry_class_of(operation, request)
@@ -287,6 +315,15 @@ class SpectronService:
         self._record(
             request, answer, operation.name, retry_class, fault=fault, time=started, call=call
         )
+        if (
+            isinstance(answer, NetworkFailure)
+            and answer.kind == "read_timeout"
+            and request.waits_forever
+            and injection is not None
+        ):
+            hang = ClientWouldHang(operation.name, injection.fault.spec())
+            self.raised.append(hang)
+            raise hang
         return answer
 
     def _record(
@@ -343,6 +380,11 @@ class SpectronService:
             ), described
         if isinstance(outcome, Network):
             kind = cast(NetworkFailureKind, outcome.kind)
+            if kind == "read_timeout" and request.waits_forever:
+                described += ": the client has no read timeout, it would hang"
+            elif kind == "read_timeout" and request.timeout is not None:
+                # Spectron is silent for as long as the client waits: its read timeout.
+                self.clock.advance(request.timeout)
             return NetworkFailure(kind, f"pytest-spectron fault: {described}"), described
         if isinstance(outcome, Latency):
             timeout = request.timeout
@@ -361,12 +403,17 @@ class SpectronService:
         answer = self.backend.handle(matched, request)
         if isinstance(answer, NetworkFailure):
             return answer, f"{described}: not applied, the request failed first"
+        # A cut that cuts nothing is no failure: the fault is reported unused (Fault.missed).
         if not answer.streams:
-            return answer, f"{described}: not applied, the answer was not a stream"
+            why = "the answer was not a stream"
+            self.faults.missed(injection, f"{why} (a stream_cut needs chat(stream=True))")
+            return answer, f"{described}: not applied, {why}"
         # One frame past the cut must exist, or the stream ends there anyway.
         frames = answer.frames_ahead(outcome.after + 1)
         if frames <= outcome.after:
-            return answer, f"{described}: not applied, the stream had {frames} frames"
+            why = f"the stream had {frames} frames"
+            self.faults.missed(injection, f"{why}, none after frame {outcome.after}")
+            return answer, f"{described}: not applied, {why}"
         return dataclasses.replace(answer, cut_after=outcome.after), described
 
 

@@ -65,7 +65,7 @@ def service_handler(
 
 
 def to_service_request(request: httpx.Request, *, prefix: str = "") -> ServiceRequest:
-    """The service's view of a (read) httpx request, with the read timeout it will wait."""
+    """The service's view of a (read) httpx request, with its read timeout (or none)."""
     path, outside_prefix = strip_prefix(
         request.url.raw_path.decode("ascii").partition("?")[0], prefix
     )
@@ -80,6 +80,8 @@ def to_service_request(request: httpx.Request, *, prefix: str = "") -> ServiceRe
         body=request.content,
         timeout=None if timeout is None else float(timeout),
         connect_timeout=None if connect_timeout is None else float(connect_timeout),
+        # httpx sets every phase; a read phase of None is a client that waits forever.
+        waits_forever="read" in timeouts and timeout is None,
     )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import types
+import warnings
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode, urlsplit
 
@@ -44,8 +45,9 @@ from pytest_spectron.testing.http._problems import (
     problem_response,
 )
 from pytest_spectron.testing.http._routing import Route
+from pytest_spectron.testing.transports.loopback._admin_guard import is_loopback_host
 
-__all__ = ["UpstreamBackend", "check_upstream", "sse_frames"]
+__all__ = ["PlaintextUpstreamWarning", "UpstreamBackend", "check_upstream", "sse_frames"]
 
 _HOP_BY_HOP = frozenset(
     {
@@ -255,13 +257,25 @@ class UpstreamBackend:
         )
 
 
+class PlaintextUpstreamWarning(UserWarning):
+    """Live mode forwards to a plain ``http://`` upstream beyond this machine: the API key and
+    every request go over the network in clear.
+
+    Filter it where the network is trusted:
+    ``filterwarnings = ignore::pytest_spectron.PlaintextUpstreamWarning``.
+    """
+
+
 def check_upstream(value: object, *, endpoint: str | None = None) -> str:
     """``value`` as a checked upstream URL; a ValueError if it is none, or is ``endpoint``.
 
     The endpoint is where a mock catches an application's requests, the upstream where it
     forwards them: the same origin for both would leave it unclear which one a request meant.
+    A plain ``http://`` upstream that is not on this machine's loopback interface warns
+    (``PlaintextUpstreamWarning``): the key would travel in clear.
     """
     upstream = check_endpoint(value, argument="upstream")
+
     if endpoint is not None and _origin(upstream) == _origin(endpoint):
         raise ValueError(
             f"the upstream {redact_endpoint(upstream)!r} is the endpoint the mock answers "
@@ -269,6 +283,17 @@ def check_upstream(value: object, *, endpoint: str | None = None) -> str:
             "the endpoint and forwards them to the upstream, so the two must differ. Leave "
             "the endpoint at its default (http://spectron.test) and point your application at "
             "spectron_mock.endpoint."
+        )
+    split = urlsplit(upstream)
+    if split.scheme == "http" and not is_loopback_host((split.hostname or "").lower()):
+        warnings.warn(
+            PlaintextUpstreamWarning(
+                f"the upstream {redact_endpoint(upstream)} is plain http on a host that is not "
+                "this machine: the API key and every memory sent to it cross the network in "
+                "clear. Use https://, or, on a network you trust, filter this warning "
+                "(filterwarnings = ignore::pytest_spectron.PlaintextUpstreamWarning)."
+            ),
+            stacklevel=2,
         )
     return upstream
 

@@ -22,24 +22,36 @@ _AUTHORITY = re.compile(r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._~
 _ORIGIN = re.compile(r"(?i)https?://(?P<authority>[^/]+)")
 
 
-def admin_refusal(request: ServiceRequest, bound_host: str) -> ServiceResponse | None:
+def admin_refusal(
+    request: ServiceRequest, bound_host: str, *, target_authority: str | None = None
+) -> ServiceResponse | None:
     """A 403 problem for an admin request a web page may have sent, else None.
 
-    An admin request is served only if its ``Host`` (when present) names the loopback interface
+    An admin request is served only if the host it is addressed to names the loopback interface
     (``localhost``, 127.0.0.0/8, ``[::1]``, any port) or the specific address the server is
     bound to (never a wildcard such as 0.0.0.0), and its ``Origin`` (when present) is an
-    ``http(s)`` URL of such a host. Programs (curl, test code) send no ``Origin`` and a loopback
-    ``Host``, and pass.
+    ``http(s)`` URL of such a host. The host it is addressed to is the absolute-form target's
+    (``GET http://host/__spectron/journal``), which HTTP says wins over the ``Host`` header,
+    else the ``Host`` header's (when present); both are judged. Programs (curl, test code) send
+    the origin form, no ``Origin`` and a loopback ``Host``, and pass.
 
     :param request: the request as read off the socket.
     :param bound_host: the address the server listens on.
+    :param target_authority: the ``host[:port]`` of an absolute-form request target, if any.
     :return: the 403 problem to answer, or None to serve the request.
     """
     if not is_admin_path(request.path):
         return None
     host = request.header("host")
     origin = request.header("origin")
-    if host is not None and not _names_this_machine(_authority_host(host), bound_host):
+    if target_authority is not None and not _names_this_machine(
+        _authority_host(target_authority), bound_host
+    ):
+        why = (
+            f"its request target names the host {target_authority!r}, neither the loopback "
+            "interface nor the address the server is bound to (whatever its Host header says)"
+        )
+    elif host is not None and not _names_this_machine(_authority_host(host), bound_host):
         why = (
             f"its Host header {host!r} names neither the loopback interface nor the address "
             "the server is bound to (a DNS-rebinding web page sends its own domain)"

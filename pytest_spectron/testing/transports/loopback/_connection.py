@@ -118,7 +118,7 @@ class Connection:
     def _answer(self, read: ReadRequest) -> Next:
         """Answer one request: a network failure as socket behaviour, else whole or streamed."""
         request = read.request
-        answer = self._dispatch(request)
+        answer = self._dispatch(request, read.target_authority)
         if isinstance(answer, NetworkFailure):
             if answer.kind in ("read_timeout", "connect_timeout"):
                 hold(self.connection, self.wake)
@@ -138,9 +138,11 @@ class Connection:
         finally:
             answer.close()  # a relayed stream's upstream connection, however the sending ended
 
-    def _dispatch(self, request: ServiceRequest) -> ServiceResponse | NetworkFailure:
+    def _dispatch(
+        self, request: ServiceRequest, target_authority: str | None
+    ) -> ServiceResponse | NetworkFailure:
         """The admin guard's refusal, else the service's answer (a 500 problem if it raised)."""
-        refusal = admin_refusal(request, self.bound_host)
+        refusal = admin_refusal(request, self.bound_host, target_authority=target_authority)
         if refusal is not None:
             return refusal
         try:

@@ -35,6 +35,7 @@ __all__ = [
     "RequestReader",
     "body_length",
     "parse_request_line",
+    "target_authority",
 ]
 
 MAX_LINE = 65_536
@@ -76,6 +77,8 @@ class ReadRequest:
     """Whether the client keeps the connection for another request."""
     http10: bool
     """Whether the client speaks HTTP/1.0 (no chunked answers)."""
+    target_authority: str | None = None
+    """The ``host[:port]`` of an absolute-form request target (``GET http://host/path``)."""
 
 
 class RequestReader:
@@ -126,6 +129,7 @@ class RequestReader:
         if not line:
             raise ClientClosed
         method, path, query, (major, minor) = parse_request_line(line)
+        authority = target_authority(line)
         if major != 1:
             raise BadRequest(505, f"HTTP/{major}.{minor} is not served; use HTTP/1.1")
         http10 = minor == 0
@@ -145,7 +149,9 @@ class RequestReader:
             body=self._chunked() if length is None else self._exactly(length),
             timeout=self.client_timeout,
         )
-        return ReadRequest(request, keep_alive=keep_alive, http10=http10)
+        return ReadRequest(
+            request, keep_alive=keep_alive, http10=http10, target_authority=authority
+        )
 
     def _line(self, *, too_long_status: int, what: str) -> bytes:
         line = self.reader.readline(MAX_LINE + 1)
@@ -220,6 +226,18 @@ def parse_request_line(line: bytes) -> tuple[str, str, str, tuple[int, int]]:
         raise malformed
     path, query = _parse_target(target)
     return method.decode("ascii"), path, query, (int(matched[1]), int(matched[2]))
+
+
+def target_authority(line: bytes) -> str | None:
+    """The ``host[:port]`` of a well-formed request line's absolute-form target, else None.
+
+    :param line: a request line ``parse_request_line`` accepted.
+    :return: such as ``evil.example:80`` for ``GET http://evil.example:80/x HTTP/1.1``.
+    """
+    target = _content(line).split(b" ")[1].decode("ascii")
+    if not target.startswith(("http://", "https://")):
+        return None
+    return urlsplit(target).netloc.rpartition("@")[2]
 
 
 def body_length(headers: dict[str, str]) -> int | None:
