@@ -3,12 +3,9 @@
 Pure data: the terminal table, the JSON file and the HTML page (``_coverage_html``) all render
 the ``CoverageReport`` this module builds.
 
-An outcome is **covered** when a call **ended** in it: the application saw it. The journal
-records attempts, not calls, and Spectron's clients send no call id, so ``calls`` groups a
-test's attempts into calls by this rule: an attempt is a retry of the open call with the same
-operation, retry class, method, path, query, body and idempotency key when that call's last
-attempt failed in a way the policy retries (a 5xx, a connection error or a timeout) and its
-retry class is retried (``read``, ``idempotent_write``); otherwise it starts a new call. A call
+An outcome is **covered** when a call **ended** in it: the application saw it. Spectron's
+clients send no call id, so the journal numbers calls itself (``Attempt.call``, by the rule of
+``Journal.call_of``: a retry of a retried class keeps the number of the call it repeats). A call
 ends in the outcome of its last attempt. A fault injected into an earlier attempt of a call was
 **absorbed** by the client's retries: it is counted apart, never as covered. Where a client gave
 up on a retryable failure and the application sent the very same request again, the rule joins
@@ -18,12 +15,11 @@ the two calls: the outcome is then absorbed, never wrongly covered.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_spectron.client._catalogue import CATALOGUE, RetryClass
-from pytest_spectron.client._retry import RETRIED_CLASSES
 from pytest_spectron.testing.faults._matrix import CLASS_OUTCOMES, matrix_outcome
 
 if TYPE_CHECKING:
@@ -43,49 +39,18 @@ def _percent(covered: int, total: int) -> float:
     return 100.0 if total == 0 else 1000 * covered // total / 10
 
 
-_RETRIED_OUTCOMES = frozenset({"connect", "connect_timeout", "read_timeout", "reset"})
-"""Journal outcomes (besides a 5xx) that the policy retries."""
-
-
-def _retried(attempt: Attempt) -> bool:
-    """Whether the client's policy retries after this attempt (if it has retries left)."""
-    if attempt.retry_class not in RETRIED_CLASSES:
-        return False
-    outcome = attempt.outcome
-    return outcome in _RETRIED_OUTCOMES or (outcome.isdigit() and outcome.startswith("5"))
-
-
-def _request_key(attempt: Attempt) -> Hashable:
-    body = attempt.body if isinstance(attempt.body, str | bytes | None) else repr(attempt.body)
-    return (
-        attempt.operation,
-        attempt.retry_class,
-        attempt.method,
-        attempt.path,
-        attempt.query,
-        body,
-        attempt.idempotency_key,
-    )
-
-
 def calls(attempts: Iterable[Attempt]) -> list[list[Attempt]]:
-    """One test's routed attempts grouped into calls, by the rule in the module's docstring.
+    """One test's routed attempts grouped into calls, by the journal's numbering.
 
     :param attempts: the attempts, in journal order.
     :return: the calls, in the order they started, each its attempts in order.
     """
-    grouped: list[list[Attempt]] = []
-    open_calls: dict[Hashable, list[Attempt]] = {}
+    grouped: dict[tuple[str, int], list[Attempt]] = {}
     for attempt in attempts:
         if attempt.operation is None or attempt.retry_class is None:
             continue  # unroutable: no operation to credit
-        key = _request_key(attempt)
-        call = open_calls.get(key)
-        if call is None or not _retried(call[-1]):
-            call = open_calls[key] = []
-            grouped.append(call)
-        call.append(attempt)
-    return grouped
+        grouped.setdefault((attempt.operation, attempt.call), []).append(attempt)
+    return list(grouped.values())
 
 
 class Tally:

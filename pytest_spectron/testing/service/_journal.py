@@ -6,7 +6,7 @@ import base64
 import json
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,8 +121,10 @@ class Journal:
         self.limit = limit
         self._attempts: deque[Attempt] = deque(maxlen=limit)
         self._recorded = 0
-        self._last: dict[str, Attempt] = {}
-        """The latest attempt of each operation, which the next one may retry."""
+        self._calls: dict[str, int] = {}
+        """The number of each operation's latest call."""
+        self._latest: dict[Hashable, Attempt] = {}
+        """The latest attempt of each distinct request, which the next one may retry."""
         self._lock = threading.Lock()
 
     @property
@@ -181,7 +183,8 @@ class Journal:
             )
             self._attempts.append(attempt)
             if operation is not None:
-                self._last[operation] = attempt
+                self._latest[_request_key(operation, retry_class, request)] = attempt
+                self._calls[operation] = max(call, self._calls.get(operation, 0))
             return attempt
 
     def call_of(
@@ -189,10 +192,12 @@ class Journal:
     ) -> int:
         """The call of ``operation`` an attempt of ``request`` arriving now belongs to, 1-based.
 
-        It is a retry, and keeps the number of the call before it, when the client's policy
-        retries its class, the operation's latest attempt failed in a way the policy retries
-        (5xx, a network failure, a timeout) and the request is the same (method, path, query,
-        body, idempotency key). Otherwise it is the operation's next call.
+        It is a retry, and keeps the number of the call it repeats, when the client's policy
+        retries its class and the latest attempt of the same request (operation, retry class,
+        method, path, query, body, idempotency key) failed in a way the policy retries (5xx, a
+        network failure, a timeout). Otherwise it is the operation's next call. Calls made side
+        by side (gathered tasks, threads) keep their own numbers, whatever order their retries
+        arrive in.
 
         :param operation: the catalogue name, or None for a request no operation answers.
         :param retry_class: the retry class the client's policy puts the call in, or None.
@@ -206,23 +211,12 @@ class Journal:
     def _call_of(
         self, operation: str | None, retry_class: RetryClass | None, request: ServiceRequest
     ) -> int:
-        previous = None if operation is None else self._last.get(operation)
-        if previous is None:
+        if operation is None:
             return 1
-        retried = (
-            retry_class in RETRIED_CLASSES
-            and previous.retry_class == retry_class
-            and _retryable(previous)
-            and (previous.method, previous.path, previous.query, previous.idempotency_key)
-            == (
-                request.method.upper(),
-                request.path,
-                tuple(request.query),
-                request.header("idempotency-key"),
-            )
-            and previous.body == describe_body(request.headers, request.body)
-        )
-        return previous.call if retried else previous.call + 1
+        previous = self._latest.get(_request_key(operation, retry_class, request))
+        if previous is not None and retry_class in RETRIED_CLASSES and _retryable(previous):
+            return previous.call
+        return self._calls.get(operation, 0) + 1
 
     def attempts(self, operation: str | None = None) -> list[Attempt]:
         """Every attempt kept so far, or only those of one operation, in order.
@@ -240,7 +234,8 @@ class Journal:
         """Forget every attempt; numbering starts again at 1."""
         with self._lock:
             self._attempts.clear()
-            self._last.clear()
+            self._calls.clear()
+            self._latest.clear()
             self._recorded = 0
 
     def __len__(self) -> int:
@@ -295,6 +290,21 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"<Journal attempts={len(self)}>"
+
+
+def _request_key(
+    operation: str, retry_class: RetryClass | None, request: ServiceRequest
+) -> Hashable:
+    """What makes two attempts the same request, and so a retry one of the other."""
+    return (
+        operation,
+        retry_class,
+        request.method.upper(),
+        request.path,
+        tuple(request.query),
+        request.header("idempotency-key"),
+        request.body,
+    )
 
 
 def _retryable(attempt: Attempt) -> bool:
