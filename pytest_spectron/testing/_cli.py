@@ -66,6 +66,8 @@ DEFAULT_RECORD_LIMIT = 10_000
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 # The fake's error formats (pytest_spectron.testing.http._problems.ERROR_FORMATS), likewise.
 ERROR_FORMATS = ("json", "problem", "legacy")
+# The fake's stream formats (pytest_spectron.testing.fake._render.STREAM_FORMATS), likewise.
+STREAM_FORMATS = ("spectron", "token", "done_flag")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,6 +192,15 @@ def _add_fake_options(serve: argparse.ArgumentParser) -> None:
         help="how error answers look: json (application/json, the document's required message "
         "plus the RFC 7807 fields), problem (the same body as application/problem+json) or "
         'legacy ({"message": ...} only) (default: %(default)s)',
+    )
+    serve.add_argument(
+        "--stream-format",
+        choices=STREAM_FORMATS,
+        default=STREAM_FORMATS[0],
+        help="how a streamed chat is framed: spectron (delta frames, then an 'event: done' frame "
+        "with the whole reply, then [DONE], as Spectron sends it), token (token frames, then "
+        '[DONE]) or done_flag (the last delta frame carries "done": true, then [DONE]) '
+        "(default: %(default)s)",
     )
 
 

@@ -206,3 +206,18 @@ def test_sdk_error_carries_the_fakes_detail_and_trace_id(
         "document 'doc-999999' does not exist",
         "trc-000001",
     )
+
+
+def test_sdk_streamed_chat_reads_the_whole_reply(
+    server: LoopbackServer, spectron_mock: SpectronMock, seeded: Ids
+) -> None:
+    """The SDK's streamed deltas, blocking and async, join to the whole non-streamed reply."""
+    with blocking_memory(server, spectron_mock) as memory:
+        reply = CALLS["chat"](memory, seeded).reply
+        blocking = "".join(chunk.delta for chunk in CALLS["chat(stream=True)"](memory, seeded))
+    chunks = call_async(server, spectron_mock, lambda m, ids: m.chat("tea?", stream=True), seeded)
+
+    assert reply == "Based on what I remember: Alice likes tea"
+    assert blocking == reply
+    assert "".join(chunk.delta for chunk in chunks) == reply
+    assert [chunk.done for chunk in chunks][-2:] == [True, True]  # event: done, then [DONE]

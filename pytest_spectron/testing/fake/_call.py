@@ -23,6 +23,7 @@ __all__ = [
     "Call",
     "Handler",
     "Problem",
+    "StreamedReply",
     "check_labels",
     "handles",
     "invalid",
@@ -151,15 +152,26 @@ class Call:
 
 
 @dataclass(frozen=True)
+class StreamedReply:
+    """A chat reply to send as server-sent events, in the fake's stream format."""
+
+    deltas: tuple[str, ...]
+    """The reply cut into pieces that concatenate back to it."""
+    reply: str
+    trace_id: str
+    session_id: str
+
+
+@dataclass(frozen=True)
 class Answer:
-    """A successful answer: a response model (or a list of them), raw bytes, or SSE frames."""
+    """A successful answer: a response model (or a list of them), raw bytes, or a stream."""
 
     status: int = 200
     model: ResponseModel | Sequence[ResponseModel] | None = None
     raw: bytes | None = None
     content_type: str = "application/json"
-    events: tuple[str, ...] | None = None
-    """SSE ``data:`` payloads, for a streamed chat."""
+    stream: StreamedReply | None = None
+    """A streamed chat reply, sent as ``text/event-stream``."""
 
 
 def ok(model: ResponseModel | Sequence[ResponseModel], status: int = 200) -> Answer:

@@ -34,7 +34,13 @@ from pytest_spectron.testing.fake._reading import (
     first_values,
     parse_body,
 )
-from pytest_spectron.testing.fake._render import audit_kind, render_answer
+from pytest_spectron.testing.fake._render import (
+    DEFAULT_STREAM_FORMAT,
+    StreamFormat,
+    audit_kind,
+    check_stream_format,
+    render_answer,
+)
 from pytest_spectron.testing.fake._scoping import freeze_scopes
 from pytest_spectron.testing.fake._store import (
     Ids,
@@ -90,14 +96,18 @@ class FakeSpectron:
     answers. Errors come in ``error_format``: ``"json"`` (the default, the document's),
     ``"problem"`` or ``"legacy"``. Each context keeps its last ``record_limit`` traces, audit
     rows and idempotent replays (default ``RECORD_LIMIT``, 10,000; None keeps all), so a
-    long-running fake stays bounded; its facts and other records are kept whole.
+    long-running fake stays bounded; its facts and other records are kept whole. A streamed chat
+    is framed in ``stream_format``: ``"spectron"`` (the default, the real service's ending, an
+    ``event: done`` frame with the whole reply, then ``[DONE]``), ``"token"`` or ``"done_flag"``.
 
     :param clock: the seconds since the start, for timestamps and key expiry; None for the
         counter above. ``SpectronMock`` passes its virtual clock's ``now``.
     :param error_format: ``"json"``, ``"problem"`` or ``"legacy"``.
+    :param stream_format: ``"spectron"``, ``"token"`` or ``"done_flag"``.
     :param record_limit: the traces, audit rows and idempotent replays each context keeps,
         1 or more; None keeps all.
-    :raises ValueError: ``record_limit`` is below 1, or ``error_format`` is unknown.
+    :raises ValueError: ``record_limit`` is below 1, or ``error_format`` or ``stream_format``
+        is unknown.
     """
 
     def __init__(
@@ -106,6 +116,7 @@ class FakeSpectron:
         clock: Callable[[], float] | None = None,
         error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
         record_limit: int | None = RECORD_LIMIT,
+        stream_format: StreamFormat = DEFAULT_STREAM_FORMAT,
     ) -> None:
         if record_limit is not None and record_limit < 1:
             raise ValueError(
@@ -115,6 +126,7 @@ class FakeSpectron:
         self._record_limit = record_limit
         self._lock = threading.RLock()
         self.error_format = error_format
+        self.stream_format = stream_format
         self.trace_ids = TraceIds()
         """Numbers every answer's trace id: the fake's own, and the faults served in front of it."""
         self.reset()
@@ -127,6 +139,15 @@ class FakeSpectron:
     @error_format.setter
     def error_format(self, value: ErrorFormat) -> None:
         self._error_format = check_error_format(value)
+
+    @property
+    def stream_format(self) -> StreamFormat:
+        """How a streamed chat is framed: ``"spectron"``, ``"token"``, ``"done_flag"``; settable."""
+        return self._stream_format
+
+    @stream_format.setter
+    def stream_format(self, value: StreamFormat) -> None:
+        self._stream_format = check_stream_format(value)
 
     def _context(self, context_id: str) -> ContextState:
         """The state of ``context_id``, made empty on first use."""
@@ -277,7 +298,8 @@ class FakeSpectron:
             body=body,
             parts=parts,
         )
-        response = render_answer(operation, HANDLERS[operation.name](call), trace_id)
+        answer = HANDLERS[operation.name](call)
+        response = render_answer(operation, answer, trace_id, self.stream_format)
         if replay is not None:
             state.keep_replay(replay, response)
         return response

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from typing_extensions import Unpack
 
 from pytest_spectron.client import models as m
-from pytest_spectron.client._chat import DONE
-from pytest_spectron.testing.fake._call import Answer, Call, check_labels, handles, invalid, ok
+from pytest_spectron.testing.fake._call import (
+    Answer,
+    Call,
+    StreamedReply,
+    check_labels,
+    handles,
+    invalid,
+    ok,
+)
 from pytest_spectron.testing.fake._context import ContextState
 from pytest_spectron.testing.fake._facts import FactDetails
 from pytest_spectron.testing.fake._scoping import freeze_scopes, seen_through_lens
@@ -353,19 +359,8 @@ def chat(call: Call) -> Answer:
                 session_id=session.id,
             )
         )
-    deltas = _deltas(reply)
-    frames = [
-        json.dumps(
-            {
-                "delta": delta,
-                "done": index == len(deltas) - 1,
-                "traceId": call.trace_id,
-                "sessionId": session.id,
-            }
-        )
-        for index, delta in enumerate(deltas)
-    ]
-    return Answer(content_type="text/event-stream", events=(*frames, DONE))
+    streamed = StreamedReply(tuple(_deltas(reply)), reply, call.trace_id, session.id)
+    return Answer(content_type="text/event-stream", stream=streamed)
 
 
 # -- Views -------------------------------------------------------------------------------------
