@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from pytest_spectron import FakeSpectron, Spectron, SpectronNotFoundError, SpectronValidationError
+from pytest_spectron.testing.fake import PRINCIPAL_ID
 
 AUTH = {"authorization": "Bearer key"}
 
@@ -103,6 +104,59 @@ def test_wrong_method_is_a_405_with_allow(http: httpx.Client) -> None:
 
     assert (answer.status_code, answer.headers["allow"]) == (405, "GET")
     assert answer.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/documents/query", "POST"),
+        ("GET", "/documents/recompute-links", "POST"),
+        ("PUT", "/documents/keywords", "GET"),
+        ("DELETE", "/traces/stats", "GET"),
+        ("POST", "/documents/doc-1", "DELETE, GET, PUT"),
+    ],
+)
+def test_a_path_of_another_method_is_a_405_with_its_own_allow(
+    http: httpx.Client, method: str, path: str, allow: str
+) -> None:
+    """A document path asked with another method is a 405 naming that path's methods only.
+
+    ``/documents/query`` is a path of the document (POST), not document ``query``: RFC 9110
+    15.5.6, "The origin server MUST generate an Allow header field in a 405 response containing
+    a list of the target resource's currently supported methods."
+    """
+    answer = http.request(method, f"/api/v1/ctx{path}", headers=AUTH)
+
+    assert (answer.status_code, answer.headers["allow"]) == (405, allow)
+
+
+@pytest.mark.parametrize(
+    "as_of", ["yesterday", "2026-01-01", "2026-01-01T00:00:00", "2026-13-01T00:00:00Z"]
+)
+def test_effective_grants_refuse_an_as_of_that_is_no_date_time(
+    http: httpx.Client, as_of: str
+) -> None:
+    """``principals.effective?asOf=`` must be an RFC 3339 instant: a 400 naming it otherwise.
+
+    The document: "asOf: RFC 3339 instant: resolve against grant history at that time instead of
+    current grants", echoed in ``EffectiveGrantsJson.asOf`` (``format: date-time``).
+    """
+    answer = http.get(
+        f"/api/v1/ctx/principals/{PRINCIPAL_ID}/effective",
+        params={"path": "team/a", "asOf": as_of},
+        headers=AUTH,
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == "asOf"
+
+
+def test_effective_grants_echo_an_rfc3339_as_of(client: Spectron) -> None:
+    """A valid ``asOf`` is echoed as given."""
+    client.whoami()
+    effective = client.principals.effective(PRINCIPAL_ID, "team/a", as_of="2026-01-01T00:00:00Z")
+
+    assert effective.as_of == "2026-01-01T00:00:00Z"
 
 
 def test_malformed_inspect_ref_is_a_400(http: httpx.Client) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from pytest_spectron.client._base import RequestModel, ResponseModel
@@ -11,7 +13,7 @@ from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.testing.fake._auth import Caller
 from pytest_spectron.testing.fake._context import ContextState
 from pytest_spectron.testing.fake._keyring import Keyring
-from pytest_spectron.testing.fake._store import Ids
+from pytest_spectron.testing.fake._store import EPOCH, Ids
 from pytest_spectron.testing.http._exchange import ServiceResponse
 from pytest_spectron.testing.http._multipart import Part
 from pytest_spectron.testing.http._problems import ErrorFormat, problem_response
@@ -29,7 +31,14 @@ __all__ = [
     "invalid",
     "not_found",
     "ok",
+    "rfc3339_seconds",
 ]
+
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+"""An RFC 3339 ``date-time``, the format the document gives every instant (ASCII digits only)."""
 
 RequestT = TypeVar("RequestT", bound=RequestModel)
 RecordT = TypeVar("RecordT")
@@ -76,6 +85,27 @@ def check_labels(field_name: str, labels: Sequence[str] | None) -> None:
             f"label keys starting with '_' are reserved, got {reserved}: "
             "rename them (labels are 'key=value' strings such as 'kind=note')",
         )
+
+
+def rfc3339_seconds(field_name: str, raw: str) -> float:
+    """``raw``, an RFC 3339 time, as seconds since the fake's epoch; a 400 naming the field if not.
+
+    The document types every instant ``format: date-time`` (RFC 3339): a full date, a time and
+    a time zone, such as ``2026-01-01T00:00:00Z``.
+    """
+    matched = _RFC3339.fullmatch(raw)
+    if matched is None:
+        raise invalid(
+            field_name, f"must be an RFC 3339 time such as '2026-01-01T00:00:00Z', got {raw!r}"
+        )
+    fraction, zone = matched.group(1) or "", matched.group(2).upper()
+    # Python 3.10's fromisoformat takes neither "Z" nor a fraction of any length: both apart.
+    whole = raw[: matched.start(1) if fraction else matched.start(2)]
+    try:
+        moment = datetime.fromisoformat(whole.upper() + ("+00:00" if zone == "Z" else zone))
+    except ValueError:  # digits out of range: month 13, hour 25
+        raise invalid(field_name, f"is no valid date and time, got {raw!r}") from None
+    return (moment - EPOCH).total_seconds() + float(fraction or 0)
 
 
 def not_found(what: str, name: str) -> Problem:
@@ -134,6 +164,14 @@ class Call:
         if raw is not None and raw not in allowed:
             raise invalid(name, f"must be one of {', '.join(allowed)}; got {raw!r}")
         return raw
+
+    def instant(self, name: str) -> float | None:
+        """A query parameter holding an RFC 3339 time, as seconds since the fake's epoch.
+
+        A 400 naming the parameter for anything else (a date alone, no time zone, a word).
+        """
+        raw = self.query.get(name)
+        return None if raw is None else rfc3339_seconds(name, raw)
 
     def named(self, records: Mapping[str, RecordT], parameter: str, what: str) -> RecordT:
         """The record the path ``parameter`` names in ``records``; a 404 naming it if none."""

@@ -175,6 +175,7 @@ def principals_effective(call: Call) -> Answer:
     _, grants = _principal(call)
     path = _scope_path(call.query.get("path"))
     verbs = [verb for verb in ALL_GRANTS if grant_covers(grants, verb, path)]
+    call.instant("asOf")  # echoed into a date-time field: it must be one
     return ok(m.EffectiveGrants(path=path, verbs=verbs, as_of=call.query.get("asOf")))
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from pytest_spectron.client import models as m
 from pytest_spectron.client._base import ResponseModel
-from pytest_spectron.testing.fake._call import Answer, Call, handles, invalid, not_found, ok
-from pytest_spectron.testing.fake._store import EPOCH, StoredFact, StoredTrace
+from pytest_spectron.testing.fake._call import Answer, Call, handles, not_found, ok
+from pytest_spectron.testing.fake._store import StoredFact, StoredTrace
 from pytest_spectron.testing.fake._views import trace_record
 
 __all__ = [
@@ -115,20 +114,6 @@ def traces_stats(call: Call) -> Answer:
     )
 
 
-def _instant(call: Call, name: str) -> float | None:
-    """A query parameter holding an RFC 3339 time, as seconds since the fake's epoch."""
-    raw = call.query.get(name)
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise invalid(name, f"must be an RFC 3339 time, got {raw!r}") from None
-    if moment.tzinfo is None:
-        raise invalid(name, f"must carry a time zone (e.g. 'Z'), got {raw!r}")
-    return (moment - EPOCH).total_seconds()
-
-
 @handles("audit")
 def audit(call: Call) -> Answer:
     """Audit rows, newest first, filtered by kind, principal, key and time."""
@@ -136,7 +121,7 @@ def audit(call: Call) -> Answer:
     kind = call.choice("kind", _TRACE_KINDS)
     principal = call.query.get("principal")
     key = call.query.get("key")
-    since, until = _instant(call, "since"), _instant(call, "until")
+    since, until = call.instant("since"), call.instant("until")
     rows = [
         m.AuditRow(
             trace_id=row.trace_id,
