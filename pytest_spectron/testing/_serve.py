@@ -80,6 +80,7 @@ def _wire(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> Wir
         wired.fake.set_api_keys(dict.fromkeys(arguments.api_keys))
     if wired.fake is not None:
         wired.fake.stream_format = arguments.stream_format
+        wired.fake.processing_seconds = arguments.processing_seconds
     return wired
 
 

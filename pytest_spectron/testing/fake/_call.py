@@ -13,7 +13,7 @@ from pytest_spectron.client._catalogue import Operation
 from pytest_spectron.testing.fake._auth import Caller
 from pytest_spectron.testing.fake._context import ContextState
 from pytest_spectron.testing.fake._keyring import Keyring
-from pytest_spectron.testing.fake._store import EPOCH, Ids
+from pytest_spectron.testing.fake._store import EPOCH, PROCESSING_STAGE_SECONDS, Ids
 from pytest_spectron.testing.http._exchange import ServiceResponse
 from pytest_spectron.testing.http._multipart import Part
 from pytest_spectron.testing.http._problems import ErrorFormat, problem_response
@@ -137,6 +137,8 @@ class Call:
     """The request model instance: the JSON body, or an upload's metadata part."""
     parts: Sequence[Part] = ()
     """The parts of a multipart upload."""
+    processing_seconds: float = PROCESSING_STAGE_SECONDS
+    """Virtual seconds each stage of an upload's processing takes; 0: ready at once."""
 
     def body_as(self, model: type[RequestT]) -> RequestT:
         """The validated body, as the model the handler expects."""
