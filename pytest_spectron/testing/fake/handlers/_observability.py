@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from pytest_spectron.client import models as m
 from pytest_spectron.client._base import ResponseModel
 from pytest_spectron.testing.fake._call import Answer, Call, handles, not_found, ok
-from pytest_spectron.testing.fake._store import StoredFact, StoredTrace
+from pytest_spectron.testing.fake._store import StoredTrace
 from pytest_spectron.testing.fake._views import trace_record
 
 __all__ = [
@@ -36,11 +37,21 @@ class HealthStatus(ResponseModel):
     status: str
 
 
+class Retrieved(Protocol):
+    """A row a retrieval found: a fact, or a document passage."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
 def leave_trace(
     call: Call,
     kind: str,
     query_text: str,
-    hits: Sequence[tuple[float, StoredFact]] = (),
+    hits: Sequence[tuple[float, Retrieved]] = (),
     *,
     session_id: str | None = None,
     reply: str | None = None,
@@ -51,7 +62,7 @@ def leave_trace(
         kind=kind,
         query_text=query_text,
         created_at=call.now,
-        hits=tuple((fact.id, value, fact.text) for value, fact in hits),
+        hits=tuple((row.id, value, row.text) for value, row in hits),
         session_id=session_id,
         reply=reply,
     )

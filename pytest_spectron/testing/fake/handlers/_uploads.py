@@ -22,7 +22,7 @@ from pytest_spectron.testing.fake._scoping import freeze_scopes
 from pytest_spectron.testing.fake._store import Ids, Scopes, StoredDocument
 from pytest_spectron.testing.fake._text import chunk_spans, keywords, score
 
-__all__ = ["store_document"]
+__all__ = ["Passage", "passages", "store_document"]
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -71,6 +71,24 @@ def store_document(
     if not document.ready:
         state.processing.add(document.id)
     return document, False
+
+
+@dataclasses.dataclass(frozen=True)
+class Passage:
+    """One chunk of a ready document, as recall returns it (``source: chunk``)."""
+
+    id: str
+    text: str
+    document: StoredDocument
+
+
+def passages(state: ContextState) -> list[Passage]:
+    """The chunks of every ready document of a context, document by document."""
+    return [
+        Passage(chunk.id, chunk.text, document)
+        for document in state.documents.values()
+        for chunk in _chunks(document)
+    ]
 
 
 def _document(call: Call) -> StoredDocument:
