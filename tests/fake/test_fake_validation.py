@@ -225,3 +225,32 @@ def test_page_size_zero_is_an_empty_page_with_the_total(
     page = client.documents.list(page=0, page_size=0)
 
     assert (page.documents, page.total) == ([], 1)
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/documents", {"pageSize": "2147483648"}),
+        ("/entities", {"offset": "2147483648"}),
+        ("/traces", {"limit": "99999999999"}),
+        ("/documents/keywords", {"minDocumentCount": "9223372036854775808"}),
+    ],
+)
+def test_an_integer_beyond_its_format_is_a_400(
+    http: httpx.Client, path: str, query: dict[str, str]
+) -> None:
+    """A query integer beyond the document's ``format: int32`` (or ``int64``) is refused, not
+    capped: it is no such integer."""
+    answer = http.get(f"/api/v1/ctx{path}", params=query, headers=AUTH)
+
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == next(iter(query))
+
+
+def test_a_key_ttl_beyond_int64_is_a_400_not_a_server_error(http: httpx.Client) -> None:
+    """``keys.create?ttlSeconds=`` is ``format: int64``: a larger number is a 400 naming it."""
+    answer = http.post(
+        "/api/v1/ctx/keys", params={"ttlSeconds": str(2**63)}, json={"name": "k"}, headers=AUTH
+    )
+
+    assert (answer.status_code, answer.json()["errors"][0]["field"]) == (400, "ttlSeconds")

@@ -146,9 +146,19 @@ class Call:
         return self.body
 
     def integer(
-        self, name: str, default: int, *, minimum: int | None = 0, maximum: int | None = None
+        self,
+        name: str,
+        default: int,
+        *,
+        minimum: int | None = 0,
+        maximum: int | None = None,
+        bits: int = 32,
     ) -> int:
-        """A query parameter as an int (capped at ``maximum``); a 400 if it is not one."""
+        """A query parameter as an int (capped at ``maximum``); a 400 if it is not one.
+
+        The document types each as ``int32`` (``int64`` where ``bits`` says so): a value beyond
+        that format's range is no such integer, so a 400 too.
+        """
         raw = self.query.get(name)
         if raw is None:
             return default
@@ -158,6 +168,9 @@ class Call:
             raise invalid(name, f"must be an integer, got {raw!r}") from None
         if minimum is not None and value < minimum:
             raise invalid(name, f"must be {minimum} or more, got {value}")
+        largest = 2 ** (bits - 1) - 1
+        if not -largest - 1 <= value <= largest:
+            raise invalid(name, f"must be an int{bits}, at most {largest}, got {value}")
         return value if maximum is None else min(value, maximum)
 
     def choice(self, name: str, allowed: Sequence[str]) -> str | None:

@@ -248,7 +248,7 @@ def _with_ttl(key: StoredKey, seconds: float, ttl_seconds: int | None) -> Stored
 
 
 def _ttl(call: Call) -> int | None:
-    return call.integer("ttlSeconds", 0) if "ttlSeconds" in call.query else None
+    return call.integer("ttlSeconds", 0, bits=64) if "ttlSeconds" in call.query else None
 
 
 def _self_service(call: Call) -> None:

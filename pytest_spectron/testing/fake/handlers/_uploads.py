@@ -306,7 +306,7 @@ def list_keywords(call: Call) -> Answer:
     open string) keeps the alphabetical order.
     """
     prefix = (call.query.get("q") or "").lower()
-    minimum = call.integer("minDocumentCount", 1, minimum=None)
+    minimum = call.integer("minDocumentCount", 1, minimum=None, bits=64)
     order = call.query.get("sort")
     listed = [
         _keyword_model(word, documents)
