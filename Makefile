@@ -46,7 +46,7 @@ docs: $(STAMP)
 
 # Spectron's OpenAPI document against `serve`, by schemathesis (seeded, every check; what the
 # document allows is listed in scripts/conformance.py and docs/fake.md). Skipped with a message
-# where ../shared/spectron/openapi.json is absent, except under CI=true. About four minutes.
+# where ../shared/spectron/openapi.json is absent, except under CI=true. Three to four minutes.
 conformance: $(STAMP)
 	$(BIN)/python scripts/conformance.py
 

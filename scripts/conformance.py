@@ -28,7 +28,7 @@ DOCUMENT = ROOT.parent / "shared" / "spectron" / "openapi.json"
 API_KEY = "sk-conformance"
 SEED = 23
 EXAMPLES = 20
-"""Cases per operation and phase: the run takes about two minutes on two cores."""
+"""Cases per operation and phase: the run takes three to four minutes on two cores."""
 STARTUP_SECONDS = 60.0
 
 
