@@ -167,10 +167,10 @@ ROWS: dict[str, Row] = {
     "reply-redirect-loop": Row(
         state_answer(httpx.Response(302, headers={"location": "/api/v1/ctx/state"})),
         SpectronAPIError,
-        "HTTP 302",
+        "redirected 20 times without an answer",
     ),
     "reply-sse-garbage-frame": Row(
-        chat_stream(b"data: <<garbage>>\n\n"), SpectronStreamError, "not a chat chunk"
+        chat_stream(b"data: [1, 2]\n\n"), SpectronStreamError, "not a chat chunk"
     ),
     "reply-sse-cut-mid-frame": Row(
         chat_stream(b'data: {"delta": "Hel'), SpectronStreamError, "before its [DONE]"

@@ -3,10 +3,14 @@
 Spectron sends ``data:`` JSON frames; the stream is complete on the first of three endings, as the
 official SDKs accept: a ``data: [DONE]`` frame, an ``event: done`` frame (whose JSON carries the
 trace and session ids and the whole ``reply``), or a frame with ``"done": true``. A stream that
-stops before any of them was cut.
+stops before any of them was cut (both official SDKs end quietly there; a reply cut short must not
+pass for a whole one). A ``data:`` frame that is not JSON is text, read as the frame's delta, as
+both official SDKs read it; a JSON frame that is no chat chunk (a list, a number) is an error.
 """
 
 from __future__ import annotations
+
+import json
 
 import pydantic
 from httpx_sse import ServerSentEvent
@@ -71,7 +75,12 @@ class ChatFrames:
 
     def _parse(self, data: str) -> ChatChunk:
         try:
-            return ChatChunk.model_validate_json(data)
+            payload = json.loads(data)
+        except ValueError:
+            # Plain text is the frame's text, as both official SDKs read it.
+            return ChatChunk(delta=data)
+        try:
+            return ChatChunk.model_validate(payload)
         except pydantic.ValidationError:
             shown = data if len(data) <= 120 else data[:119] + "…"
             raise SpectronStreamError(

@@ -38,6 +38,7 @@ from pytest_spectron.client._options import (
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
+    "MAX_REDIRECTS",
     "ON_BEHALF_OF_HEADER",
     "TRACE_ID_HEADER",
     "USER_AGENT",
@@ -46,6 +47,7 @@ __all__ = [
     "FileContent",
     "UploadSource",
     "api_error",
+    "api_error_after_redirects",
     "argument_name",
     "compact_json",
     "connection_error",
@@ -64,6 +66,9 @@ TRACE_ID_HEADER: Final = "x-trace-id"
 USER_AGENT: Final = f"pytest-spectron/{__version__} python-httpx/{httpx.__version__}"
 """What every request says it comes from; an ``http_client``'s own User-Agent goes first."""
 _HTTPX_USER_AGENT: Final = f"python-httpx/{httpx.__version__}"
+MAX_REDIRECTS: Final = 20
+"""Redirects followed per attempt, as httpx does by default (requests: 30); then the 3xx is
+an error."""
 IDEMPOTENCY_WINDOW_SECONDS = 30
 """The official SDKs' time bucket: the same call made within one window gets the same key."""
 
@@ -294,6 +299,23 @@ def api_error(call: Call, response: httpx.Response) -> SpectronAPIError:
         body=body,
         operation=call.operation.name,
         headers=dict(response.headers),
+    )
+
+
+def api_error_after_redirects(call: Call, response: httpx.Response) -> SpectronAPIError:
+    """The typed error for a non-2xx answer; a 3xx still redirecting says it went round."""
+    error = api_error(call, response)
+    location = response.headers.get("location")
+    if not response.is_redirect or location is None:
+        return error
+    return type(error)(
+        f"redirected {MAX_REDIRECTS} times without an answer, the last time to {location!r}: "
+        "fix the endpoint, or the redirect loop of the server or gateway",
+        status_code=error.status_code,
+        trace_id=error.trace_id,
+        body=error.body,
+        operation=error.operation,
+        headers=error.headers,
     )
 
 

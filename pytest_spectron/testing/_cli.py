@@ -66,6 +66,10 @@ DEFAULT_RECORD_LIMIT = 10_000
 DEFAULT_UPSTREAM_TIMEOUT = 30.0
 # The fake's error formats (pytest_spectron.testing.http._problems.ERROR_FORMATS), likewise.
 ERROR_FORMATS = ("json", "problem", "legacy")
+# The fake's (pytest_spectron.testing.fake._store.PROCESSING_STAGE_SECONDS), likewise.
+DEFAULT_PROCESSING_SECONDS = 1.0
+# The fake's stream formats (pytest_spectron.testing.fake._render.STREAM_FORMATS), likewise.
+STREAM_FORMATS = ("spectron", "token", "done_flag")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,6 +195,24 @@ def _add_fake_options(serve: argparse.ArgumentParser) -> None:
         "plus the RFC 7807 fields), problem (the same body as application/problem+json) or "
         'legacy ({"message": ...} only) (default: %(default)s)',
     )
+    serve.add_argument(
+        "--processing-seconds",
+        type=_seconds,
+        default=DEFAULT_PROCESSING_SECONDS,
+        metavar="SECONDS",
+        help="virtual seconds each stage of an upload's processing takes: an upload is answered "
+        "queued, then extracting, chunking, embedding and ready, its chunks searchable once "
+        "ready; 0 makes uploads ready at once (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--stream-format",
+        choices=STREAM_FORMATS,
+        default=STREAM_FORMATS[0],
+        help="how a streamed chat is framed: spectron (delta frames, then an 'event: done' frame "
+        "with the whole reply, then [DONE], as Spectron sends it), token (token frames, then "
+        '[DONE]) or done_flag (the last delta frame carries "done": true, then [DONE]) '
+        "(default: %(default)s)",
+    )
 
 
 def _add_connection_options(serve: argparse.ArgumentParser) -> None:
@@ -270,6 +292,17 @@ def _seconds_or_never(text: str) -> float | None:
             f"{text!r} is not a number of seconds (0 or more, such as 30 or 0.5; 0 for never)"
         )
     return seconds or None
+
+
+def _seconds(text: str) -> float:
+    from pytest_spectron._shared._numbers import decimal_number
+
+    seconds = decimal_number(text)
+    if seconds is None or seconds < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds (0 or more, such as 1 or 0.5)"
+        )
+    return seconds
 
 
 def _positive_seconds(text: str) -> float:

@@ -78,6 +78,9 @@ def _wire(arguments: argparse.Namespace, parser: argparse.ArgumentParser) -> Wir
         parser.error(str(error))
     if wired.fake is not None and arguments.api_keys:
         wired.fake.set_api_keys(dict.fromkeys(arguments.api_keys))
+    if wired.fake is not None:
+        wired.fake.stream_format = arguments.stream_format
+        wired.fake.processing_seconds = arguments.processing_seconds
     return wired
 
 

@@ -96,12 +96,6 @@ def test_any_error_body_still_gives_a_typed_error(
     assert isinstance(error.body, body)
 
 
-def test_redirect_is_an_error_not_a_loop(router: respx.MockRouter) -> None:
-    """A 3xx answer is not followed; it is reported as an API error."""
-    error = state_error(router, httpx.Response(302, headers={"location": "/api/v1/ctx/state"}))
-    assert error.status_code == 302
-
-
 def test_rate_limit_exposes_retry_after(router: respx.MockRouter) -> None:
     """A 429's ``Retry-After`` header is available in seconds."""
     error = state_error(router, httpx.Response(429, headers={"retry-after": "7"}))

@@ -165,10 +165,22 @@ def test_stream_ending_without_any_ending_raises(router: respx.MockRouter, flavo
 
 
 @pytest.mark.parametrize("flavour", list(COLLECTORS))
-def test_garbage_frame_raises(router: respx.MockRouter, flavour: str) -> None:
-    """A frame that is not a chat chunk raises SpectronStreamError showing the frame."""
-    with pytest.raises(SpectronStreamError, match="not a chat chunk"):
-        COLLECTORS[flavour](router, sse(b"data: {not json\n\n"))
+def test_json_frame_that_is_no_chunk_raises(router: respx.MockRouter, flavour: str) -> None:
+    """A JSON frame that is not a chat chunk raises SpectronStreamError showing the frame."""
+    with pytest.raises(SpectronStreamError, match=r"not a chat chunk: '\[1, 2\]'"):
+        COLLECTORS[flavour](router, sse(b"data: [1, 2]\n\n"))
+
+
+@pytest.mark.parametrize("flavour", list(COLLECTORS))
+def test_plain_text_frame_is_text(router: respx.MockRouter, flavour: str) -> None:
+    """A ``data:`` frame that is not JSON is the chunk's text, as both official SDKs read it.
+
+    surrealdb_memory/_streaming.py: ``except json.JSONDecodeError: return
+    ChatChunk(delta=payload)``; surrealdb.js streaming.ts: ``catch { payload = { delta: data }; }``.
+    """
+    chunks = COLLECTORS[flavour](router, sse(b"data: Hello {world\n\n" + DONE_DATA))
+
+    assert [(chunk.delta, chunk.done) for chunk in chunks] == [("Hello {world", False), ("", True)]
 
 
 @pytest.mark.parametrize("flavour", list(COLLECTORS))

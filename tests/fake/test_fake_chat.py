@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
 
 from pytest_spectron import AsyncSpectron, FakeSpectron, Spectron, SpectronNotFoundError
+from pytest_spectron.testing._cli import STREAM_FORMATS as CLI_STREAM_FORMATS
+from pytest_spectron.testing._cli import _parser
+from pytest_spectron.testing.fake._render import DEFAULT_STREAM_FORMAT, STREAM_FORMATS
+from pytest_spectron.testing.fake.handlers._memory import NOTHING_REMEMBERED
 
 
 def test_chat_answers_from_the_best_fact(client: Spectron) -> None:
@@ -62,19 +67,95 @@ def test_streamed_chat_sends_the_same_reply(client: Spectron) -> None:
     assert stream.completed
 
 
-def test_streamed_chat_is_server_sent_events(http: httpx.Client) -> None:
-    """The stream is ``text/event-stream``: ``data:`` JSON frames, then ``data: [DONE]``."""
+# The official Python SDK (surrealdb_memory/_streaming.py) reads a frame as the end of the reply,
+# keeping none of its text: `if event == "done" or data.get("done"): return ChatChunk(done=True,
+# trace_id=trace_id, session_id=session_id, raw=data)`. So Spectron sends every piece of text on a
+# `"done": false` frame and ends with an `event: done` frame that carries no delta.
+SPECTRON_STREAM = [
+    'data: {"delta": "I", "done": false, "traceId": "trc-000001", "sessionId": "sess-000001"}',
+    'data: {"delta": " don\'t", "done": false, "traceId": "trc-000001", '
+    '"sessionId": "sess-000001"}',
+]
+
+
+def _stream_frames(http: httpx.Client, message: str = "hi") -> list[str]:
     answer = http.post(
         "/api/v1/ctx/chat",
-        json={"message": "hi", "stream": True},
+        json={"message": message, "stream": True},
         headers={"authorization": "Bearer key"},
     )
-
-    frames = answer.text.split("\n\n")
-
     assert answer.headers["content-type"] == "text/event-stream"
+    return answer.text.split("\n\n")
+
+
+def test_streamed_chat_ends_as_spectron_ends_it(http: httpx.Client) -> None:
+    """Deltas with ``done: false``, then ``event: done`` with ids and reply, then ``[DONE]``."""
+    frames = _stream_frames(http)
+    reply = "I don't remember anything about that."
+    ids = {"traceId": "trc-000001", "sessionId": "sess-000001"}
+
+    deltas = [json.loads(frame.removeprefix("data: ")) for frame in frames[:-3]]
+
+    assert frames[:2] == SPECTRON_STREAM
+    assert [delta["done"] for delta in deltas] == [False] * len(deltas)
+    assert "".join(delta["delta"] for delta in deltas) == reply
+    assert frames[-3:] == [
+        "event: done\ndata: " + json.dumps({**ids, "reply": reply}),
+        "data: [DONE]",
+        "",
+    ]
+
+
+def test_token_stream_format_sends_token_frames(http: httpx.Client, fake: FakeSpectron) -> None:
+    """``stream_format="token"``: ``{"token": …}`` frames, then ``[DONE]``, for other parsers."""
+    fake.stream_format = "token"
+
+    frames = _stream_frames(http)
+
+    assert frames[0] == 'data: {"token": "I", "traceId": "trc-000001", "sessionId": "sess-000001"}'
     assert frames[-2:] == ["data: [DONE]", ""]
-    assert all(frame.startswith('data: {"delta": ') for frame in frames[:-2])
+    assert not any("event:" in frame or '"done"' in frame for frame in frames)
+
+
+def test_done_flag_stream_format_ends_on_the_last_delta(
+    http: httpx.Client, fake: FakeSpectron
+) -> None:
+    """``stream_format="done_flag"``: the last piece of text rides on ``"done": true``."""
+    fake.stream_format = "done_flag"
+
+    frames = _stream_frames(http)
+
+    assert frames[-3:] == [
+        'data: {"delta": " that.", "done": true, "traceId": "trc-000001", '
+        '"sessionId": "sess-000001"}',
+        "data: [DONE]",
+        "",
+    ]
+
+
+def test_every_stream_format_reads_back_as_the_reply(fake: FakeSpectron, client: Spectron) -> None:
+    """Our client reads each stream format back as the whole reply, ending with one done chunk."""
+    for stream_format in STREAM_FORMATS:
+        fake.stream_format = stream_format
+        with client.chat("anything?", stream=True) as stream:
+            chunks = list(stream)
+        assert "".join(chunk.delta for chunk in chunks) == NOTHING_REMEMBERED, stream_format
+        assert [chunk.done for chunk in chunks].count(True) == 1, stream_format
+
+
+def test_unknown_stream_format_names_the_accepted_ones(fake: FakeSpectron) -> None:
+    """A bad stream format is refused at once with every accepted name."""
+    with pytest.raises(ValueError, match="'sse'") as caught:
+        fake.stream_format = "sse"  # type: ignore[assignment]
+
+    assert all(f"'{name}'" in str(caught.value) for name in STREAM_FORMATS)
+
+
+def test_cli_offers_the_fakes_stream_formats() -> None:
+    """``serve --stream-format`` offers exactly the fake's formats, with the fake's default."""
+    parsed = _parser().parse_args(["serve"])
+
+    assert (CLI_STREAM_FORMATS, parsed.stream_format) == (STREAM_FORMATS, DEFAULT_STREAM_FORMAT)
 
 
 def test_async_streamed_chat_sends_the_same_reply(async_client: AsyncSpectron) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 
 from pytest_spectron import FakeSpectron, Spectron, SpectronNotFoundError
+from pytest_spectron.testing._cli import _parser
+from pytest_spectron.testing.fake._store import PROCESSING_STAGE_SECONDS
 
 AUTH = {"authorization": "Bearer key"}
 # Bytes that trip naive multipart parsers: CRLFs, a fake boundary, NUL and invalid UTF-8.
@@ -72,10 +76,19 @@ def test_listing_pages_and_filters(client: Spectron) -> None:
     assert client.documents.list(status="failed").total == 0
 
 
+def ready(client: Spectron, document_id: str) -> None:
+    """Poll ``documents.get`` until the document is ready (each request is a second here)."""
+    for _ in range(10):
+        if client.documents.get(document_id).status == "ready":
+            return
+    raise AssertionError(f"{document_id} never became ready")
+
+
 def test_chunks_cover_the_text_in_order(client: Spectron) -> None:
     """Fixed-size chunks concatenate back to the text."""
     text = ("kettles boil water. " * 30).encode()
     document = client.documents.upload(text, filename="kettle.txt")
+    ready(client, document.id)
 
     chunks = client.documents.chunks(document.id, page_size=100)
 
@@ -87,7 +100,8 @@ def test_chunks_cover_the_text_in_order(client: Spectron) -> None:
 def test_documents_query_finds_the_matching_chunk(client: Spectron) -> None:
     """A lexical query over chunks finds the document that has the words."""
     kettle = client.documents.upload(b"kettles boil water", filename="kettle.txt")
-    client.documents.upload(b"bicycles have wheels", filename="bike.txt")
+    bike = client.documents.upload(b"bicycles have wheels", filename="bike.txt")
+    ready(client, bike.id)
 
     results = client.documents.query("boil kettles").results
 
@@ -98,6 +112,7 @@ def test_keywords_link_back_to_documents(client: Spectron) -> None:
     """A word in two documents is a keyword of both, listed and searchable."""
     first = client.documents.upload(b"kettles boil water", filename="a.txt")
     second = client.documents.upload(b"kettles whistle loudly", filename="b.txt")
+    ready(client, second.id)
 
     keyword = client.documents.keyword("kettles")
 
@@ -202,3 +217,93 @@ def test_reprocess_without_a_body_runs_the_same_bytes_again(
 def test_page_size_is_capped_at_the_documented_100(client: Spectron) -> None:
     """A ``pageSize`` beyond the document's maximum of 100 is served as 100."""
     assert client.documents.list(page_size=1000).page_size == 100
+
+
+# The document: "202: Upload accepted", and `DocumentStatus`, "Lifecycle state of a [`Document`]
+# in the ingestion pipeline ... in Phase A the pipeline transitions straight from `Embedding` to
+# `Ready`": an upload is queued, then processed, and its chunks exist once it is ready.
+class Clock:
+    """A fake's clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_upload_is_queued_then_processed_on_the_clock(
+    transport_for: Callable[[FakeSpectron], httpx.MockTransport],
+) -> None:
+    """202 ``queued``, then one documented status per second of the clock, to ``ready``."""
+    clock = Clock()
+    fake = FakeSpectron(clock=clock)
+    with Spectron("ctx", "http://spectron.test", "key", transport=transport_for(fake)) as client:
+        uploaded = client.documents.upload(b"kettles boil water", filename="k.txt")
+        seen = []
+        for _ in range(6):
+            seen.append(client.documents.get(uploaded.id).status)
+            clock.now += 1
+
+    assert uploaded.status == "queued"
+    assert seen == ["queued", "extracting", "chunking", "embedding", "ready", "ready"]
+    assert fake.documents("ctx")[0].status == "ready"
+
+
+def test_chunks_and_search_wait_for_ready(
+    transport_for: Callable[[FakeSpectron], httpx.MockTransport],
+) -> None:
+    """Before ``ready`` a document has no chunks, keywords or search hits; after, it has them."""
+    clock = Clock()
+    fake = FakeSpectron(clock=clock)
+    with Spectron("ctx", "http://spectron.test", "key", transport=transport_for(fake)) as client:
+        document = client.documents.upload(b"kettles boil water", filename="k.txt")
+        before = (
+            client.documents.chunks(document.id).total,
+            client.documents.query("kettles").results,
+            client.documents.keywords().keywords,
+            client.documents.get(document.id).processing_completed_at,
+        )
+        clock.now += 4
+        after = client.documents.chunks(document.id).total, client.documents.query("kettles")
+
+    assert before == (0, [], [], None)
+    assert after[0] == 1
+    assert [hit.document.id for hit in after[1].results] == [document.id]
+
+
+def test_reprocess_goes_through_the_pipeline_again(
+    transport_for: Callable[[FakeSpectron], httpx.MockTransport],
+) -> None:
+    """``documents.reprocess`` is 202 ``queued`` again, ready after the same stages."""
+    clock = Clock()
+    fake = FakeSpectron(clock=clock)
+    document = fake.add_document("ctx", b"kettles boil water")
+    with Spectron("ctx", "http://spectron.test", "key", transport=transport_for(fake)) as client:
+        assert client.documents.get(document).status == "ready"  # seeded documents are ready
+        again = client.documents.reprocess(document, b"kettles whistle")
+        clock.now += 4
+
+        assert (again.status, client.documents.get(document).status) == ("queued", "ready")
+
+
+def test_processing_seconds_zero_is_ready_at_once(client: Spectron, fake: FakeSpectron) -> None:
+    """``processing_seconds = 0`` keeps uploads instant: answered ``ready``, chunks at once."""
+    fake.processing_seconds = 0
+
+    document = client.documents.upload(b"kettles boil water", filename="k.txt")
+
+    assert (document.status, client.documents.chunks(document.id).total) == ("ready", 1)
+
+
+@pytest.mark.parametrize("value", [-1, float("inf"), float("nan"), "1", True])
+def test_bad_processing_seconds_is_refused(fake: FakeSpectron, value: object) -> None:
+    """A negative, infinite or non-number ``processing_seconds`` is refused, naming it."""
+    with pytest.raises(ValueError, match="processing_seconds must be 0"):
+        fake.processing_seconds = value  # type: ignore[assignment]
+
+
+def test_cli_processing_seconds_has_the_fakes_default() -> None:
+    """``serve --processing-seconds`` defaults to the fake's stage length, and takes 0."""
+    assert _parser().parse_args(["serve"]).processing_seconds == PROCESSING_STAGE_SECONDS
+    assert _parser().parse_args(["serve", "--processing-seconds", "0"]).processing_seconds == 0

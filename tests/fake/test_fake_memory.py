@@ -346,3 +346,140 @@ def test_elaborating_an_unknown_entity_is_a_400(client: Spectron) -> None:
     """``elaborate`` lists 400, not 404: an unknown ``entityRef`` is an invalid request."""
     with pytest.raises(SpectronValidationError, match="person/nobody"):
         client.elaborate(entity_ref="entity:person/nobody")
+
+
+# -- recall's options, as the document's QueryMemoryRequestJson describes them ------------------
+
+
+class Clock:
+    """A fake's clock the test sets by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def at(seconds: int) -> str:
+    """The RFC 3339 instant ``seconds`` after the fake's epoch."""
+    return f"2026-01-01T00:00:{seconds:02d}Z"
+
+
+@pytest.fixture
+def timed(transport_for: Callable[[FakeSpectron], httpx.MockTransport]) -> tuple[Spectron, Clock]:
+    """A client on a fake whose clock the test sets; Alice drank coffee at 10 s, tea from 20 s."""
+    clock = Clock()
+    fake = FakeSpectron(clock=clock)
+    client = Spectron("ctx", "http://spectron.test", "key", transport=transport_for(fake))
+    for seconds, drink in ((10, "coffee"), (20, "tea")):
+        clock.now = seconds
+        client.remember(triples=[Triple(entity=ALICE, key="drink", value=drink)], infer="triples")
+    clock.now = 30
+    return client, clock
+
+
+def drinks(client: Spectron, **options: str) -> list[str]:
+    """What recall finds of Alice's drinks with these options."""
+    return [hit.text for hit in client.recall("alice drink", **options).hits]  # type: ignore[arg-type]
+
+
+def test_recall_as_of_surfaces_the_row_current_then(timed: tuple[Spectron, Clock]) -> None:
+    """``asOf``: "the retrieval path walks the supersession chain to surface the row that was
+    current as-of this instant"."""
+    client, _ = timed
+
+    assert drinks(client, as_of=at(15)) == ["alice drink coffee"]
+    assert drinks(client, as_of=at(25)) == ["alice drink tea"]
+    assert drinks(client, as_of=at(5)) == []
+
+
+def test_recall_at_instant_sees_the_rows_that_existed(timed: tuple[Spectron, Clock]) -> None:
+    """``atInstant``: the substrate "state at the supplied instant", superseded rows included."""
+    client, _ = timed
+
+    assert drinks(client, at_instant=at(15)) == ["alice drink coffee"]
+    assert sorted(drinks(client, at_instant=at(25))) == ["alice drink coffee", "alice drink tea"]
+
+
+def test_recall_valid_bounds_filter_on_valid_time(timed: tuple[Spectron, Clock]) -> None:
+    """``validFrom``: "Filters rows whose `valid_from` is ≥ this timestamp"; ``validUntil``:
+    "Filters rows whose `valid_until` is ≤ this timestamp" (coffee stopped being valid at 20)."""
+    client, _ = timed
+
+    assert drinks(client, valid_from=at(15)) == ["alice drink tea"]
+    assert drinks(client, valid_until=at(25)) == ["alice drink coffee"]
+    assert drinks(client, valid_until=at(15)) == []
+
+
+@pytest.mark.parametrize("field", ["asOf", "atInstant", "validFrom", "validUntil"])
+def test_recall_time_filter_that_is_no_instant_is_a_400(http: httpx.Client, field: str) -> None:
+    """A time filter that is not an RFC 3339 instant is an invalid request naming the field."""
+    answer = http.post(
+        "/api/v1/ctx/query",
+        json={"query": "tea", field: "last tuesday"},
+        headers={"authorization": "Bearer key"},
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == field
+
+
+def test_recall_includes_document_passages(client: Spectron, fake: FakeSpectron) -> None:
+    """``include`` "Defaults to ["facts", "passages"] (both)": a ready document's matching chunk
+    is a hit with ``source`` ``chunk`` (the row table it lives in), its id and its text."""
+    client.remember("Kettles need descaling")
+    document = fake.add_document("ctx", b"kettles boil water")
+
+    answer = client.recall("kettles")
+
+    assert sorted((hit.source, hit.id, hit.text) for hit in answer.hits) == [
+        ("chunk", f"{document}/0", "kettles boil water"),
+        ("memory_chunk", "fact-000001", "Kettles need descaling"),
+    ]
+    [retrieval] = client.traces.get(answer.trace.trace_id).retrievals or []
+    assert sorted(retrieval.retrieved_ids) == [f"chunk:{document}/0", "memory_chunk:fact-000001"]
+
+
+@pytest.mark.parametrize(
+    ("include", "sources"),
+    [(["facts"], ["memory_chunk"]), (["passages"], ["chunk"]), ([], []), (["widgets"], [])],
+)
+def test_recall_include_picks_the_families(
+    client: Spectron, fake: FakeSpectron, include: list[str], sources: list[str]
+) -> None:
+    """ "Pass either alone to scope the response": facts, passages, or (empty) neither."""
+    client.remember("Kettles need descaling")
+    fake.add_document("ctx", b"kettles boil water")
+
+    hits = client.recall("kettles", include=include).hits
+
+    assert [hit.source for hit in hits] == sources
+
+
+def test_recall_passages_honour_labels_and_lens(client: Spectron, fake: FakeSpectron) -> None:
+    """Labels and the lens narrow passages as they narrow facts."""
+    fake.add_document("ctx", b"kettles boil water", labels=["kind=manual"], scopes="team/a")
+    fake.add_document("ctx", b"kettles whistle loudly", scopes="team/b")
+
+    labelled = client.recall("kettles", include=["passages"], labels=["kind=manual"]).hits
+    in_lens = client.recall("kettles", include=["passages"], lens="team/b").hits
+
+    assert [hit.text for hit in labelled] == ["kettles boil water"]
+    assert [hit.text for hit in in_lens] == ["kettles whistle loudly"]
+
+
+def test_recall_in_a_session_keeps_it_on_the_trace(client: Spectron, fake: FakeSpectron) -> None:
+    """``sessionId`` names the session the question belongs to: its trace carries it."""
+    session = client.sessions.create()
+
+    answer = client.recall("anything", session_id=session.id)
+
+    [trace] = [trace for trace in fake.traces("ctx") if trace.id == answer.trace.trace_id]
+    assert trace.session_id == session.id
+
+
+def test_recall_in_an_unknown_session_is_a_400(client: Spectron) -> None:
+    """A ``sessionId`` naming no session is an invalid request, as for chat and remember."""
+    with pytest.raises(SpectronValidationError, match="sessionId"):
+        client.recall("anything", session_id="sess-999999")

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from pytest_spectron import FakeSpectron, Spectron, SpectronNotFoundError, SpectronValidationError
+from pytest_spectron.testing.fake import PRINCIPAL_ID
 
 AUTH = {"authorization": "Bearer key"}
 
@@ -105,6 +106,59 @@ def test_wrong_method_is_a_405_with_allow(http: httpx.Client) -> None:
     assert answer.headers["content-type"] == "application/json"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/documents/query", "POST"),
+        ("GET", "/documents/recompute-links", "POST"),
+        ("PUT", "/documents/keywords", "GET"),
+        ("DELETE", "/traces/stats", "GET"),
+        ("POST", "/documents/doc-1", "DELETE, GET, PUT"),
+    ],
+)
+def test_a_path_of_another_method_is_a_405_with_its_own_allow(
+    http: httpx.Client, method: str, path: str, allow: str
+) -> None:
+    """A document path asked with another method is a 405 naming that path's methods only.
+
+    ``/documents/query`` is a path of the document (POST), not document ``query``: RFC 9110
+    15.5.6, "The origin server MUST generate an Allow header field in a 405 response containing
+    a list of the target resource's currently supported methods."
+    """
+    answer = http.request(method, f"/api/v1/ctx{path}", headers=AUTH)
+
+    assert (answer.status_code, answer.headers["allow"]) == (405, allow)
+
+
+@pytest.mark.parametrize(
+    "as_of", ["yesterday", "2026-01-01", "2026-01-01T00:00:00", "2026-13-01T00:00:00Z"]
+)
+def test_effective_grants_refuse_an_as_of_that_is_no_date_time(
+    http: httpx.Client, as_of: str
+) -> None:
+    """``principals.effective?asOf=`` must be an RFC 3339 instant: a 400 naming it otherwise.
+
+    The document: "asOf: RFC 3339 instant: resolve against grant history at that time instead of
+    current grants", echoed in ``EffectiveGrantsJson.asOf`` (``format: date-time``).
+    """
+    answer = http.get(
+        f"/api/v1/ctx/principals/{PRINCIPAL_ID}/effective",
+        params={"path": "team/a", "asOf": as_of},
+        headers=AUTH,
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == "asOf"
+
+
+def test_effective_grants_echo_an_rfc3339_as_of(client: Spectron) -> None:
+    """A valid ``asOf`` is echoed as given."""
+    client.whoami()
+    effective = client.principals.effective(PRINCIPAL_ID, "team/a", as_of="2026-01-01T00:00:00Z")
+
+    assert effective.as_of == "2026-01-01T00:00:00Z"
+
+
 def test_malformed_inspect_ref_is_a_400(http: httpx.Client) -> None:
     """A ref that fits none of the document's forms is a 400 listing the grammar."""
     answer = http.get("/api/v1/ctx/inspect", params={"ref": "entity:nobody"}, headers=AUTH)
@@ -171,3 +225,34 @@ def test_page_size_zero_is_an_empty_page_with_the_total(
     page = client.documents.list(page=0, page_size=0)
 
     assert (page.documents, page.total) == ([], 1)
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/documents", {"pageSize": "2147483648"}),
+        ("/entities", {"offset": "2147483648"}),
+        ("/traces", {"limit": "99999999999"}),
+        ("/documents/keywords", {"minDocumentCount": "9223372036854775808"}),
+    ],
+)
+def test_an_integer_beyond_its_format_is_a_400(
+    http: httpx.Client, path: str, query: dict[str, str]
+) -> None:
+    """A query integer beyond the document's ``format: int32`` (or ``int64``) is refused, not
+    capped: it is no such integer."""
+    answer = http.get(f"/api/v1/ctx{path}", params=query, headers=AUTH)
+
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == next(iter(query))
+
+
+def test_a_key_ttl_beyond_int64_is_a_400_not_a_server_error(http: httpx.Client) -> None:
+    """``keys.create?ttlSeconds=`` is ``format: int64``: a larger number, or one whose expiry no
+    date can hold, is a 400 naming it."""
+    for ttl in (2**63, 2**63 - 2):
+        answer = http.post(
+            "/api/v1/ctx/keys", params={"ttlSeconds": str(ttl)}, json={"name": "k"}, headers=AUTH
+        )
+
+        assert (answer.status_code, answer.json()["errors"][0]["field"]) == (400, "ttlSeconds")

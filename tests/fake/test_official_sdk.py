@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 import surrealdb_memory
-from surrealdb_memory import AsyncMemory, Memory, MemoryNotFoundError
+from surrealdb_memory import AsyncMemory, Memory, MemoryAPIError, MemoryNotFoundError
 
 from pytest_spectron import SpectronMock
 from pytest_spectron.testing import LoopbackServer
@@ -206,3 +206,34 @@ def test_sdk_error_carries_the_fakes_detail_and_trace_id(
         "document 'doc-999999' does not exist",
         "trc-000001",
     )
+
+
+def test_sdk_streamed_chat_reads_the_whole_reply(
+    server: LoopbackServer, spectron_mock: SpectronMock, seeded: Ids
+) -> None:
+    """The SDK's streamed deltas, blocking and async, join to the whole non-streamed reply."""
+    with blocking_memory(server, spectron_mock) as memory:
+        reply = CALLS["chat"](memory, seeded).reply
+        blocking = "".join(chunk.delta for chunk in CALLS["chat(stream=True)"](memory, seeded))
+    chunks = call_async(server, spectron_mock, lambda m, ids: m.chat("tea?", stream=True), seeded)
+
+    assert reply == "Based on what I remember: Alice likes tea"
+    assert blocking == reply
+    assert "".join(chunk.delta for chunk in chunks) == reply
+    assert [chunk.done for chunk in chunks][-2:] == [True, True]  # event: done, then [DONE]
+
+
+def test_sdk_error_body_carries_the_429s_retry_after(
+    server: LoopbackServer, spectron_mock: SpectronMock
+) -> None:
+    """A 429's ``retryAfter`` is in ``MemoryAPIError.body``, where the errors guide sends users.
+
+    "When the server returns 429, read retryAfter from the JavaScript RateLimitError or the
+    problem-detail body in Python (SpectronAPIError.body)"; the SDK itself reads no field of it.
+    """
+    spectron_mock.fail("state", "429:3")
+
+    with blocking_memory(server, spectron_mock) as memory, pytest.raises(MemoryAPIError) as caught:
+        memory.state()
+
+    assert (caught.value.status_code, caught.value.body["retryAfter"]) == (429, 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import os
 import socket
@@ -11,6 +12,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 
@@ -458,6 +460,64 @@ def test_network_faults_are_retried_through_the_server(
         client.remember("stored once")
     outcomes = [attempt.outcome for attempt in service.journal.attempts("remember")]
     assert (outcomes, len(fake.facts(CONTEXT))) == (["reset", "connect", "200"], 1)
+
+
+def aiohttp_outcome(url: str) -> str:
+    """GET ``url`` with aiohttp (which re-sends an idempotent request once on a dropped
+    connection); the status, or the name of the error it raised."""
+
+    async def main() -> str:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.get(url, headers={"authorization": f"Bearer {API_KEY}"}) as got:
+                    return str(got.status)
+            except aiohttp.ClientError as error:
+                return type(error).__name__
+
+    return asyncio.run(main())
+
+
+def test_connect_fault_is_one_attempt_for_aiohttp(
+    real_server: LoopbackServer, service: SpectronService
+) -> None:
+    """A ``connect`` fault refuses aiohttp's own re-send too: one attempt, one fault's turn.
+
+    aiohttp re-sends an idempotent request once when its connection drops before the answer
+    (aiohttp/client.py: "# https://www.rfc-editor.org/rfc/rfc9112.html#name-retrying-requests",
+    on ClientOSError or ServerDisconnectedError); a refused connection (ClientConnectorError)
+    is never re-sent. So the official SDK's 4 attempts are 4 attempts here, not 8.
+    """
+    service.faults.add_spec("state=connect,ok")
+
+    refused = aiohttp_outcome(f"{real_server.url}/api/v1/{CONTEXT}/state")
+    answered = aiohttp_outcome(f"{real_server.url}/api/v1/{CONTEXT}/state")
+
+    assert (refused, answered) == ("ClientOSError", "200")
+    assert [attempt.outcome for attempt in service.journal.attempts("state")] == ["connect", "200"]
+
+
+def test_a_reset_is_still_re_sent_by_aiohttp(
+    real_server: LoopbackServer, service: SpectronService
+) -> None:
+    """A ``reset`` (the connection dropped after the request arrived) lets aiohttp's re-send in,
+    as a real dropped connection would: two attempts, the second answered."""
+    service.faults.add_spec("state=reset,ok")
+
+    assert aiohttp_outcome(f"{real_server.url}/api/v1/{CONTEXT}/state") == "200"
+    assert [attempt.outcome for attempt in service.journal.attempts("state")] == ["reset", "200"]
+
+
+def test_a_clients_own_retries_after_connect_are_attempts(
+    real_server: LoopbackServer, service: SpectronService, clock: VirtualClock
+) -> None:
+    """Retries after a backoff (virtual here, so at once in real time) are never taken for a
+    re-send: each is journaled and takes the fault's next turn."""
+    service.faults.add_spec("state=connectx2")
+    with Spectron(CONTEXT, real_server.url, API_KEY, timeout=WAIT) as client:
+        client.state()
+
+    outcomes = [attempt.outcome for attempt in service.journal.attempts("state")]
+    assert (outcomes, clock.sleeps) == (["connect", "connect", "200"], [0.25, 0.5])
 
 
 def test_read_timeout_fault_times_the_client_out(

@@ -134,6 +134,37 @@ def test_status_fault_answers_problem_json_instead_of_the_fake(
     assert fake.handled == []
 
 
+@pytest.mark.parametrize(
+    ("retry_after", "member"),
+    [
+        (2, 2),
+        (0.5, 0.5),
+        ("7", 7),
+        ("Wed, 21 Oct 2026 07:28:00 GMT", "Wed, 21 Oct 2026 07:28:00 GMT"),
+    ],
+)
+def test_retry_after_is_in_the_problem_body_too(
+    service: SpectronService, retry_after: float | str, member: float | str
+) -> None:
+    """``retryAfter`` in the body says what ``Retry-After`` says: seconds as a number.
+
+    The errors guide: "When the server returns 429, read retryAfter from the JavaScript
+    RateLimitError or the problem-detail body in Python (SpectronAPIError.body)".
+    """
+    service.faults.add("state", Status(429, retry_after=retry_after))
+
+    assert body(service.dispatch(get()))["retryAfter"] == member
+
+
+def test_a_status_without_retry_after_has_no_retry_member(service: SpectronService) -> None:
+    """A 429 fault without ``retry_after`` sends neither the header nor ``retryAfter``."""
+    service.faults.add("state", Status(429))
+    result = service.dispatch(get())
+
+    assert "retryAfter" not in body(result)
+    assert "retry-after" not in headers(result)
+
+
 def test_a_backend_that_formats_errors_shapes_the_fault_answers() -> None:
     """A ``FormatsErrors`` backend: faults answer in its format, from its trace-id sequence."""
     backend = LegacyDouble()

@@ -38,10 +38,11 @@ from pytest_spectron.client._retry import (
     retries_allowed,
 )
 from pytest_spectron.client._wire import (
+    MAX_REDIRECTS,
     Call,
     CallBuilder,
     FileContent,
-    api_error,
+    api_error_after_redirects,
     connection_error,
     decode_result,
 )
@@ -237,7 +238,10 @@ class AsyncBaseClient:
         retry = 0
         while True:
             try:
-                response = await self._http.send(call.request, stream=stream)
+                response = await self._follow(
+                    await self._http.send(call.request, stream=stream, follow_redirects=False),
+                    stream=stream,
+                )
                 if response.is_success:
                     return response
                 await response.aread()
@@ -247,6 +251,21 @@ class AsyncBaseClient:
                     raise connection_error(call, exc) from exc
             else:
                 if retry >= retries or not is_retryable_status(response.status_code):
-                    raise api_error(call, response)
+                    raise api_error_after_redirects(call, response)
             retry += 1
             await async_sleep(backoff(retry))
+
+    async def _follow(self, response: httpx.Response, *, stream: bool) -> httpx.Response:
+        """The answer at the end of ``response``'s redirects, as both official SDKs follow them.
+
+        Up to ``MAX_REDIRECTS`` hops, each built by httpx: 301, 302 and 303 turn a POST into a
+        GET, 307 and 308 keep the method and body, and ``Authorization`` is dropped when a hop
+        leaves the endpoint's origin (requests, aiohttp and ``fetch`` drop it too).
+        """
+        for _ in range(MAX_REDIRECTS):
+            following = response.next_request
+            if following is None:
+                break
+            await response.aclose()
+            response = await self._http.send(following, stream=stream, follow_redirects=False)
+        return response

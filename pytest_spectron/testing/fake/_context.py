@@ -36,6 +36,8 @@ class ContextState:
     relations: list[StoredRelation] = field(default_factory=list)
     sessions: dict[str, StoredSession] = field(default_factory=dict)
     documents: dict[str, StoredDocument] = field(default_factory=dict)
+    processing: set[str] = field(default_factory=set)
+    """Ids of the documents still being processed."""
     keys: dict[str, StoredKey] = field(default_factory=dict)
     """Key name → key."""
     scopes: dict[str, StoredScope] = field(default_factory=dict)
@@ -61,6 +63,19 @@ class ContextState:
         self.replays[replay] = (digest, response)
         if self.record_limit is not None and len(self.replays) > self.record_limit:
             del self.replays[next(iter(self.replays))]
+
+    def advance_documents(self, seconds: float) -> None:
+        """Move each document in processing to its status at virtual time ``seconds``."""
+        for document_id in sorted(self.processing):
+            document = self.documents.get(document_id)
+            if document is None:
+                self.processing.discard(document_id)
+                continue
+            status = document.status_at(seconds)
+            if status != document.status:
+                self.documents[document_id] = dataclasses.replace(document, status=status)
+            if self.documents[document_id].ready:
+                self.processing.discard(document_id)
 
     def live_relations(self) -> list[StoredRelation]:
         """Relations not forgotten, oldest first."""

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 import pydantic
 
 from pytest_spectron.client._base import ResponseModel
 from pytest_spectron.client._catalogue import Operation
+from pytest_spectron.client._chat import DONE, DONE_EVENT
 from pytest_spectron.client._wire import compact_json
-from pytest_spectron.testing.fake._call import Answer
+from pytest_spectron.testing.fake._call import Answer, StreamedReply
 from pytest_spectron.testing.http._exchange import ServiceResponse
 from pytest_spectron.testing.http._problems import TRACE_ID_HEADER
 
-__all__ = ["audit_kind", "render_answer"]
+__all__ = [
+    "DEFAULT_STREAM_FORMAT",
+    "STREAM_FORMATS",
+    "StreamFormat",
+    "audit_kind",
+    "check_stream_format",
+    "render_answer",
+    "stream_frames",
+]
+
+StreamFormat = Literal["spectron", "token", "done_flag"]
+STREAM_FORMATS: Final[tuple[StreamFormat, ...]] = get_args(StreamFormat)
+"""How a streamed chat is framed: Spectron's own way, and two ways other servers use."""
+DEFAULT_STREAM_FORMAT: Final[StreamFormat] = "spectron"
 
 _RETRIEVALS = frozenset(
     {
@@ -37,16 +52,59 @@ def audit_kind(operation: Operation) -> str:
     return "decision"
 
 
-def render_answer(operation: Operation, answer: Answer, trace_id: str) -> ServiceResponse:
+def check_stream_format(value: object) -> StreamFormat:
+    """``value`` if it names a stream format; a ``ValueError`` naming the formats if not."""
+    for known in STREAM_FORMATS:
+        if value == known:
+            return known
+    raise ValueError(
+        f"stream_format must be one of {', '.join(map(repr, STREAM_FORMATS))}, got {value!r}"
+    )
+
+
+def stream_frames(reply: StreamedReply, stream_format: StreamFormat) -> tuple[bytes, ...]:
+    """The server-sent events of a streamed reply, framed in ``stream_format``.
+
+    ``spectron`` (the real service's): ``{"delta", "done": false, "traceId", "sessionId"}``
+    frames, then an ``event: done`` frame carrying ``traceId``, ``sessionId`` and the whole
+    ``reply`` and no delta, then ``data: [DONE]``. ``token``: ``{"token", "traceId",
+    "sessionId"}`` frames, then ``data: [DONE]``. ``done_flag``: the ``delta`` frames with the
+    last one marked ``"done": true`` (it carries the last piece of text), then ``data: [DONE]``.
+    """
+    ids = {"traceId": reply.trace_id, "sessionId": reply.session_id}
+    last = len(reply.deltas) - 1
+    payloads: list[dict[str, str | bool]]
+    if stream_format == "token":
+        payloads = [{"token": delta, **ids} for delta in reply.deltas]
+    else:
+        flagged = stream_format == "done_flag"
+        payloads = [
+            {"delta": delta, "done": flagged and index == last, **ids}
+            for index, delta in enumerate(reply.deltas)
+        ]
+    frames = [f"data: {json.dumps(payload)}\n\n" for payload in payloads]
+    if stream_format == "spectron":
+        ending = json.dumps({**ids, "reply": reply.reply})
+        frames.append(f"event: {DONE_EVENT}\ndata: {ending}\n\n")
+    frames.append(f"data: {DONE}\n\n")
+    return tuple(frame.encode() for frame in frames)
+
+
+def render_answer(
+    operation: Operation,
+    answer: Answer,
+    trace_id: str,
+    stream_format: StreamFormat = DEFAULT_STREAM_FORMAT,
+) -> ServiceResponse:
     """A handler's answer as sent: raw bytes, an event stream, or JSON its model accepts.
 
-    Every answer carries the trace id.
+    Every answer carries the trace id; a stream is framed in ``stream_format``.
 
     :raises AssertionError: the fake built an answer its own response models reject (a bug).
     """
     trace = (TRACE_ID_HEADER, trace_id)
-    if answer.events is not None:
-        frames = tuple(f"data: {payload}\n\n".encode() for payload in answer.events)
+    if answer.stream is not None:
+        frames = stream_frames(answer.stream, stream_format)
         stream = (("content-type", answer.content_type), ("cache-control", "no-cache"), trace)
         return ServiceResponse(answer.status, stream, events=frames)
     if answer.raw is not None:

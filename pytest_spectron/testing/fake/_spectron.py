@@ -37,9 +37,16 @@ from pytest_spectron.testing.fake._reading import (
     first_values,
     parse_body,
 )
-from pytest_spectron.testing.fake._render import audit_kind, render_answer
+from pytest_spectron.testing.fake._render import (
+    DEFAULT_STREAM_FORMAT,
+    StreamFormat,
+    audit_kind,
+    check_stream_format,
+    render_answer,
+)
 from pytest_spectron.testing.fake._scoping import WHOLE_TREE, freeze_scopes, in_region
 from pytest_spectron.testing.fake._store import (
+    PROCESSING_STAGE_SECONDS,
     Ids,
     Scopes,
     StoredAudit,
@@ -98,14 +105,23 @@ class FakeSpectron:
     answers. Errors come in ``error_format``: ``"json"`` (the default, the document's),
     ``"problem"`` or ``"legacy"``. Each context keeps its last ``record_limit`` traces, audit
     rows and idempotent replays (default ``RECORD_LIMIT``, 10,000; None keeps all), so a
-    long-running fake stays bounded; its facts and other records are kept whole.
+    long-running fake stays bounded; its facts and other records are kept whole. A streamed chat
+    is framed in ``stream_format``: ``"spectron"`` (the default, the real service's ending, an
+    ``event: done`` frame with the whole reply, then ``[DONE]``), ``"token"`` or ``"done_flag"``.
+    An upload is answered ``queued`` and goes through ``extracting``, ``chunking`` and
+    ``embedding`` to ``ready``, one stage every ``processing_seconds`` on the clock; its chunks,
+    keywords and search hits appear once it is ready (0: ready at once).
 
     :param clock: the seconds since the start, for timestamps and key expiry; None for the
         counter above. ``SpectronMock`` passes its virtual clock's ``now``.
     :param error_format: ``"json"``, ``"problem"`` or ``"legacy"``.
+    :param stream_format: ``"spectron"``, ``"token"`` or ``"done_flag"``.
+    :param processing_seconds: virtual seconds each stage of an upload's processing takes, 0 or
+        more (default ``PROCESSING_STAGE_SECONDS``, 1).
     :param record_limit: the traces, audit rows and idempotent replays each context keeps,
         1 or more; None keeps all.
-    :raises ValueError: ``record_limit`` is below 1, or ``error_format`` is unknown.
+    :raises ValueError: ``record_limit`` is below 1, ``processing_seconds`` below 0, or
+        ``error_format`` or ``stream_format`` is unknown.
     """
 
     def __init__(
@@ -114,6 +130,8 @@ class FakeSpectron:
         clock: Callable[[], float] | None = None,
         error_format: ErrorFormat = DEFAULT_ERROR_FORMAT,
         record_limit: int | None = RECORD_LIMIT,
+        stream_format: StreamFormat = DEFAULT_STREAM_FORMAT,
+        processing_seconds: float = PROCESSING_STAGE_SECONDS,
     ) -> None:
         if record_limit is not None and record_limit < 1:
             raise ValueError(
@@ -123,6 +141,8 @@ class FakeSpectron:
         self._record_limit = record_limit
         self._lock = threading.RLock()
         self.error_format = error_format
+        self.stream_format = stream_format
+        self.processing_seconds = processing_seconds
         self.trace_ids = TraceIds()
         """Numbers every answer's trace id: the fake's own, and the faults served in front of it."""
         self.reset()
@@ -135,6 +155,33 @@ class FakeSpectron:
     @error_format.setter
     def error_format(self, value: ErrorFormat) -> None:
         self._error_format = check_error_format(value)
+
+    @property
+    def stream_format(self) -> StreamFormat:
+        """How a streamed chat is framed: ``"spectron"``, ``"token"``, ``"done_flag"``; settable."""
+        return self._stream_format
+
+    @stream_format.setter
+    def stream_format(self, value: StreamFormat) -> None:
+        self._stream_format = check_stream_format(value)
+
+    @property
+    def processing_seconds(self) -> float:
+        """Virtual seconds each stage of an upload's processing takes (0: ready at once)."""
+        return self._processing_seconds
+
+    @processing_seconds.setter
+    def processing_seconds(self, value: float) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value < float("inf")
+        ):
+            raise ValueError(
+                f"processing_seconds must be 0 (ready at once) or more virtual seconds, "
+                f"got {value!r}"
+            )
+        self._processing_seconds = float(value)
 
     def _context(self, context_id: str) -> ContextState:
         """The state of ``context_id``, made empty on first use."""
@@ -185,6 +232,7 @@ class FakeSpectron:
                 check_context_id(route.parameters["context_id"])
                 caller = self._authenticate(request, route, seconds)
                 state = self._context(route.parameters["context_id"])
+                state.advance_documents(seconds)
                 state.principals.setdefault(caller.principal, copy_grants(caller.grants))
                 audit = (state, caller)
                 caller = _delegate(caller, request, state)
@@ -287,13 +335,14 @@ class FakeSpectron:
                 headers=request.headers,
                 body=body,
                 parts=parts,
+                processing_seconds=self.processing_seconds,
             )
             # The document: "permission gating from the caller's grants always applies". Every
             # handler reads facts through the store, so gating the store gates every read.
             patterns = caller.grants.get(region_verb(operation.name), [])
             with state.facts.seen_by(lambda fact: in_region(fact_region(fact), patterns)):
                 answer = HANDLERS[operation.name](call)
-            response = render_answer(operation, answer, trace_id)
+            response = render_answer(operation, answer, trace_id, self.stream_format)
         except Problem as problem:
             problem.notes = notes
             raise
@@ -368,11 +417,10 @@ class FakeSpectron:
         """
         with self._lock:
             state = self._context(context_id)
-            now, _ = self._now()
             document, _ = _uploads.store_document(
                 state,
                 self._ids,
-                now,
+                self._now(),
                 bytes(content),
                 title=title,
                 mime_type=mime_type,

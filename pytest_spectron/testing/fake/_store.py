@@ -12,6 +12,8 @@ from typing import Any
 
 __all__ = [
     "EPOCH",
+    "PIPELINE",
+    "PROCESSING_STAGE_SECONDS",
     "Entity",
     "Grants",
     "Ids",
@@ -130,9 +132,16 @@ class StoredSession:
     turns: tuple[StoredTurn, ...] = ()
 
 
+PIPELINE = ("queued", "extracting", "chunking", "embedding", "ready")
+"""The statuses an upload goes through, as the document's ``DocumentStatus`` describes them:
+"in Phase A the pipeline transitions straight from `Embedding` to `Ready`"."""
+PROCESSING_STAGE_SECONDS = 1.0
+"""Virtual seconds each stage of an upload's processing takes, by default."""
+
+
 @dataclass(frozen=True)
 class StoredDocument:
-    """An uploaded document, with its exact bytes."""
+    """An uploaded document, with its exact bytes, and where its processing stands."""
 
     id: str
     title: str
@@ -146,6 +155,23 @@ class StoredDocument:
     labels: tuple[str, ...] = ()
     scopes: Scopes = ()
     status: str = "ready"
+    """Where processing stood at the context's last request (``PIPELINE``)."""
+    processing_since: float = 0.0
+    """The virtual second the upload (or reprocessing) was accepted."""
+    stage_seconds: float = 0.0
+    """Virtual seconds each stage takes; 0: ready at once."""
+
+    def status_at(self, seconds: float) -> str:
+        """The status at virtual time ``seconds``: one stage of ``PIPELINE`` per stage_seconds."""
+        if self.stage_seconds <= 0:
+            return PIPELINE[-1]
+        stage = int((seconds - self.processing_since) // self.stage_seconds)
+        return PIPELINE[min(max(stage, 0), len(PIPELINE) - 1)]
+
+    @property
+    def ready(self) -> bool:
+        """Whether processing is over: chunks, keywords and search see the document."""
+        return self.status == PIPELINE[-1]
 
     @property
     def text(self) -> str:

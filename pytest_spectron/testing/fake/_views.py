@@ -212,7 +212,11 @@ def trace_record(trace: StoredTrace) -> m.TraceRecord:
         created_at=trace.created_at,
         latency_ms=0,
         mode="lexical",
-        retrieved_ids=[f"memory_chunk:{fact_id}" for fact_id, _, _ in trace.hits],
+        # A passage's id is its document's and its position (doc-000001/0); a fact's has no "/".
+        retrieved_ids=[
+            f"{'chunk' if '/' in row_id else 'memory_chunk'}:{row_id}"
+            for row_id, _, _ in trace.hits
+        ],
         returned=[
             m.ReturnedRef(
                 id=f"memory_chunk:{fact_id}",

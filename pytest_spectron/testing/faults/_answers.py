@@ -40,6 +40,8 @@ def status_response(
     """The answer a ``Status`` outcome gives: an error body unless the outcome brings its own.
 
     The body is in the outcome's ``format``, else in ``error_format``; a ``body`` wins over both.
+    A ``Retry-After`` is also in the problem body, as ``retryAfter``: the errors guide tells
+    Python users to read a 429's retry information from the problem-detail body.
     """
     extra: list[tuple[str, str]] = []
     if outcome.retry_after_header is not None:
@@ -55,6 +57,7 @@ def status_response(
             instance=request.path,
             trace_id=trace_id,
             headers=tuple(extra),
+            retryAfter=_retry_after_member(outcome.retry_after),
         )
     else:
         content_type, body = _encode_body(outcome.body, code, error_format)
@@ -112,6 +115,15 @@ def malformed_response(
         headers=(("content-type", content_type), (TRACE_ID_HEADER, trace_id or new_trace_id())),
         body=whole[: len(whole) // 2],
     )
+
+
+def _retry_after_member(value: float | str | None) -> float | str | None:
+    """``Retry-After`` as a problem body member: seconds as a number, an HTTP date as text."""
+    if isinstance(value, str):
+        return int(value) if value.isascii() and value.isdigit() else value
+    if value is not None and float(value).is_integer():
+        return int(value)
+    return value
 
 
 def _encode_body(

@@ -47,14 +47,22 @@ def _compile(template: str) -> re.Pattern[str]:
 
 
 # Literal segments must win over parameters (``/documents/keywords`` is not document
-# ``keywords``): try templates with more literal characters first. A parameter never spans a
-# ``/``, so only templates with as many segments as the path can match it: they are kept apart
-# by segment count, and a request tries a handful of patterns, not all 56.
-def _by_segment_count() -> dict[int, list[tuple[re.Pattern[str], Operation]]]:
-    table: dict[int, list[tuple[re.Pattern[str], Operation]]] = {}
-    for operation in sorted(CATALOGUE.values(), key=lambda op: -len(re.sub(r"{\w+}", "", op.path))):
-        entry = (_compile(operation.path), operation)
-        table.setdefault(operation.path.count("/"), []).append(entry)
+# ``keywords``): try templates with more literal characters first. As in Spectron's router, a
+# path is matched first and the method second: ``GET /documents/query`` is the path of
+# ``documents.query``, which answers POST only (a 405), never document ``query``. A parameter
+# never spans a ``/``, so only templates with as many segments as the path can match it: they
+# are kept apart by segment count, and a request tries a handful of patterns, not all 56.
+_Template = tuple[re.Pattern[str], dict[str, Operation]]
+
+
+def _by_segment_count() -> dict[int, list[_Template]]:
+    methods: dict[str, dict[str, Operation]] = {}
+    for operation in CATALOGUE.values():
+        methods.setdefault(operation.path, {})[operation.method] = operation
+    table: dict[int, list[_Template]] = {}
+    for template in sorted(methods, key=lambda path: -len(re.sub(r"{\w+}", "", path))):
+        entry = (_compile(template), methods[template])
+        table.setdefault(template.count("/"), []).append(entry)
     return table
 
 
@@ -62,17 +70,19 @@ _TABLE = _by_segment_count()
 
 
 def route(method: str, path: str) -> Route:
-    """The operation answering ``method`` on ``path``; raises ``NoRoute`` otherwise."""
-    allowed: list[str] = []
-    for pattern, operation in _TABLE.get(path.rstrip("/").count("/"), ()):
+    """The operation answering ``method`` on ``path``; raises ``NoRoute`` otherwise.
+
+    ``NoRoute.allowed`` names the methods of the path's own template (a 405), or none (a 404).
+    """
+    for pattern, operations in _TABLE.get(path.rstrip("/").count("/"), ()):
         match = pattern.match(path)
         if match is None:
             continue
-        if operation.method != method.upper():
-            allowed.append(operation.method)
-            continue
+        operation = operations.get(method.upper())
+        if operation is None:
+            raise NoRoute(method.upper(), path, allowed=tuple(sorted(operations)))
         return Route(operation, {name: unquote(value) for name, value in match.groupdict().items()})
-    raise NoRoute(method.upper(), path, allowed=tuple(sorted(set(allowed))))
+    raise NoRoute(method.upper(), path, allowed=())
 
 
 def is_route(path: str) -> bool:

@@ -190,6 +190,7 @@ def principals_effective(call: Call) -> Answer:
     _, grants = _principal(call)
     path = _scope_path(call.query.get("path"))
     verbs = [verb for verb in ALL_GRANTS if grant_covers(grants, verb, path)]
+    call.instant("asOf")  # echoed into a date-time field: it must be one
     return ok(m.EffectiveGrants(path=path, verbs=verbs, as_of=call.query.get("asOf")))
 
 
@@ -293,8 +294,20 @@ def _with_ttl(key: StoredKey, seconds: float, ttl_seconds: int | None) -> Stored
     return dataclasses.replace(key, valid_until=timestamp(expires), expires_at_seconds=expires)
 
 
+MAX_TTL_SECONDS = 100_000_000_000
+"""About 3,000 years: an expiry the fake can still write as an RFC 3339 date."""
+
+
 def _ttl(call: Call) -> int | None:
-    return call.integer("ttlSeconds", 0) if "ttlSeconds" in call.query else None
+    """``ttlSeconds``, if given; a 400 naming it beyond ``MAX_TTL_SECONDS``."""
+    if "ttlSeconds" not in call.query:
+        return None
+    ttl = call.integer("ttlSeconds", 0, bits=64)
+    if ttl > MAX_TTL_SECONDS:
+        raise invalid(
+            "ttlSeconds", f"must be at most {MAX_TTL_SECONDS} (some 3,000 years), got {ttl}"
+        )
+    return ttl
 
 
 def _self_service(call: Call) -> None:

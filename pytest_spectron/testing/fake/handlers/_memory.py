@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from typing_extensions import Unpack
 
 from pytest_spectron.client import models as m
-from pytest_spectron.client._chat import DONE
 from pytest_spectron.testing.fake._auth import write_region
-from pytest_spectron.testing.fake._call import Answer, Call, check_labels, handles, invalid, ok
+from pytest_spectron.testing.fake._call import (
+    Answer,
+    Call,
+    StreamedReply,
+    check_labels,
+    handles,
+    invalid,
+    ok,
+    rfc3339_seconds,
+)
 from pytest_spectron.testing.fake._context import ContextState
 from pytest_spectron.testing.fake._facts import FactDetails
 from pytest_spectron.testing.fake._scoping import freeze_scopes, seen_through_lens
@@ -37,6 +45,7 @@ from pytest_spectron.testing.fake._views import (
 )
 from pytest_spectron.testing.fake.handlers._observability import leave_trace
 from pytest_spectron.testing.fake.handlers._sessions import append_turn, open_session
+from pytest_spectron.testing.fake.handlers._uploads import Passage, passages
 
 __all__ = [
     "DEFAULT_K",
@@ -224,48 +233,129 @@ def remember_many(call: Call) -> Answer:
 # -- Reading -----------------------------------------------------------------------------------
 
 
+def _matching_facts(
+    call: Call, query: str, labels: Sequence[str], lens: Sequence[Sequence[str]] | None
+) -> list[StoredFact]:
+    """The live facts sharing a word with ``query``, carrying every label, in the lens."""
+    # Only the facts sharing a word with the query can score above zero: the index has them.
+    return [
+        fact
+        for fact in call.state.facts.sharing_words(query)
+        if all(label in fact.labels for label in labels) and seen_through_lens(fact.scopes, lens)
+    ]
+
+
+Row = TypeVar("Row", StoredFact, "StoredFact | Passage")
+
+
+def _best(
+    query: str, rows: Sequence[Row], k: int | None, *, include_duplicates: bool = False
+) -> list[tuple[float, Row]]:
+    """The rows best matching ``query``, near-duplicates left out unless asked for, at most k."""
+    hits: list[tuple[float, Row]] = []
+    seen: set[tuple[str, ...]] = set()
+    for value, row in best_first(query, [(row.text, row) for row in rows]):
+        words = tuple(tokens(row.text))
+        # Near-duplicates of an earlier hit are left out unless asked for, as Spectron does.
+        if words in seen and not include_duplicates:
+            continue
+        seen.add(words)
+        hits.append((value, row))
+    return hits[: min(DEFAULT_K if k is None else k, MAX_K)]
+
+
 def recall_hits(
     call: Call,
     query: str,
     k: int | None,
     labels: Sequence[str] = (),
     lens: Sequence[Sequence[str]] | None = None,
-    *,
-    include_duplicates: bool = False,
 ) -> list[tuple[float, StoredFact]]:
     """The live facts best matching ``query``: labelled, in the lens, best first, at most k."""
-    # Only the facts sharing a word with the query can score above zero: the index has them.
-    candidates = [
-        (fact.text, fact)
-        for fact in call.state.facts.sharing_words(query)
-        if all(label in fact.labels for label in labels) and seen_through_lens(fact.scopes, lens)
+    return _best(query, _matching_facts(call, query, labels, lens), k)
+
+
+RECALL_FAMILIES = ("facts", "passages")
+"""What ``include`` selects; the document: 'Defaults to ["facts", "passages"] (both)'."""
+
+
+def _validity_end(call: Call, fact: StoredFact) -> float | None:
+    """When ``fact`` stopped being current: the next assertion of its entity's key, if any."""
+    if fact.entity is None:
+        return None
+    later = [
+        other.created_seconds
+        for other in call.state.facts.of_entity(fact.entity)
+        if other.key == fact.key and other.created_seconds > fact.created_seconds
     ]
-    hits: list[tuple[float, StoredFact]] = []
-    seen: set[tuple[str, ...]] = set()
-    for value, fact in best_first(query, candidates):
-        words = tuple(tokens(fact.text))
-        # Near-duplicates of an earlier hit are left out unless asked for, as Spectron does.
-        if words in seen and not include_duplicates:
-            continue
-        seen.add(words)
-        hits.append((value, fact))
-    return hits[: min(DEFAULT_K if k is None else k, MAX_K)]
+    return min(later, default=None)
+
+
+def _in_time(call: Call, body: m.QueryMemoryRequest) -> Callable[[float, float | None], bool]:
+    """Whether a row valid from ``start`` until ``end`` (None: still) passes the time filters.
+
+    The document: ``asOf`` surfaces "the row that was current as-of this instant";
+    ``atInstant``, the state at that instant; ``validFrom`` "Filters rows whose `valid_from` is
+    ≥ this timestamp"; ``validUntil`` "Filters rows whose `valid_until` is ≤ this timestamp".
+    """
+    bounds = {
+        name: None if raw is None else rfc3339_seconds(name, raw)
+        for name, raw in (
+            ("asOf", body.as_of),
+            ("atInstant", body.at_instant),
+            ("validFrom", body.valid_from),
+            ("validUntil", body.valid_until),
+        )
+    }
+    as_of, at_instant = bounds["asOf"], bounds["atInstant"]
+    valid_from, valid_until = bounds["validFrom"], bounds["validUntil"]
+
+    def passes(start: float, end: float | None) -> bool:
+        if as_of is not None and (start > as_of or (end is not None and end <= as_of)):
+            return False
+        if at_instant is not None and start > at_instant:
+            return False
+        if valid_from is not None and start < valid_from:
+            return False
+        return valid_until is None or (end is not None and end <= valid_until)
+
+    return passes
 
 
 @handles("recall")
 def recall(call: Call) -> Answer:
-    """The best matching facts, with the trace the search left."""
+    """The best matching facts and document passages, with the trace the search left.
+
+    ``include`` picks the families (facts, passages; both by default, unknown names select
+    nothing); ``sessionId`` must name a session and is kept on the trace; the time filters
+    (``asOf``, ``atInstant``, ``validFrom``, ``validUntil``) take RFC 3339 instants.
+    """
     body = call.body_as(m.QueryMemoryRequest)
-    hits = recall_hits(
-        call,
-        body.query,
-        body.k,
-        body.labels or (),
-        body.lens,
-        include_duplicates=bool(body.include_duplicates),
+    families = set(RECALL_FAMILIES if body.include is None else body.include)
+    if body.session_id is not None and body.session_id not in call.state.sessions:
+        raise invalid("sessionId", f"names no session of this context: {body.session_id!r}")
+    in_time = _in_time(call, body)
+    labels = body.labels or ()
+    rows: list[StoredFact | Passage] = []
+    if "facts" in families:
+        rows += [
+            fact
+            for fact in _matching_facts(call, body.query, labels, body.lens)
+            if in_time(fact.created_seconds, _validity_end(call, fact))
+        ]
+    if "passages" in families:
+        rows += [
+            passage
+            for passage in passages(call.state)
+            if all(label in passage.document.labels for label in labels)
+            and seen_through_lens(passage.document.scopes, body.lens)
+            and in_time(passage.document.processing_since, None)
+        ]
+    hits = _best(body.query, rows, body.k, include_duplicates=bool(body.include_duplicates))
+    leave_trace(call, "retrieval", body.query, hits, session_id=body.session_id)
+    seeds = dict.fromkeys(
+        entity_id(row.entity) for _, row in hits if isinstance(row, StoredFact) and row.entity
     )
-    leave_trace(call, "retrieval", body.query, hits)
-    seeds = dict.fromkeys(entity_id(f.entity) for _, f in hits if f.entity is not None)
     return ok(
         m.QueryMemoryResponse(
             tier="hybrid",
@@ -273,8 +363,13 @@ def recall(call: Call) -> Answer:
             query_ms=0,
             seed_entities=list(seeds),
             hits=[
-                m.MemoryHit(id=fact.id, text=fact.text, source="memory_chunk", score=value)
-                for value, fact in hits
+                m.MemoryHit(
+                    id=row.id,
+                    text=row.text,
+                    source="memory_chunk" if isinstance(row, StoredFact) else "chunk",
+                    score=value,
+                )
+                for value, row in hits
             ],
             trace=m.QueryTrace(
                 trace_id=call.trace_id,
@@ -363,19 +458,8 @@ def chat(call: Call) -> Answer:
                 session_id=session.id,
             )
         )
-    deltas = _deltas(reply)
-    frames = [
-        json.dumps(
-            {
-                "delta": delta,
-                "done": index == len(deltas) - 1,
-                "traceId": call.trace_id,
-                "sessionId": session.id,
-            }
-        )
-        for index, delta in enumerate(deltas)
-    ]
-    return Answer(content_type="text/event-stream", events=(*frames, DONE))
+    streamed = StreamedReply(tuple(_deltas(reply)), reply, call.trace_id, session.id)
+    return Answer(content_type="text/event-stream", stream=streamed)
 
 
 # -- Views -------------------------------------------------------------------------------------

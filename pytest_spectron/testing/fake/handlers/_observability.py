@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from typing import Protocol
 
 from pytest_spectron.client import models as m
 from pytest_spectron.client._base import ResponseModel
-from pytest_spectron.testing.fake._call import Answer, Call, handles, invalid, not_found, ok
-from pytest_spectron.testing.fake._store import EPOCH, StoredFact, StoredTrace
+from pytest_spectron.testing.fake._call import Answer, Call, handles, not_found, ok
+from pytest_spectron.testing.fake._store import StoredTrace
 from pytest_spectron.testing.fake._views import trace_record
 
 __all__ = [
@@ -37,11 +37,21 @@ class HealthStatus(ResponseModel):
     status: str
 
 
+class Retrieved(Protocol):
+    """A row a retrieval found: a fact, or a document passage."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
 def leave_trace(
     call: Call,
     kind: str,
     query_text: str,
-    hits: Sequence[tuple[float, StoredFact]] = (),
+    hits: Sequence[tuple[float, Retrieved]] = (),
     *,
     session_id: str | None = None,
     reply: str | None = None,
@@ -52,7 +62,7 @@ def leave_trace(
         kind=kind,
         query_text=query_text,
         created_at=call.now,
-        hits=tuple((fact.id, value, fact.text) for value, fact in hits),
+        hits=tuple((row.id, value, row.text) for value, row in hits),
         session_id=session_id,
         reply=reply,
     )
@@ -115,20 +125,6 @@ def traces_stats(call: Call) -> Answer:
     )
 
 
-def _instant(call: Call, name: str) -> float | None:
-    """A query parameter holding an RFC 3339 time, as seconds since the fake's epoch."""
-    raw = call.query.get(name)
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise invalid(name, f"must be an RFC 3339 time, got {raw!r}") from None
-    if moment.tzinfo is None:
-        raise invalid(name, f"must carry a time zone (e.g. 'Z'), got {raw!r}")
-    return (moment - EPOCH).total_seconds()
-
-
 @handles("audit")
 def audit(call: Call) -> Answer:
     """Audit rows, newest first, filtered by kind, principal, key and time."""
@@ -136,7 +132,7 @@ def audit(call: Call) -> Answer:
     kind = call.choice("kind", _TRACE_KINDS)
     principal = call.query.get("principal")
     key = call.query.get("key")
-    since, until = _instant(call, "since"), _instant(call, "until")
+    since, until = call.instant("since"), call.instant("until")
     rows = [
         m.AuditRow(
             trace_id=row.trace_id,

@@ -22,7 +22,7 @@ from pytest_spectron.testing.fake._scoping import freeze_scopes
 from pytest_spectron.testing.fake._store import Ids, Scopes, StoredDocument
 from pytest_spectron.testing.fake._text import chunk_spans, keywords, score
 
-__all__ = ["store_document"]
+__all__ = ["Passage", "passages", "store_document"]
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -32,7 +32,7 @@ MAX_PAGE_SIZE = 100
 def store_document(
     state: ContextState,
     ids: Ids,
-    now: str,
+    time: tuple[str, float],
     content: bytes,
     *,
     title: str,
@@ -40,8 +40,14 @@ def store_document(
     source: str,
     labels: Sequence[str] = (),
     scopes: Scopes = (),
+    stage_seconds: float = 0.0,
 ) -> tuple[StoredDocument, bool]:
-    """Keep a new document, or find the one with identical bytes; (document, deduplicated)."""
+    """Keep a new document, or find the one with identical bytes; (document, deduplicated).
+
+    A new document is processed from ``time`` (now, seconds), one stage of ``PIPELINE`` every
+    ``stage_seconds`` virtual seconds (0: ready at once).
+    """
+    now, seconds = time
     content_hash = hashlib.sha256(content).hexdigest()
     for existing in state.documents.values():
         if existing.content_hash == content_hash:
@@ -57,9 +63,32 @@ def store_document(
         updated_at=now,
         labels=tuple(labels),
         scopes=scopes,
+        processing_since=seconds,
+        stage_seconds=stage_seconds,
     )
+    document = dataclasses.replace(document, status=document.status_at(seconds))
     state.documents[document.id] = document
+    if not document.ready:
+        state.processing.add(document.id)
     return document, False
+
+
+@dataclasses.dataclass(frozen=True)
+class Passage:
+    """One chunk of a ready document, as recall returns it (``source: chunk``)."""
+
+    id: str
+    text: str
+    document: StoredDocument
+
+
+def passages(state: ContextState) -> list[Passage]:
+    """The chunks of every ready document of a context, document by document."""
+    return [
+        Passage(chunk.id, chunk.text, document)
+        for document in state.documents.values()
+        for chunk in _chunks(document)
+    ]
 
 
 def _document(call: Call) -> StoredDocument:
@@ -79,11 +108,14 @@ def _document_model(document: StoredDocument) -> m.Document:
         created_at=document.created_at,
         updated_at=document.updated_at,
         processing_started_at=document.updated_at,
-        processing_completed_at=document.updated_at,
+        processing_completed_at=document.updated_at if document.ready else None,
     )
 
 
 def _chunks(document: StoredDocument) -> list[m.Chunk]:
+    """The document's chunks: none until its processing is over."""
+    if not document.ready:
+        return []
     text = document.text
     return [
         m.Chunk(
@@ -139,13 +171,14 @@ def upload(call: Call) -> Answer:
     document, deduplicated = store_document(
         call.state,
         call.ids,
-        call.now,
+        (call.now, call.seconds),
         content,
         title=metadata.title or filename,
         mime_type=mime_type,
         source=metadata.source or filename,
         labels=metadata.labels or (),
         scopes=freeze_scopes(metadata.scopes),
+        stage_seconds=call.processing_seconds,
     )
     return ok(_upload_response(document, deduplicated=deduplicated), 202)
 
@@ -169,8 +202,17 @@ def reprocess(call: Call) -> Answer:
             labels=document.labels if metadata.labels is None else tuple(metadata.labels),
             scopes=document.scopes if metadata.scopes is None else freeze_scopes(metadata.scopes),
         )
-    updated = dataclasses.replace(document, version=document.version + 1, updated_at=call.now)
+    updated = dataclasses.replace(
+        document,
+        version=document.version + 1,
+        updated_at=call.now,
+        processing_since=call.seconds,
+        stage_seconds=call.processing_seconds,
+    )
+    updated = dataclasses.replace(updated, status=updated.status_at(call.seconds))
     call.state.documents[document.id] = updated
+    if not updated.ready:
+        call.state.processing.add(document.id)
     return ok(_upload_response(updated, deduplicated=False), 202)
 
 
@@ -230,6 +272,8 @@ def _keyword_index(documents: Iterable[StoredDocument]) -> dict[str, list[Stored
     """Keyword → the documents it was extracted from, keywords in alphabetical order."""
     index: dict[str, list[StoredDocument]] = {}
     for document in documents:
+        if not document.ready:
+            continue
         for word, _ in keywords([document.text]):
             index.setdefault(word, []).append(document)
     return dict(sorted(index.items()))
@@ -243,11 +287,12 @@ def _keyword_model(word: str, documents: list[StoredDocument]) -> m.Keyword:
 def document_keywords(call: Call) -> Answer:
     """The keywords of one document, best first."""
     document = _document(call)
+    found = keywords([document.text]) if document.ready else []
     return ok(
         m.DocumentKeywordsResponse(
             keywords=[
                 m.DocumentKeyword(id=f"kw-{word}", text=word, normalised=word, score=value)
-                for word, value in keywords([document.text])
+                for word, value in found
             ]
         )
     )
@@ -261,7 +306,7 @@ def list_keywords(call: Call) -> Answer:
     open string) keeps the alphabetical order.
     """
     prefix = (call.query.get("q") or "").lower()
-    minimum = call.integer("minDocumentCount", 1, minimum=None)
+    minimum = call.integer("minDocumentCount", 1, minimum=None, bits=64)
     order = call.query.get("sort")
     listed = [
         _keyword_model(word, documents)
@@ -358,7 +403,7 @@ def query(call: Call) -> Answer:
 @handles("documents.recompute_links")
 def recompute_links(call: Call) -> Answer:
     """Count the document pairs that share a keyword."""
-    documents = list(call.state.documents.values())
+    documents = [document for document in call.state.documents.values() if document.ready]
     words = {document.id: {word for word, _ in keywords([document.text])} for document in documents}
     links = sum(
         1

@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import logging
 import socket
+import threading
+import time
 
 from pytest_spectron.testing.http._exchange import (
     NetworkFailure,
@@ -19,6 +21,7 @@ from pytest_spectron.testing.http._exchange import (
     ServiceResponse,
 )
 from pytest_spectron.testing.http._problems import problem_response
+from pytest_spectron.testing.service._service import SpectronService
 from pytest_spectron.testing.transports.loopback._admin_guard import admin_refusal
 from pytest_spectron.testing.transports.loopback._http_reader import (
     BadRequest,
@@ -35,9 +38,62 @@ from pytest_spectron.testing.transports.loopback._http_writer import (
     send_whole,
 )
 
-__all__ = ["Connection"]
+__all__ = ["RESEND_WINDOW", "Connection", "RefusedRequests"]
 
 logger = logging.getLogger("pytest_spectron.server")
+
+RESEND_WINDOW = 0.2
+"""Real seconds within which an identical request on a fresh connection is a client's re-send.
+
+aiohttp re-sends an idempotent request at once, on a new connection, when its connection drops
+before the answer; the official SDKs wait 0.25 s or more before a retry of their own."""
+
+
+class RefusedRequests:
+    """The last request a ``connect`` fault refused, so that the client's re-send is refused too.
+
+    A listening server cannot refuse one connection (the kernel completed the handshake before
+    the server read which operation it carries), so a ``connect`` fault resets the connection
+    once the request is read. A client that refuses nothing it has sent would see a refused
+    connection; aiohttp instead re-sends an idempotent request once on a fresh connection
+    (RFC 9112 9.3.1), which a real refusal never provokes: that re-send is reset before the
+    service reads it, so it is neither journaled nor takes a fault's turn, and the client sees
+    one failed attempt, as against a port nobody listens on.
+    """
+
+    def __init__(self, service: Service) -> None:
+        self._service = service
+        self._lock = threading.Lock()
+        self._last: tuple[ServiceRequest, float, float | None] | None = None
+
+    def _virtual_now(self) -> float | None:
+        service = self._service
+        return service.clock.now if isinstance(service, SpectronService) else None
+
+    def remember(self, request: ServiceRequest) -> None:
+        """``request`` was just refused by a ``connect`` fault."""
+        with self._lock:
+            self._last = (request, time.monotonic(), self._virtual_now())
+
+    def is_resend(self, request: ServiceRequest) -> bool:
+        """Whether ``request``, the first on a fresh connection, re-sends the one just refused.
+
+        It must be identical (method, path, query, headers, body), come within
+        ``RESEND_WINDOW`` real seconds, and with no virtual time passed: a client's own retry
+        waits for its backoff first, on the real clock or on the test's virtual one.
+        """
+        with self._lock:
+            last, self._last = self._last, None
+        if last is None:
+            return False
+        refused, at, virtual = last
+        return (
+            time.monotonic() - at < RESEND_WINDOW
+            and virtual == self._virtual_now()
+            and (request.method, request.path, request.query, request.body)
+            == (refused.method, refused.path, refused.query, refused.body)
+            and dict(request.headers) == dict(refused.headers)
+        )
 
 
 class Connection:
@@ -51,6 +107,7 @@ class Connection:
     :param idle_timeout: the socket's timeout, named in the 408 problem.
     :param client_timeout: the read timeout the requests are taken to carry.
     :param prefix: the path prefix the server is mounted under.
+    :param refused: the server's memory of the last request a ``connect`` fault refused.
     """
 
     def __init__(
@@ -64,8 +121,12 @@ class Connection:
         idle_timeout: float | None,
         client_timeout: float | None,
         prefix: str,
+        refused: RefusedRequests,
     ) -> None:
         self.connection = connection
+        self.refused = refused
+        self.fresh = True
+        """Whether no request has been read on this connection yet."""
         self.wake = wake
         self.service = service
         self.bound_host = bound_host
@@ -118,8 +179,14 @@ class Connection:
     def _answer(self, read: ReadRequest) -> Next:
         """Answer one request: a network failure as socket behaviour, else whole or streamed."""
         request = read.request
+        fresh, self.fresh = self.fresh, False
+        if fresh and self.refused.is_resend(request):
+            reset_on_close(self.connection)
+            return "abort"
         answer = self._dispatch(request, read.target_authority)
         if isinstance(answer, NetworkFailure):
+            if answer.kind == "connect":
+                self.refused.remember(request)
             if answer.kind in ("read_timeout", "connect_timeout"):
                 hold(self.connection, self.wake)
             else:

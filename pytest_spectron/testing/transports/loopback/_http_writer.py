@@ -10,7 +10,8 @@ read:
 - ``connect``: the same RST. A listening server cannot refuse a connection: the kernel completed
   the TCP handshake before the server saw anything, so the client never gets the
   ``httpx.ConnectError`` of a port nobody listens on; it gets ``httpx.ReadError`` (urllib:
-  ``ConnectionResetError``). Spectron's clients treat both as a connection error.
+  ``ConnectionResetError``). Spectron's clients treat both as a connection error. aiohttp's
+  immediate re-send of the same request is reset too, unread (``RefusedRequests``).
 - ``read_timeout`` and ``connect_timeout``: the connection stays open and silent until the client
   gives up and closes it, or the server stops. The client times out on its own read timeout:
   ``httpx.ReadTimeout`` (for ``connect_timeout`` too, for the same reason as ``connect``);

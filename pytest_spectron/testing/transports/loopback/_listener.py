@@ -26,7 +26,7 @@ from pytest_spectron._shared._validators import check_int, check_seconds
 from pytest_spectron.testing.http._exchange import Service
 from pytest_spectron.testing.http._problems import problem_response
 from pytest_spectron.testing.transports.loopback._admin_guard import is_loopback_host
-from pytest_spectron.testing.transports.loopback._connection import Connection
+from pytest_spectron.testing.transports.loopback._connection import Connection, RefusedRequests
 from pytest_spectron.testing.transports.loopback._http_writer import LINGER_SECONDS, encode_head
 
 __all__ = [
@@ -115,6 +115,7 @@ class LoopbackServer:
         self._connections: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
         self._numbers = itertools.count(1)
+        self._refused = RefusedRequests(service)
 
     # -- Where -----------------------------------------------------------------------------
 
@@ -326,6 +327,7 @@ class LoopbackServer:
                     idle_timeout=self.idle_timeout,
                     client_timeout=self.client_timeout,
                     prefix=self.prefix,
+                    refused=self._refused,
                 ).serve()
         except OSError:
             pass  # the client went away, or stop() shut the connection: nobody to answer
