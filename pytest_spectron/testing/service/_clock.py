@@ -132,6 +132,7 @@ class VirtualClock:
         :param loop: the loop; it reads ``now`` as its time and moves it with ``advance``.
         :param source: for a loop that keeps its own time: the clock reads and moves that
             time inside the block (first moving whichever of the two is behind to the other).
+        :return: a context manager; the loop runs on this clock inside its ``with`` block.
         :raises RuntimeError: another loop already runs on this clock.
         """
         with self._lock:

@@ -19,7 +19,7 @@ import trio
 import trio.testing
 
 from pytest_spectron.testing.service._clock import VirtualClock
-from pytest_spectron.testing.service._loop_time import (
+from pytest_spectron.testing.service._waits import (
     RealTimeWaitError,
     describe_frames,
     failure_message,
