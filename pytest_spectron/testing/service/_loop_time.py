@@ -43,7 +43,7 @@ __all__ = ["IO_GRACE", "RealTimeWaitError", "run_on_clock"]
 
 T = TypeVar("T")
 
-IO_GRACE = 0.25
+IO_GRACE = 1.0
 """Real seconds an asyncio loop with a socket or pipe open waits for it before a timer jump."""
 
 
