@@ -91,8 +91,8 @@ def _setting(config: pytest.Config, option: Option) -> str | None:
     return str(config.getini(option.ini)) or None
 
 
-@pytest.hookimpl(tryfirst=True, wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
     """A Spectron marker means the fake is active: give its test ``spectron_mock``.
 
     Read at setup, not at collection, so markers added later (``item.add_marker`` in
@@ -103,7 +103,6 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     if isinstance(item, pytest.Function):
         _activate_mock(item)
         start_trio_runner(item)
-    return (yield)
 
 
 @pytest.hookimpl(wrapper=True)

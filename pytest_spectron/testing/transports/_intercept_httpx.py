@@ -146,6 +146,16 @@ class _Dispatch(respx.MockRouter):
         # network waits in a worker thread.
         entry = self._entry(request)
         if entry.blocking:
+            import asyncio
+
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # trio
+                pass
+            else:
+                # Through the loop's executor, so a loop on virtual time waits for the thread
+                # instead of jumping over it to the next timer.
+                return await loop.run_in_executor(None, entry.answer, request)
             import anyio.to_thread
 
             return await anyio.to_thread.run_sync(entry.answer, request)
