@@ -128,23 +128,7 @@ ALLOWED: tuple[Allowed, ...] = (
 )  # fmt: skip
 
 
-PENDING: tuple[Allowed, ...] = (
-    Allowed(
-        "negative_data_rejection", 200,
-        ("query_context", "search_keywords", "query_documents", "reflect"),
-        "PENDING issue 23 item 6 (another branch): a null for a non-nullable field, and a flat "
-        "lens, are still accepted",
-    ),
-    Allowed(
-        "positive_data_acceptance", 400, ("consolidate", "scope_grants_stub"),
-        "PENDING issue 23 item 6 (another branch): an unknown field is still refused, where the "
-        "document allows it (ignored)",
-    ),
-)  # fmt: skip
-"""Findings another change of the same issue fixes: excluded until it lands, then deleted."""
-
-
-def config(allowed: tuple[Allowed, ...] = ALLOWED + PENDING) -> str:
+def config(allowed: tuple[Allowed, ...] = ALLOWED) -> str:
     """The schemathesis.toml that excludes exactly ``allowed``."""
     default = ["2xx", "3xx", "401", "403", "404", "409", "429"]
     # Every check, on every operation but where an entry turns one off (``--checks all`` on the

@@ -1,5 +1,5 @@
 """A small Spectron-backed application: a notes assistant that degrades gracefully."""
 
-from notes_assistant.app import Answer, NotesAssistant
+from notes_assistant.app import Answer, NotesAssistant, StatusLight
 
-__all__ = ["Answer", "NotesAssistant"]
+__all__ = ["Answer", "NotesAssistant", "StatusLight"]

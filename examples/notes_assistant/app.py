@@ -5,14 +5,18 @@ Spectron's bad days.
 - 401, 403, 404 and 429 become a friendly message the user can act on.
 - A 5xx or a network failure while answering falls back to the last good answer to the same
   question, if there is one.
+- The status light (async) gives Spectron half a second: a Spectron still retrying by then
+  shows as slow, never as a hung page.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Literal
 
 from pytest_spectron import (
+    AsyncSpectron,
     Spectron,
     SpectronAPIError,
     SpectronAuthError,
@@ -26,6 +30,7 @@ from pytest_spectron import (
 )
 
 Source = Literal["spectron", "cache", "unavailable"]
+Light = Literal["up", "slow", "down"]
 
 
 @dataclass(frozen=True)
@@ -105,3 +110,21 @@ class NotesAssistant:
         if isinstance(error, SpectronAPIError):
             return f"Spectron refused the request ({error.status_code})."
         return "Spectron is unreachable right now: try again in a moment."
+
+
+class StatusLight:
+    """The assistant's status light, for an async web page: Spectron's state within a deadline."""
+
+    def __init__(self, client: AsyncSpectron, deadline: float = 0.5) -> None:
+        self.client = client
+        self.deadline = deadline
+
+    async def check(self) -> Light:
+        """``up``, ``slow`` (no answer within the deadline, retries included) or ``down``."""
+        try:
+            await asyncio.wait_for(self.client.state(), self.deadline)
+        except asyncio.TimeoutError:  # TimeoutError itself from Python 3.11 on
+            return "slow"
+        except SpectronError:
+            return "down"
+        return "up"

@@ -7,6 +7,7 @@ __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_CONTEXT",
     "DEFAULT_ENDPOINT",
+    "DEFAULT_REAL_WAIT",
     "DEFAULT_UPSTREAM_TIMEOUT",
 ]
 
@@ -17,3 +18,5 @@ DEFAULT_UPSTREAM_TIMEOUT = 30.0
 """Seconds live mode waits for the upstream to connect, and for each read."""
 API_KEY_ENVIRONMENT = "SPECTRON_API_KEY"
 """Where live mode finds the key for the upstream when no option gives one."""
+DEFAULT_REAL_WAIT = 10.0
+"""Real seconds an async test on virtual time may wait for a thread, a socket or a subprocess."""

@@ -14,12 +14,13 @@ four attempts in all.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+import anyio
 
 from pytest_spectron.client._catalogue import RetryClass
 
@@ -107,10 +108,11 @@ def sleep(seconds: float) -> None:
 
 
 async def async_sleep(seconds: float) -> None:
-    """Wait before a retry in async code, through the installed hook (``asyncio.sleep``)."""
+    """Wait before a retry in async code, through the installed hook (``anyio.sleep`` unless
+    swapped: asyncio's or trio's sleep, whichever runs the code)."""
     hook = _current()
     if hook is None:
-        await asyncio.sleep(seconds)
+        await anyio.sleep(seconds)
     else:
         await hook.async_(seconds)
 
@@ -122,7 +124,7 @@ def use_sleep(sync: SyncSleep, async_: AsyncSleep) -> Iterator[None]:
     The hook is process-wide, so it also catches the waits of clients an application builds for
     itself, in any thread. Installations nest and may end in any order: on exit this one is
     removed wherever it stands, and the newest one still in place applies (``time.sleep`` /
-    ``asyncio.sleep`` when none is). In asyncio, a hook installed inside a task applies to that
+    ``anyio.sleep`` when none is). In asyncio, a hook installed inside a task applies to that
     task first, so concurrent tasks with their own hooks do not see each other's waits.
 
     :param sync: called with the seconds of each wait of a sync client, instead of sleeping.

@@ -21,6 +21,7 @@ from pytest_spectron.plugin._hooks import (
     pytest_runtest_call,
     pytest_runtest_makereport,
     pytest_runtest_setup,
+    pytest_runtest_teardown,
     pytest_runtestloop,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "pytest_runtest_call",
     "pytest_runtest_makereport",
     "pytest_runtest_setup",
+    "pytest_runtest_teardown",
     "pytest_runtestloop",
     "spectron",
     "spectron_case",

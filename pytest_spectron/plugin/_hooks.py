@@ -20,6 +20,11 @@ from pytest_spectron.plugin._settings import (
     SettingsError,
 )
 from pytest_spectron.plugin._stash import CASE, MOCK, PASSED, SETTINGS
+from pytest_spectron.plugin._virtual_time import (
+    on_virtual_time_during,
+    start_trio_runner,
+    stop_trio_runner,
+)
 
 # The client and the fake load when a test first uses a fixture or a marker, so a run
 # that never touches Spectron pays almost nothing for the plugin.
@@ -96,9 +101,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     Read at setup, not at collection, so markers added later (``item.add_marker`` in
     ``pytest_collection_modifyitems``, another plugin) count too. Never the network.
+    A trio test on the virtual clock gets anyio's runner started with trio's ``MockClock``
+    before its fixtures start it.
     """
-    if not isinstance(item, pytest.Function):
-        return
+    if isinstance(item, pytest.Function):
+        _activate_mock(item)
+        start_trio_runner(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """Once the test's fixtures have ended, let go of the trio runner its setup started."""
+    try:
+        return (yield)
+    finally:
+        stop_trio_runner(item)
+
+
+def _activate_mock(item: pytest.Function) -> None:
     fault = item.get_closest_marker(FAULT_MARKER) is not None
     matrix = item.get_closest_marker(MATRIX_MARKER) is not None
     if matrix and "spectron_case" not in item.fixturenames:
@@ -189,8 +209,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    """After the test, judge its matrix case; if it passed, check it caught no error the mock
-    raised (``UnroutableRequest``, ``ClientWouldHang``) and no router shadowed Spectron.
+    """Run an async test with the clock on virtual time; after it, judge its matrix case; if it
+    passed, check it caught no error the mock raised (``UnroutableRequest``, ``ClientWouldHang``)
+    and no router shadowed Spectron.
 
     They look while the test's fixtures still run: the mock's journal is still there, and the
     test's own respx routers stop (and forget their calls) when their fixtures end.
@@ -198,7 +219,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     mock = item.stash.get(MOCK, None)
     case = item.stash.get(CASE, None)
     try:
-        result = yield
+        with on_virtual_time_during(item):
+            result = yield
     except (Exception, pytest.fail.Exception):
         if mock is not None and case is not None:
             case.judge(mock.attempts(), test_failed=True)

@@ -17,6 +17,7 @@ from pytest_spectron._shared._defaults import (
     DEFAULT_API_KEY,
     DEFAULT_CONTEXT,
     DEFAULT_ENDPOINT,
+    DEFAULT_REAL_WAIT,
     DEFAULT_UPSTREAM_TIMEOUT,
 )
 from pytest_spectron._shared._endpoint import check_endpoint
@@ -227,6 +228,13 @@ OPTIONS = (
         "true or false",
         alone="true",
     ),
+    Option(
+        "real_wait",
+        "real seconds an async test on virtual time may wait, with no timer due, for what only "
+        "real time delivers (a thread, a subprocess, a socket); then it fails, naming the wait",
+        f"{DEFAULT_REAL_WAIT:g}",
+        "a number of seconds above 0",
+    ),
 )
 
 
@@ -259,6 +267,8 @@ class Settings:
     """The live mode's upstream Spectron; None for the fake."""
     upstream_timeout: float
     upstream_insecure: bool
+    real_wait: float
+    """Real seconds an async test on virtual time may wait for the outside."""
 
     @property
     def collects_coverage(self) -> bool:
@@ -314,6 +324,7 @@ class Settings:
             upstream=upstream,
             upstream_timeout=setting("upstream_timeout", _seconds),
             upstream_insecure=setting("upstream_insecure", _boolean),
+            real_wait=setting("real_wait", _seconds),
         )
 
 

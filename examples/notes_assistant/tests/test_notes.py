@@ -17,9 +17,9 @@ import json
 import urllib.request
 
 import pytest
-from notes_assistant import NotesAssistant
+from notes_assistant import NotesAssistant, StatusLight
 
-from pytest_spectron import MatrixCase, Spectron, SpectronMock, VirtualClock
+from pytest_spectron import AsyncSpectron, MatrixCase, Spectron, SpectronMock, VirtualClock
 from pytest_spectron.testing import LoopbackServer
 
 
@@ -73,6 +73,31 @@ def test_a_spectron_that_stays_down_is_reported(
     assert not assistant.is_available()
     spectron_mock.assert_attempts("state", 4)
     spectron_clock.assert_backoff([0.25, 0.5, 1.0])
+
+
+@pytest.mark.asyncio
+@pytest.mark.spectron_fault("state", status=503, times=1)
+async def test_the_status_light_waits_out_a_short_outage(
+    async_spectron: AsyncSpectron, spectron_clock: VirtualClock
+) -> None:
+    """One 503 and a 0.25 s backoff fit in the light's half second: it shows up."""
+    assert await StatusLight(async_spectron).check() == "up"
+    assert spectron_clock.now == 0.25
+
+
+@pytest.mark.asyncio
+@pytest.mark.spectron_fault("state", status=503, times=3)
+async def test_the_status_light_shows_slow_when_retries_outlast_its_deadline(
+    async_spectron: AsyncSpectron, spectron_mock: SpectronMock, spectron_clock: VirtualClock
+) -> None:
+    """Three 503s need 1.75 s of backoff: the deadline fires at 0.5 s, as in production.
+
+    The event loop runs on the virtual clock, so the deadline and the backoff share one time
+    and the test takes milliseconds.
+    """
+    assert await StatusLight(async_spectron).check() == "slow"
+    assert spectron_clock.now == 0.5
+    spectron_mock.assert_attempts("state", 2)
 
 
 @pytest.mark.spectron_fault("remember", error="connect", times=1)

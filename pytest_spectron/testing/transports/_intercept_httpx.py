@@ -119,6 +119,16 @@ async def _answer_async(entry: Entry, request: httpx.Request) -> httpx.Response:
     # The mocks' answers are synchronous, for async clients too; one that waits on the
     # network waits in a worker thread.
     if entry.blocking:
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # trio
+            pass
+        else:
+            # Through the loop's executor, so a loop on virtual time waits for the thread
+            # instead of jumping over it to the next timer.
+            return await loop.run_in_executor(None, entry.answer, request)
         import anyio.to_thread
 
         return await anyio.to_thread.run_sync(entry.answer, request)
