@@ -139,7 +139,10 @@ def test_an_unknown_error_format_lists_the_formats() -> None:
         (lambda: Status(100), "Status: 100 is not a final HTTP status 200-599: a 1xx status is"),
         (lambda: Status(199), "Status: 199 is not a final HTTP status 200-599: a 1xx status is"),
         (lambda: Status(True), "Status: True is not a final HTTP status 200-599"),
-        (lambda: Status(503, format="html"), "Status format"),  # type: ignore[arg-type]
+        (
+            lambda: Status(503, format="html"),  # type: ignore[arg-type]
+            "Status format must name an error format, got 'html'",
+        ),
         (lambda: Status(503, retry_after=-1), "Status retry_after must be 0 or more seconds"),
         (lambda: Status(503, retry_after=True), "Status retry_after must be a finite number"),
         (lambda: Status(503, body=3), "Status body must be a dict, str or bytes, got 3"),  # type: ignore[arg-type]
@@ -182,3 +185,21 @@ def test_a_spec_error_carries_the_grammar_apart() -> None:
         parse_fault_spec("state")
     assert raised.value.grammar == SPEC_GRAMMAR
     assert raised.value.detail == "bad fault spec 'state': expected OP=SPEC, as in state=503x2"
+
+
+def test_a_target_that_is_not_a_string_gets_no_hint() -> None:
+    """``Fault(42, ...)`` lists what a target may be and ends there, with no suggestion."""
+    with pytest.raises(FaultError) as raised:
+        Fault(42, 503)  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        "fault target 42 is not a Spectron operation, a retry class "
+        "(read, idempotent_write, write, stream) or '*'"
+    )
+
+
+def test_a_malformed_body_at_its_default_status_is_spelled_by_kind_alone() -> None:
+    """``Malformed("html")`` spells ``html``; with a status, ``html:503``."""
+    assert (Malformed("html").token(), Malformed("html", status=503).token()) == (
+        "html",
+        "html:503",
+    )
