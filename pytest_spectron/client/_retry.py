@@ -131,17 +131,29 @@ def use_sleep(sync: SyncSleep, async_: AsyncSleep) -> Iterator[None]:
     :param async_: awaited with the seconds of each wait of an async client.
     :return: a context manager; the hook is in place inside its ``with`` block.
     """
+    hook = _install(sync, async_)
+    try:
+        yield
+    finally:
+        _remove(hook)
+
+
+def _install(sync: SyncSleep, async_: AsyncSleep) -> _Hook:
+    """Put a new hook in place, process-wide and in the current context, newest of each."""
     global _installed
     hook = _Hook(sync, async_)
     with _installing:
         _installed = (*_installed, hook)
     _in_context.set((*_in_context.get(), hook))
-    try:
-        yield
-    finally:
-        # Marked first: a context that copied this installation (a task started inside the
-        # block) keeps it in its own copy, where an inactive entry is skipped.
-        hook.active = False
-        with _installing:
-            _installed = tuple(other for other in _installed if other is not hook)
-        _in_context.set(tuple(other for other in _in_context.get() if other is not hook))
+    return hook
+
+
+def _remove(hook: _Hook) -> None:
+    """Take ``hook`` out wherever it stands, leaving every other installation in place."""
+    global _installed
+    # Marked first: a context that copied this installation (a task started inside the
+    # block) keeps it in its own copy, where an inactive entry is skipped.
+    hook.active = False
+    with _installing:
+        _installed = tuple(other for other in _installed if other is not hook)
+    _in_context.set(tuple(other for other in _in_context.get() if other is not hook))

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import copy
 import pickle
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from pytest_spectron.client import NOT_GIVEN, AsyncSpectron, Spectron
+from pytest_spectron.client.models import StateResponse
 from pytest_spectron.testing import SpectronMock
 
 ClientClass = type[Spectron] | type[AsyncSpectron]
@@ -68,10 +72,16 @@ def test_a_blank_context_is_refused(client_class: ClientClass) -> None:
         client_class("  ", "https://spectron.test", "key")
 
 
-def test_a_timeout_of_none_waits_without_limit(client_class: ClientClass) -> None:
-    """``timeout=None`` is no timeout for any phase, as in httpx."""
-    client = client_class("ctx", "https://spectron.test", "key", timeout=None)
-    assert client.timeout == httpx.Timeout(None)
+def test_a_timeout_of_none_waits_without_limit(
+    call_client: Callable[..., Any],
+    router: respx.MockRouter,
+    sample_answer: Callable[[Any], Any],
+) -> None:
+    """``timeout=None`` sends each request with no limit on any phase, as in httpx."""
+    route = router.get("/api/v1/ctx/state").respond(json=sample_answer(StateResponse))
+    call_client(lambda client: client.state(), timeout=None)
+    assert route.calls.last.request.extensions["timeout"] == httpx.Timeout(None).as_dict()
+    assert set(httpx.Timeout(None).as_dict().values()) == {None}
 
 
 def test_not_given_stays_one_object() -> None:

@@ -172,3 +172,29 @@ def test_api_key_never_appears_in_errors_or_reprs(router: respx.MockRouter) -> N
     shown += [repr(client.with_options(timeout=3)), repr(client.documents)]
     assert all(API_KEY not in text for text in shown)
     assert router.calls.last.request.headers["authorization"] == f"Bearer {API_KEY}"
+
+
+def test_a_retry_after_date_in_minus_zero_zone_is_read_as_utc() -> None:
+    """``-0000`` (a date with no zone information, RFC 5322) is read as UTC, not a TypeError."""
+    now = datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("Wed, 25 Nov 2026 10:00:30 -0000", now=now) == 30.0
+
+
+def test_a_retry_after_date_is_measured_from_the_current_time() -> None:
+    """Without ``now``, a date is compared with the current UTC time: one long past gives 0."""
+    assert parse_retry_after("Wed, 25 Nov 2020 10:00:30 GMT") == 0.0
+    assert parse_retry_after("Wed, 25 Nov 2020 10:00:30 -0000") == 0.0
+
+
+def test_an_api_error_names_its_operation_and_trace() -> None:
+    """The message leads with the operation and ends with the trace id, when each is known."""
+    full = SpectronNotFoundError("gone", status_code=404, operation="state", trace_id="trc-1")
+    bare = SpectronNotFoundError("gone", status_code=404)
+    assert (str(full), str(bare)) == ("state: HTTP 404: gone (trace trc-1)", "HTTP 404: gone")
+    assert repr(bare) == "SpectronNotFoundError(status_code=404, message='gone')"
+
+
+def test_a_decode_error_keeps_its_operation_and_body() -> None:
+    """``SpectronDecodeError`` carries the operation and the raw body it could not read."""
+    error = SpectronDecodeError("not JSON", operation="state", body=b"<html>")
+    assert (error.operation, error.body, str(error)) == ("state", b"<html>", "state: not JSON")

@@ -25,6 +25,8 @@ from pytest_spectron.client import (
     SpectronTimeoutError,
     SpectronValidationError,
 )
+from pytest_spectron.client._exceptions import error_class_for_status
+from pytest_spectron.client._retry import is_retryable_status
 
 ENDPOINT = "https://spectron.test"
 API_KEY = "sk-test-0123456789"
@@ -44,6 +46,7 @@ EXPECTED_ERROR: dict[int | str, type[SpectronError]] = {
     502: SpectronServerError,
     503: SpectronServerError,
     504: SpectronServerError,
+    599: SpectronServerError,
     "connect": SpectronConnectionError,
     "read_timeout": SpectronTimeoutError,
 }
@@ -245,3 +248,12 @@ def test_distinct_remember_calls_get_distinct_keys(
 
     first, second = (attempt.request.headers["idempotency-key"] for attempt in route.calls)
     assert first != second
+
+
+@pytest.mark.parametrize(
+    ("status", "server_error"), [(499, False), (500, True), (599, True), (600, False)]
+)
+def test_server_errors_are_exactly_the_statuses_500_to_599(status: int, server_error: bool) -> None:
+    """599 is a server error and retried like 500; 499 and 600 are neither."""
+    assert is_retryable_status(status) is server_error
+    assert (error_class_for_status(status) is SpectronServerError) is server_error

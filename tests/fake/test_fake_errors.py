@@ -375,7 +375,11 @@ def test_faults_and_answers_share_one_trace_id_sequence() -> None:
 
 def test_reset_starts_the_trace_ids_again(http: httpx.Client, service: SpectronService) -> None:
     """After ``reset`` the next answer is ``trc-000001`` again."""
-    http.get(STATE, headers={"authorization": "Bearer key"})
+    trace_ids = [
+        http.get(STATE, headers={"authorization": "Bearer key"}).headers["x-trace-id"]
+        for _ in range(2)
+    ]
+    assert trace_ids == ["trc-000001", "trc-000002"]
 
     service.reset()
 

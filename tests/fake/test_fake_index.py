@@ -116,6 +116,7 @@ def test_an_updated_fact_stays_indexed_once(client: Spectron, looked_at: LookedA
 def test_reset_empties_the_index(fake: FakeSpectron, client: Spectron) -> None:
     """After ``reset`` nothing remembered before is recalled."""
     client.remember("green tea")
+    assert [hit.text for hit in client.recall("tea").hits] == ["green tea"]
     fake.reset()
 
     assert client.recall("tea").hits == []

@@ -157,6 +157,7 @@ def test_reset_forgets_state_and_auth(fake: FakeSpectron, client: Spectron) -> N
     """After ``reset`` the fake is as new: no contexts, any key accepted, ids from one again."""
     client.remember("before")
     fake.set_api_keys({"other": None})
+    assert fake.contexts() == ["ctx"]
 
     fake.reset()
 

@@ -59,6 +59,7 @@ def test_reset_rewinds_time_and_forgets_sleeps() -> None:
     """``reset`` goes back to the start with no waits."""
     clock = VirtualClock()
     clock.sleep(1)
+    assert (clock.now, clock.sleeps) == (1.0, [1])
     clock.reset()
     assert (clock.now, clock.sleeps) == (0.0, [])
 

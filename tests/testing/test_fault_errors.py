@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from pytest_spectron.testing import Fault, FaultEngine, FaultError, SpectronMock, parse_fault_spec
 from pytest_spectron.testing.faults._declare import fault_from_json
+from pytest_spectron.testing.faults._outcomes import (
+    SPEC_GRAMMAR,
+    Latency,
+    Malformed,
+    Network,
+    Status,
+    StreamCut,
+)
 from pytest_spectron.testing.http._exchange import ServiceRequest
 
 
@@ -121,3 +131,75 @@ def test_an_unknown_error_format_lists_the_formats() -> None:
         pytest.raises(FaultError, match="error_format must name an error format, got 'xml'"),
     ):
         mock.fail("state", status=503, error_format="xml")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Status(100), "Status: 100 is not a final HTTP status 200-599: a 1xx status is"),
+        (lambda: Status(199), "Status: 199 is not a final HTTP status 200-599: a 1xx status is"),
+        (lambda: Status(True), "Status: True is not a final HTTP status 200-599"),
+        (
+            lambda: Status(503, format="html"),  # type: ignore[arg-type]
+            "Status format must name an error format, got 'html'",
+        ),
+        (lambda: Status(503, retry_after=-1), "Status retry_after must be 0 or more seconds"),
+        (lambda: Status(503, retry_after=True), "Status retry_after must be a finite number"),
+        (lambda: Status(503, body=3), "Status body must be a dict, str or bytes, got 3"),  # type: ignore[arg-type]
+        (lambda: Network("bogus"), "Network kind 'bogus' is not one of"),
+        (lambda: Malformed("bogus"), "Malformed kind 'bogus' is not one of"),
+        (lambda: Malformed("html", status=99), "Malformed status: 99 is not a final HTTP status"),
+        (lambda: Latency(0), "Latency must be more than 0 seconds, got 0"),
+        (lambda: StreamCut(-1), "StreamCut after must be a frame count >= 0, got -1"),
+        (lambda: StreamCut(True), "StreamCut after must be a frame count >= 0, got True"),
+    ],
+)
+def test_each_outcome_refuses_a_bad_value_by_name(make: Callable[[], object], message: str) -> None:
+    """Each outcome's error starts with the outcome and the argument, and says what fits."""
+    with pytest.raises(FaultError) as raised:
+        make()
+    assert str(raised.value).startswith(message)
+
+
+def test_a_status_above_599_is_not_called_interim() -> None:
+    """600 is refused as no final status, without the 1xx explanation."""
+    with pytest.raises(FaultError) as raised:
+        Status(600)
+    assert str(raised.value) == "Status: 600 is not a final HTTP status 200-599"
+
+
+def test_the_edges_of_each_outcome_are_accepted() -> None:
+    """A zero Retry-After, a cut before any frame, and statuses 200 and 599 are fine."""
+    tokens = [Status(503, retry_after=0).token(), StreamCut(0).token()]
+    assert [*tokens, Status(200).token(), Status(599).token()] == [
+        "503:0",
+        "stream_cut:0",
+        "200",
+        "599",
+    ]
+
+
+def test_a_spec_error_carries_the_grammar_apart() -> None:
+    """A spec's FaultError holds its detail and the grammar separately, for the admin API."""
+    with pytest.raises(FaultError) as raised:
+        parse_fault_spec("state")
+    assert raised.value.grammar == SPEC_GRAMMAR
+    assert raised.value.detail == "bad fault spec 'state': expected OP=SPEC, as in state=503x2"
+
+
+def test_a_target_that_is_not_a_string_gets_no_hint() -> None:
+    """``Fault(42, ...)`` lists what a target may be and ends there, with no suggestion."""
+    with pytest.raises(FaultError) as raised:
+        Fault(42, 503)  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        "fault target 42 is not a Spectron operation, a retry class "
+        "(read, idempotent_write, write, stream) or '*'"
+    )
+
+
+def test_a_malformed_body_at_its_default_status_is_spelled_by_kind_alone() -> None:
+    """``Malformed("html")`` spells ``html``; with a status, ``html:503``."""
+    assert (Malformed("html").token(), Malformed("html", status=503).token()) == (
+        "html",
+        "html:503",
+    )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+import pickle
+import random
 import re
 import threading
 from typing import Any
@@ -475,3 +479,132 @@ def test_fault_from_json_rejects_bad_objects(data: object, message: str) -> None
     with pytest.raises(FaultError) as caught:
         fault_from_json(data)
     assert message in str(caught.value)
+
+
+# -- What mutation testing found untested ------------------------------------------------------
+
+
+def test_a_fault_is_required_unless_marked_optional() -> None:
+    """A fault built by hand is not optional: unused, it is reported by ``unused()``."""
+    engine = FaultEngine()
+    required = engine.add_fault(Fault("state", 503))
+    engine.add_fault(Fault("whoami", 503, optional=True))
+    assert (required.optional, engine.unused()) == (False, [required])
+
+
+@pytest.mark.parametrize("rate", [0, 0.0, -0.1, 1.01, True])
+def test_a_rate_outside_zero_to_one_is_refused(rate: object) -> None:
+    """The rate is a probability in (0, 1]: 0, below 0, above 1 and a bool are refused."""
+    with pytest.raises(FaultError, match="rate must be a probability in"):
+        Fault("state", 503, rate=rate)  # type: ignore[arg-type]
+
+
+def test_a_rate_of_one_applies_to_every_attempt() -> None:
+    """``rate=1`` is accepted, and never passes an attempt by."""
+    engine = FaultEngine()
+    engine.add("state", 503, rate=1)
+    assert picks(engine, count=20) == [Status(503)] * 20
+
+
+def test_the_default_seed_is_zero() -> None:
+    """Without ``seed``, a rate draws from ``random.Random(0)``: the same attempts as seed 0."""
+    draws = random.Random(0)
+    expected = [Status(503) if draws.random() < 0.5 else None for _ in range(30)]
+    for options in ({}, {"seed": 0}):
+        engine = FaultEngine()
+        engine.add("state", 503, rate=0.5, **options)  # type: ignore[arg-type]
+        assert picks(engine, count=30) == expected
+
+
+def test_the_spec_names_a_seed_only_when_given() -> None:
+    """``read=503@0.3`` without a seed, ``read=503@0.3~7`` with one."""
+    assert Fault("read", 503, rate=0.3).spec() == "read=503@0.3"
+    assert Fault("read", 503, rate=0.3, seed=7).spec() == "read=503@0.3~7"
+
+
+def test_a_predicate_without_a_name_is_shown_by_its_repr() -> None:
+    """A ``when`` with no ``__name__`` (a partial) appears in the spec as its repr."""
+    predicate = functools.partial(operator.is_not, None)
+    fault = Fault("state", 503, when=predicate)
+    assert fault.spec() == f"state=503 when {predicate!r}"
+
+
+def test_every_matching_attempt_counts_once_in_matched() -> None:
+    """``matched`` counts each matching attempt, applied or passed by; others are not counted."""
+    fault = Fault("state", 503)
+    for _ in range(3):
+        fault.take("state", "read", STATE)
+    fault.take("whoami", "read", STATE)
+    assert fault.matched == 3
+
+
+def test_an_unlimited_fault_numbers_its_steps_without_a_total() -> None:
+    """The journal shows an every-attempt fault's step as ``#N``, a limited one's as ``N/T``."""
+    engine = FaultEngine()
+    engine.add("state", 503)
+    first, second = (engine.pick("state", "read", STATE) for _ in range(2))
+    assert first is not None
+    assert second is not None
+    assert second.describe() == "HTTP 503 via state=503 (#2)"
+    limited = FaultEngine()
+    limited.add("state", 503, times=2)
+    injection = limited.pick("state", "read", STATE)
+    assert injection is not None
+    assert injection.describe() == "HTTP 503 via state=503x2 (1/2)"
+
+
+def test_add_spec_adds_the_fault_it_reads() -> None:
+    """``add_spec`` parses the spec and adds that fault, which it returns."""
+    engine = FaultEngine()
+    fault = engine.add_spec("state=503x2")
+    assert (fault.spec(), engine.faults()) == ("state=503x2", [fault])
+
+
+def test_clear_of_one_target_leaves_the_others() -> None:
+    """``clear("read")`` removes the ``read`` faults and keeps a ``state`` one."""
+    engine = FaultEngine()
+    kept = engine.add("state", 503)
+    engine.add("read", 502)
+    engine.clear("read")
+    assert engine.faults() == [kept]
+
+
+def test_the_engine_json_lists_each_active_fault() -> None:
+    """``to_json`` is ``{"faults": [...]}``, each fault's own JSON."""
+    engine = FaultEngine()
+    fault = engine.add("state", 503, times=2)
+    assert engine.to_json() == {"faults": [fault.to_json()]}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "described", "token", "as_json"),
+    [
+        (
+            Status(503, body=b"\xffdown", headers={"x": "1"}, format="legacy"),
+            "HTTP 503, legacy error format, custom body and headers",
+            "503+custom",
+            {"status": 503, "body": "\ufffddown", "headers": {"x": "1"}, "format": "legacy"},
+        ),
+        (Status(503, headers={"x": "1"}), "HTTP 503, custom headers", "503+custom", None),
+        (Status(503, body="down"), "HTTP 503, custom body", "503+custom", None),
+        (Status(503, format="problem"), "HTTP 503, problem error format", "503+custom", None),
+        (Status(503), "HTTP 503", "503", {"status": 503}),
+        (Malformed("html", status=503), "HTML error page (HTTP 503)", "html:503", None),
+        (StreamCut(1), "stream cut after 1 frame", "stream_cut:1", {"stream_cut": 1}),
+        (StreamCut(2), "stream cut after 2 frames", "stream_cut:2", {"stream_cut": 2}),
+        (PASS, "ok (the fake answers)", "ok", "ok"),
+    ],
+)
+def test_each_outcome_describes_spells_and_writes_itself(
+    outcome: Outcome, described: str, token: str, as_json: object
+) -> None:
+    """The journal's words, the grammar's token and the admin API's JSON of each outcome."""
+    assert (outcome.describe(), outcome.token()) == (described, token)
+    if as_json is not None:
+        assert outcome.to_json() == as_json
+
+
+def test_pass_is_one_object_that_shows_its_name() -> None:
+    """``PASS`` shows as ``PASS`` and survives pickling as the same object."""
+    assert (repr(PASS), pickle.loads(pickle.dumps(PASS))) == ("PASS", PASS)
+    assert pickle.loads(pickle.dumps(PASS)) is PASS

@@ -124,6 +124,7 @@ def test_clear_forgets_and_restarts_numbering() -> None:
     """After ``clear`` the journal is empty and numbers start again at 1."""
     journal = Journal()
     record(journal, request())
+    assert [attempt.number for attempt in journal.attempts()] == [1]
     journal.clear()
     assert (journal.attempts(), record(journal, request()).number) == ([], 1)
 

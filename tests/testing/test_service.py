@@ -434,6 +434,7 @@ def test_admin_post_spec_with_non_ascii_digits_is_422(service: SpectronService) 
 def test_admin_delete_faults_clears_them(service: SpectronService) -> None:
     """``DELETE /__spectron/faults`` removes every fault."""
     service.faults.add("state", 503)
+    assert len(service.faults.faults()) == 1
     result = service.dispatch(ServiceRequest("DELETE", "/__spectron/faults"))
     assert (body(result), service.faults.faults()) == ({"faults": []}, [])
 
@@ -452,6 +453,8 @@ def test_admin_reset_resets_state_faults_journal_and_clock(
     service.faults.add("state", "latency:1")
     service.dispatch(get())
     service.clock.sleep(1)
+    assert (len(service.faults.faults()), len(service.journal.attempts())) == (1, 1)
+    assert (service.clock.now, service.clock.sleeps) == (2.0, [1])
     result = service.dispatch(ServiceRequest("POST", "/__spectron/reset"))
     assert body(result) == {"reset": ["state", "faults", "journal", "clock"]}
     assert (fake.resets, service.faults.faults(), service.journal.attempts()) == (1, [], [])
@@ -556,5 +559,9 @@ def test_timed_out_remember_was_still_stored(
 def test_admin_reset_empties_the_real_fake(real: SpectronService, real_fake: FakeSpectron) -> None:
     """``POST /__spectron/reset`` forgets the fake's stored facts."""
     real.dispatch(post("/api/v1/ctx/facts", {"text": "x"}, headers={"authorization": "Bearer k"}))
+    assert ([fact.text for fact in real_fake.facts("ctx")], len(real.journal.attempts())) == (
+        ["x"],
+        1,
+    )
     real.dispatch(ServiceRequest("POST", "/__spectron/reset"))
     assert (real_fake.facts("ctx"), real.journal.attempts()) == ([], [])

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
+from collections.abc import Awaitable
 
 import httpx
 import pytest
 import respx
 
 from pytest_spectron import AsyncSpectron, Spectron, SpectronMock, SpectronServerError
-from pytest_spectron.client import use_sleep
+from pytest_spectron.client import _retry, use_sleep
 
 ENDPOINT = "http://real-spectron.test"
 
@@ -127,3 +129,77 @@ def test_use_sleep_exited_out_of_order_by_hand(real_sleeps: list[float]) -> None
         inner.__exit__(None, None, None)
         call_state(Spectron("ctx", ENDPOINT, "key", max_retries=1))
     assert (first, second, real_sleeps) == ([], [0.25], [0.25])
+
+
+def _never(seconds: float) -> Awaitable[None]:
+    raise AssertionError("no async waits here")
+
+
+def test_a_context_copied_inside_the_block_stops_using_the_hook_after_it(
+    real_sleeps: list[float],
+) -> None:
+    """A task or context copied while the hook was in place waits for real once the block ends."""
+    hooked: list[float] = []
+    with use_sleep(hooked.append, _never):
+        copied = contextvars.copy_context()
+        copied.run(_retry.sleep, 0.25)
+    copied.run(_retry.sleep, 0.5)
+    assert (hooked, real_sleeps) == ([0.25], [0.5])
+
+
+def test_leaving_a_nested_hook_gives_threads_the_outer_one(real_sleeps: list[float]) -> None:
+    """After the inner ``use_sleep`` ends, a thread with a fresh context gets the outer hook."""
+    outer: list[float] = []
+    inner: list[float] = []
+    with use_sleep(outer.append, _never):
+        with use_sleep(inner.append, _never):
+            pass
+        worker = threading.Thread(target=_retry.sleep, args=(0.25,))
+        worker.start()
+        worker.join()
+        _retry.sleep(0.5)
+    assert (outer, inner, real_sleeps) == ([0.25, 0.5], [], [])
+
+
+def test_leaving_a_nested_hook_keeps_the_outer_one_of_its_own_context(
+    real_sleeps: list[float],
+) -> None:
+    """A context's own outer hook wins over one another context installed after it."""
+    own: list[float] = []
+    nested: list[float] = []
+    other: list[float] = []
+    elsewhere = contextvars.copy_context()
+    own_block = use_sleep(own.append, _never)
+    elsewhere.run(own_block.__enter__)
+    with use_sleep(other.append, _never):
+        nested_block = use_sleep(nested.append, _never)
+        elsewhere.run(nested_block.__enter__)
+        elsewhere.run(nested_block.__exit__, None, None, None)
+        elsewhere.run(_retry.sleep, 0.25)
+        _retry.sleep(0.5)
+    elsewhere.run(own_block.__exit__, None, None, None)
+    assert (own, nested, other, real_sleeps) == ([0.25], [], [0.5], [])
+
+
+def test_the_newest_hook_of_a_context_applies() -> None:
+    """Nested installations in one context: the inner one takes the waits while it lasts."""
+    outer: list[float] = []
+    inner: list[float] = []
+    with use_sleep(outer.append, _never):
+        with use_sleep(inner.append, _never):
+            _retry.sleep(0.25)
+        _retry.sleep(0.5)
+    assert (outer, inner) == ([0.5], [0.25])
+
+
+def test_async_waits_go_to_the_async_hook() -> None:
+    """``async_sleep`` awaits the hook's async function with the seconds, never the sync one."""
+    synced: list[float] = []
+    awaited: list[float] = []
+
+    async def record(seconds: float) -> None:
+        awaited.append(seconds)
+
+    with use_sleep(synced.append, record):
+        asyncio.run(_retry.async_sleep(0.25))
+    assert (synced, awaited) == ([], [0.25])
