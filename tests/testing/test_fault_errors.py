@@ -203,3 +203,37 @@ def test_a_malformed_body_at_its_default_status_is_spelled_by_kind_alone() -> No
         "html",
         "html:503",
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "hint"),
+    [
+        ("GET /api/v1/ctx/state", "that is the route of the operation 'state': name it instead"),
+        ("/api/v1/ctx/query", "that is the route of the operation 'recall': name it instead"),
+        (
+            "delete /api/v1/ctx/sessions/s1",
+            "that is the route of the operation 'sessions.delete': name it instead",
+        ),
+        (
+            "/api/v1/ctx/sessions/s1",
+            "that is the route of the operation 'sessions.delete': name it instead",
+        ),
+        ("/api/v1/ctx/state?page=2", "that is the route of the operation 'state': name it instead"),
+        ("/api/v1/ctx/stat", "did you mean 'state'?"),
+        ("POST /api/v1/ctx/stat", "did you mean 'chat'?"),  # the nearest POST route
+    ],
+    ids=[
+        "method-and-path",
+        "post-only",
+        "lower-case-method",
+        "delete-only",
+        "query",
+        "near",
+        "near-post",
+    ],
+)
+def test_a_route_given_as_target_names_its_operation(target: str, hint: str) -> None:
+    """A route or a request path (any method case, a query string) suggests its operation."""
+    with pytest.raises(FaultError) as refused:
+        Fault(target, 503)
+    assert str(refused.value).endswith(f"or '*'; {hint}")
