@@ -143,13 +143,19 @@ def test_an_unknown_error_format_lists_the_formats() -> None:
             lambda: Status(503, format="html"),  # type: ignore[arg-type]
             "Status format must name an error format, got 'html'",
         ),
-        (lambda: Status(503, retry_after=-1), "Status retry_after must be 0 or more seconds"),
-        (lambda: Status(503, retry_after=True), "Status retry_after must be a finite number"),
+        (
+            lambda: Status(503, retry_after=-1),
+            "Status retry_after must be a finite number of seconds, 0 or more",
+        ),
+        (
+            lambda: Status(503, retry_after=True),
+            "Status retry_after must be a number of seconds (an int or a float)",
+        ),
         (lambda: Status(503, body=3), "Status body must be a dict, str or bytes, got 3"),  # type: ignore[arg-type]
         (lambda: Network("bogus"), "Network kind 'bogus' is not one of"),
         (lambda: Malformed("bogus"), "Malformed kind 'bogus' is not one of"),
         (lambda: Malformed("html", status=99), "Malformed status: 99 is not a final HTTP status"),
-        (lambda: Latency(0), "Latency must be more than 0 seconds, got 0"),
+        (lambda: Latency(0), "Latency must be a finite number of seconds, above 0, got 0"),
         (lambda: StreamCut(-1), "StreamCut after must be a frame count >= 0, got -1"),
         (lambda: StreamCut(True), "StreamCut after must be a frame count >= 0, got True"),
     ],
