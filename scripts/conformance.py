@@ -90,7 +90,7 @@ ALLOWED: tuple[Allowed, ...] = (
     Allowed(
         "positive_data_acceptance", 400, ("create_self_key", "rotate_self_key"),
         'keys.create\'s 400: "Invalid grants or attenuation widens", for the same ttlSeconds: '
-        "an expiry beyond what a date can hold (some 3,000 years) is no valid ttl",
+        "an expiry beyond what a date-time can hold (the year 9999) is no valid ttl",
     ),
     Allowed(
         "positive_data_acceptance", 400, ("create_session",),

@@ -35,7 +35,7 @@ TARGET = ROOT / "pytest_spectron" / "client" / "models.py"
 LINE_LENGTH = 100
 INDENT = "    "
 SCOPE_SETS = "ScopeSets"
-"""The one schema with a hand-written normaliser (``_scopes.normalize_scope_selector``)."""
+"""The one schema with a hand-written normaliser (``_scopes.read_scope_sets``)."""
 
 BASE_NAMES = ("RequestModel", "ResponseModel", "SpectronModel")
 OPEN_UNION_NAMES = ("UNKNOWN_TAG", "open_discriminator")
@@ -113,6 +113,8 @@ KNOWN_KEYWORDS = frozenset(
         "writeOnly",
     }
 )
+FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+"""The range of each integer format the document uses."""
 CONSTRAINTS = {
     "minimum": "ge",
     "maximum": "le",
@@ -436,6 +438,11 @@ class Generator:
         type_list = [t for t in type_list if t != "null"]
         limits = {} if response else schema
         constraints = {CONSTRAINTS[k]: limits[k] for k in CONSTRAINTS if k in limits}
+        if limits.get("format") in FORMAT_BOUNDS:
+            # A request's integer fits its format: Spectron refuses 2**31 for an int32.
+            low, high = FORMAT_BOUNDS[limits["format"]]
+            constraints.setdefault("ge", low)
+            constraints.setdefault("le", high)
         if "const" in schema or "enum" in schema:
             values = [schema["const"]] if "const" in schema else schema["enum"]
             nullable |= None in values
@@ -600,7 +607,7 @@ class Generator:
             if {k: v for k, v in schema.items() if k != "description"} != expected:
                 raise GeneratorError(f"{SCOPE_SETS} changed shape; update _scopes.py first")
             self.uses.update(("Annotated", "BeforeValidator"))
-            value = "Annotated[list[list[str]], BeforeValidator(normalize_scope_selector)]"
+            value = "Annotated[list[list[str]], BeforeValidator(read_scope_sets)]"
             self.alias(name, schema_name, [head + value], set())
         elif "oneOf" in schema and not is_nullable_wrapper(schema):
             self.discriminated_union(schema_name, schema)
@@ -748,7 +755,7 @@ class Generator:
             [*BASE_NAMES, *(OPEN_UNION_NAMES if "Tag" in self.uses else ())], key=isort_key
         )
         scopes_names = sorted(
-            [*SCOPES_EXPORTS, *(["normalize_scope_selector"] if SCOPE_SETS in self.schemas else [])]
+            [*SCOPES_EXPORTS, *(["read_scope_sets"] if SCOPE_SETS in self.schemas else [])]
         )
         extras = [NOT_NULL] if self.not_null else []
         public = sorted(

@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeAlias, TypeGuard
 
-__all__ = ["ScopeSelector", "normalize_scope_selector"]
+from pydantic import ValidationInfo
+
+__all__ = ["ScopeSelector", "normalize_scope_selector", "read_scope_sets"]
 
 ScopeSelector: TypeAlias = str | Sequence[str | Sequence[str]]
 """What a client method accepts for a scope selector: any of the three official forms."""
@@ -57,3 +59,26 @@ def _path(path: object, selector: object) -> str:
     if not isinstance(path, str) or not path.strip():
         raise ValueError(f"{_ACCEPTED_FORMS}; got {selector!r}")
     return path
+
+
+def read_scope_sets(value: object, info: ValidationInfo) -> list[list[str]]:
+    """A ``ScopeSets`` field: any selector form from Python, only the document's on the wire.
+
+    The client takes the three forms above; Spectron reads only the document's ``ScopeSets``, a
+    list of clauses each a list of paths. A body read as Spectron reads it (validation context
+    ``{"wire": True}``, as the fake reads requests) is refused in any other form.
+    """
+    on_the_wire = bool(info.context and info.context.get("wire"))
+    if on_the_wire and not _is_document_form(value):
+        raise ValueError(
+            "a scope set on the wire is a list of clauses, each a list of scope paths "
+            "([['team/a'], ['team/b']]), as the document types ScopeSets"
+        )
+    return normalize_scope_selector(value)
+
+
+def _is_document_form(value: object) -> bool:
+    """Whether ``value`` is a list of lists of strings, the document's ``ScopeSets``."""
+    return _is_sequence(value) and all(
+        _is_sequence(clause) and all(isinstance(path, str) for path in clause) for clause in value
+    )

@@ -27,7 +27,7 @@ from pytest_spectron.client._base import (
     SpectronModel,
     open_discriminator,
 )
-from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
+from pytest_spectron.client._scopes import ScopeSelector, read_scope_sets
 
 __all__ = [
     "NOT_NULL",
@@ -244,7 +244,7 @@ ScopePath: TypeAlias = str
 ScopePattern: TypeAlias = str
 
 # A DNF scope selector: an OR of conjunctive clauses.
-ScopeSets: TypeAlias = Annotated[list[list[str]], BeforeValidator(normalize_scope_selector)]
+ScopeSets: TypeAlias = Annotated[list[list[str]], BeforeValidator(read_scope_sets)]
 
 # Which tier resolved the query.
 Tier: TypeAlias = Literal["direct", "cache", "hybrid", "full_context"]
@@ -488,8 +488,13 @@ class ConsolidateRequest(RequestModel):
     """``ConsolidateRequestJson`` from the Spectron API."""
 
     dry_run: bool | None = Field(default=None, alias="dryRun")
-    fact_limit: int | None = Field(default=None, alias="factLimit", ge=0)
-    observation_limit: int | None = Field(default=None, alias="observationLimit", ge=0)
+    fact_limit: int | None = Field(default=None, alias="factLimit", ge=0, le=2147483647)
+    observation_limit: int | None = Field(
+        default=None,
+        alias="observationLimit",
+        ge=0,
+        le=2147483647,
+    )
 
 
 class ConsolidateResponse(ResponseModel):
@@ -506,7 +511,7 @@ class ConsolidateResponse(ResponseModel):
 class ContextQueryRequest(RequestModel):
     """``ContextQueryRequestJson`` from the Spectron API."""
 
-    k: int | None = Field(default=None, ge=0)
+    k: int | None = Field(default=None, ge=0, le=2147483647)
     """Max hits to return (default 10, max 50)."""
     labels: list[str] | None = None
     """Label filter: ``key=value`` strings the result rows must all carry; applied after the scope
@@ -686,7 +691,7 @@ class ElaborateOutcome(ResponseModel):
 class ElaborateRequest(RequestModel):
     """``ElaborateRequestJson`` from the Spectron API."""
 
-    budget: int | None = Field(default=None, ge=0)
+    budget: int | None = Field(default=None, ge=0, le=2147483647)
     dry_run: bool | None = Field(default=None, alias="dryRun")
     entity_ref: str | None = Field(default=None, alias="entityRef")
     sweep: bool | None = None
@@ -847,7 +852,7 @@ class FsckRequest(RequestModel):
 
     check: str | None = None
     duplicate_threshold: float | None = Field(default=None, alias="duplicateThreshold")
-    max_results: int | None = Field(default=None, alias="maxResults", ge=0)
+    max_results: int | None = Field(default=None, alias="maxResults", ge=0, le=2147483647)
 
 
 class GeoNear(RequestModel):
@@ -1070,7 +1075,7 @@ class KeywordSearchHit(ResponseModel):
 class KeywordSearchRequest(RequestModel):
     """``KeywordSearchRequestJson`` from the Spectron API."""
 
-    k: int | None = Field(default=None, ge=0)
+    k: int | None = Field(default=None, ge=0, le=2147483647)
     """Max hits to return (default 10, max 50)."""
     query: str
     threshold: float | None = None
@@ -1197,7 +1202,7 @@ class QueryMemoryRequest(RequestModel):
     """When ``false`` (the default), chunks flagged as near-duplicates of an older chunk are
     excluded from the fused ranker's chunk recall so the same text does not occupy several ranks.
     """
-    k: int | None = Field(default=None, ge=0)
+    k: int | None = Field(default=None, ge=0, le=2147483647)
     """Max hits to return (default 10, max 50)."""
     labels: list[str] | None = None
     """Label filter: ``key=value`` strings the result rows must all carry."""
@@ -1256,9 +1261,9 @@ class QueryRequest(RequestModel):
     expand_graph: bool | None = Field(default=None, alias="expandGraph")
     filter: QueryFilter | None = None
     graph_alpha: float | None = Field(default=None, alias="graphAlpha")
-    graph_depth: int | None = Field(default=None, alias="graphDepth", ge=0)
+    graph_depth: int | None = Field(default=None, alias="graphDepth", ge=0, le=2147483647)
     graph_edges: list[GraphEdgeKind] | None = Field(default=None, alias="graphEdges")
-    k: int | None = Field(default=None, ge=0)
+    k: int | None = Field(default=None, ge=0, le=2147483647)
     """Max hits to return (default 10, max 50)."""
     location: DocGeoFilter | None = None
     """Optional geographic filter applied at read time over ``chunk.location``."""

@@ -166,7 +166,9 @@ def _validate(
 def _read(model: type[RequestModel], raw: bytes | str) -> RequestModel:
     """As Spectron reads a body: the document's names (never the client's attribute names), the
     document's types (no ``"5"`` for 5, no ``true`` for 1)."""
-    return model.model_validate_json(raw, strict=True, by_alias=True, by_name=False)
+    return model.model_validate_json(
+        raw, strict=True, by_alias=True, by_name=False, context={"wire": True}
+    )
 
 
 class _NullSeen(Exception):
