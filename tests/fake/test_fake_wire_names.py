@@ -122,3 +122,26 @@ def test_each_unknown_field_is_noted_on_the_answer(fake: FakeSpectron) -> None:
         "unknown field 'triples.0.x' ignored by Spectron",
         "unknown field 'sessionId' ignored by Spectron",
     )
+
+
+def test_a_flat_lens_is_a_400(http: httpx.Client) -> None:
+    """The document types ``lens`` as ``ScopeSets``: "an array of clauses", each an array of paths.
+
+    The client accepts a flat list from Python and sends the document's form; Spectron reads
+    only that form, so a flat list on the wire is refused.
+    """
+    answer = http.post(
+        "/api/v1/ctx/context", json={"query": "tea", "lens": ["team/a"]}, headers=AUTH
+    )
+    assert answer.status_code == 400
+    assert "list of clauses" in answer.text
+    clauses = {"query": "tea", "lens": [["team/a"]]}
+    assert http.post("/api/v1/ctx/context", json=clauses, headers=AUTH).status_code == 200
+
+
+@pytest.mark.parametrize("k", [2**31, -(2**31) - 1])
+def test_an_integer_beyond_its_int32_format_is_a_400(http: httpx.Client, k: int) -> None:
+    """``k`` is ``"type": "integer", "format": "int32"``: 2**31 is no int32, so no ``k``."""
+    answer = http.post("/api/v1/ctx/documents/query", json={"query": "x", "k": k}, headers=AUTH)
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == "k"
