@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pytest_spectron._shared._validators import check_int
+from pytest_spectron._shared._validators import check_int, is_int
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass, operation
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.plugin._matrix_case import CaseInTest
@@ -75,8 +75,7 @@ def _matrix(
     if outcomes is not None:
         accepted = (*MATRIX_OUTCOMES, *STREAM_OUTCOMES)
         if not isinstance(outcomes, list | tuple) or not all(
-            not isinstance(item, bool) and isinstance(item, int | str) and str(item) in accepted
-            for item in outcomes
+            (is_int(item) or isinstance(item, str)) and str(item) in accepted for item in outcomes
         ):
             raise FaultError(
                 f"outcomes must be a list drawn from {', '.join(accepted)} (a status as an "

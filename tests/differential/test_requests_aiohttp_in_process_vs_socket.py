@@ -74,7 +74,8 @@ async def _chat_lines_aiohttp(
         ):
             async for line in response.content:
                 lines.append(line.decode().rstrip("\r\n"))
-    except (aiohttp.ClientError, TimeoutError) as error:
+    # asyncio.TimeoutError: on Python 3.10 not yet the builtin TimeoutError.
+    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
         return lines, error
     return lines, None
 

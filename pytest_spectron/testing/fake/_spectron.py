@@ -15,6 +15,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
+from pytest_spectron._shared._validators import is_real
 from pytest_spectron.client._scopes import ScopeSelector
 from pytest_spectron.client._wire import IDEMPOTENCY_HEADER
 from pytest_spectron.testing.fake._auth import (
@@ -172,11 +173,7 @@ class FakeSpectron:
 
     @processing_seconds.setter
     def processing_seconds(self, value: float) -> None:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not 0 <= value < float("inf")
-        ):
+        if not is_real(value) or not 0 <= value < float("inf"):
             raise ValueError(
                 f"processing_seconds must be 0 (ready at once) or more virtual seconds, "
                 f"got {value!r}"

@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from pytest_spectron._shared._validators import check_int, is_real
+from pytest_spectron._shared._validators import check_int, is_int, is_real
 from pytest_spectron.client._catalogue import CATALOGUE, RETRY_CLASSES, RetryClass
 from pytest_spectron.client._suggest import did_you_mean
 from pytest_spectron.testing.faults._grammar import (
@@ -115,7 +115,7 @@ class Fault:
             raise FaultError(f"fault {target!r}: seed only goes with rate")
         if when is not None and not callable(when):
             raise FaultError(f"fault {target!r}: when must be a callable, got {when!r}")
-        if call is not None and (isinstance(call, bool) or not isinstance(call, int) or call < 1):
+        if call is not None and (not is_int(call) or call < 1):
             raise FaultError(
                 f"fault {target!r}: call must be an int of 1 or more (the how-manieth call of "
                 f"the operation), got {call!r}"

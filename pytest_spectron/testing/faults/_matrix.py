@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from pytest_spectron._shared._validators import is_int
 from pytest_spectron.client._catalogue import RETRY_CLASSES, RetryClass
 from pytest_spectron.client._exceptions import (
     SpectronConnectionError,
@@ -182,7 +183,7 @@ def merge_shared_cases(cases: Iterable[MatrixCase]) -> list[MatrixCase]:
 
 def _outcome_id(outcome: object) -> MatrixOutcome:
     """An outcome as its id: a status int becomes ``"503"``; a str is kept as given."""
-    if isinstance(outcome, int) and not isinstance(outcome, bool):
+    if is_int(outcome):
         return str(outcome)
     if isinstance(outcome, str):
         return outcome

@@ -41,6 +41,7 @@ from urllib3.exceptions import (
 from urllib3.util import Timeout
 
 from pytest_spectron._shared._imports import forget, when_imported
+from pytest_spectron._shared._validators import is_real
 from pytest_spectron.testing.transports._answer_bytes import AnswerBytes
 from pytest_spectron.testing.transports._intercept_httpx import Answer, answer_for
 
@@ -221,8 +222,7 @@ def _timeouts(timeout: object) -> dict[str, float | None]:
         connect = read = timeout
 
     def seconds(value: object) -> float | None:
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        return float(value) if is_number else None  # type: ignore[arg-type]
+        return float(value) if is_real(value) else None
 
     return {"connect": seconds(connect), "read": seconds(read), "write": None, "pool": None}
 
