@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "API_KEY_ENVIRONMENT",
+    "CLIENT_TIMEOUT",
     "DEFAULT_API_KEY",
     "DEFAULT_CONTEXT",
     "DEFAULT_ENDPOINT",
@@ -17,3 +18,5 @@ DEFAULT_UPSTREAM_TIMEOUT = 30.0
 """Seconds live mode waits for the upstream to connect, and for each read."""
 API_KEY_ENVIRONMENT = "SPECTRON_API_KEY"
 """Where live mode finds the key for the upstream when no option gives one."""
+CLIENT_TIMEOUT = 30.0
+"""The read timeout a loopback server assumes its clients wait (the Spectron client's default)."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from pytest_spectron._shared._defaults import (
+    CLIENT_TIMEOUT,
     DEFAULT_API_KEY,
     DEFAULT_CONTEXT,
     DEFAULT_ENDPOINT,
@@ -38,11 +39,11 @@ from pytest_spectron.testing.service._controls import FaultsAndJournal
 from pytest_spectron.testing.service._service import FakeBackend
 from pytest_spectron.testing.transports._in_process import service_handler
 from pytest_spectron.testing.transports._intercept_httpx import Origin, answering
-from pytest_spectron.testing.transports._upstream import check_upstream
-from pytest_spectron.testing.transports.loopback import CLIENT_TIMEOUT, LoopbackServer
 
 if TYPE_CHECKING:
     import respx
+
+    from pytest_spectron.testing.transports.loopback import LoopbackServer
 
 __all__ = ["LiveModeError", "RouteConflict", "SpectronMock"]
 
@@ -118,10 +119,12 @@ class SpectronMock(FaultsAndJournal):
         """The context id the bound clients use (the fake answers any context)."""
         self.api_key = api_key
         """The key the bound clients send: any key suits the fake; live mode sends it upstream."""
-        self.upstream = (
-            None if upstream is None else check_upstream(upstream, endpoint=self.endpoint)
-        )
+        self.upstream: str | None = None
         """Live mode's upstream Spectron, or None when the fake answers."""
+        if upstream is not None:  # live mode's forwarding loads only for live mode
+            from pytest_spectron.testing.transports._upstream import check_upstream
+
+            self.upstream = check_upstream(upstream, endpoint=self.endpoint)
         self._wired = wire_service(
             clock=clock,
             error_format=error_format,
@@ -211,6 +214,8 @@ class SpectronMock(FaultsAndJournal):
         :raises ValueError: ``client_timeout`` is not above 0.
         :return: the running server; its ``.url`` carries the endpoint's path prefix.
         """
+        from pytest_spectron.testing.transports.loopback import LoopbackServer
+
         service = self.service.sharing(on_unroutable="answer")
         return self._running.enter_context(
             LoopbackServer(service, client_timeout=client_timeout, prefix=self.prefix)
