@@ -60,3 +60,10 @@ def test_the_when_predicates_request_is_exported() -> None:
     from pytest_spectron.testing.http._exchange import ServiceRequest as where
 
     assert ServiceRequest is top is where
+
+
+def test_the_testing_package_loads_each_public_name_from_one_place() -> None:
+    """``pytest_spectron.testing`` names a defining module for each public name, and only those."""
+    import pytest_spectron.testing as testing
+
+    assert set(testing._WHERE) == set(testing.__all__)

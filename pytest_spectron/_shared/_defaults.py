@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "API_KEY_ENVIRONMENT",
+    "CLIENT_TIMEOUT",
     "DEFAULT_API_KEY",
     "DEFAULT_CONTEXT",
     "DEFAULT_ENDPOINT",
@@ -20,3 +21,5 @@ API_KEY_ENVIRONMENT = "SPECTRON_API_KEY"
 """Where live mode finds the key for the upstream when no option gives one."""
 DEFAULT_REAL_WAIT = 10.0
 """Real seconds an async test on virtual time may wait for a thread, a socket or a subprocess."""
+CLIENT_TIMEOUT = 30.0
+"""The read timeout a loopback server assumes its clients wait (the Spectron client's default)."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from pytest_spectron._shared._defaults import (
+    CLIENT_TIMEOUT,
     DEFAULT_API_KEY,
     DEFAULT_CONTEXT,
     DEFAULT_ENDPOINT,
@@ -30,6 +31,7 @@ from pytest_spectron._shared._defaults import (
 )
 from pytest_spectron._shared._endpoint import check_endpoint, endpoint_prefix, redact_endpoint
 from pytest_spectron.client import AsyncSpectron, Spectron
+from pytest_spectron.client._options import default_ssl_context
 from pytest_spectron.testing._wiring import wire_service
 from pytest_spectron.testing.fake import FakeSpectron
 from pytest_spectron.testing.faults._fault import Fault
@@ -39,11 +41,11 @@ from pytest_spectron.testing.service._controls import FaultsAndJournal
 from pytest_spectron.testing.service._service import FakeBackend
 from pytest_spectron.testing.transports._in_process import service_handler
 from pytest_spectron.testing.transports._intercept_httpx import Origin, answering
-from pytest_spectron.testing.transports._upstream import check_upstream
-from pytest_spectron.testing.transports.loopback import CLIENT_TIMEOUT, LoopbackServer
 
 if TYPE_CHECKING:
     import respx
+
+    from pytest_spectron.testing.transports.loopback import LoopbackServer
 
 __all__ = ["CaughtMockError", "LiveModeError", "RouteConflict", "SpectronMock"]
 
@@ -146,10 +148,12 @@ class SpectronMock(FaultsAndJournal):
         """The context id the bound clients use (the fake answers any context)."""
         self.api_key = api_key
         """The key the bound clients send: any key suits the fake; live mode sends it upstream."""
-        self.upstream = (
-            None if upstream is None else check_upstream(upstream, endpoint=self.endpoint)
-        )
+        self.upstream: str | None = None
         """Live mode's upstream Spectron, or None when the fake answers."""
+        if upstream is not None:  # live mode's forwarding loads only for live mode
+            from pytest_spectron.testing.transports._upstream import check_upstream
+
+            self.upstream = check_upstream(upstream, endpoint=self.endpoint)
         self._wired = wire_service(
             clock=clock,
             error_format=error_format,
@@ -245,6 +249,8 @@ class SpectronMock(FaultsAndJournal):
         :raises ValueError: ``client_timeout`` is not above 0.
         :return: the running server; its ``.url`` carries the endpoint's path prefix.
         """
+        from pytest_spectron.testing.transports.loopback import LoopbackServer
+
         service = self.service.sharing(on_unroutable="answer")
         return self._running.enter_context(
             LoopbackServer(service, client_timeout=client_timeout, prefix=self.prefix)
@@ -342,19 +348,75 @@ class SpectronMock(FaultsAndJournal):
     def client(self, **options: Any) -> Spectron:
         """A sync client bound to this mock: its endpoint, context and key.
 
+        It reads no proxy settings from the environment (the mock answers above any proxy)
+        and builds no connection pool until a request reaches the network (once the mock
+        has stopped); with ``http_client`` or ``transport`` in ``options``, it is built as given.
+
         :param options: the client's keyword options (``timeout``, ``max_retries``…).
         :return: a new ``Spectron``; close it (``with``) when done.
         """
-        return Spectron(self.context, self.endpoint, self.api_key, **options)
+        if "http_client" in options or "transport" in options:
+            return Spectron(self.context, self.endpoint, self.api_key, **options)
+        http = httpx.Client(transport=_NetworkWhenReached(), trust_env=False)
+        client = Spectron(self.context, self.endpoint, self.api_key, http_client=http, **options)
+        client._owns_http = True  # closed with the client, as the one it builds itself
+        return client
 
     def async_client(self, **options: Any) -> AsyncSpectron:
-        """An async client bound to this mock: its endpoint, context and key.
+        """An async client bound to this mock: its endpoint, context and key (like ``client()``).
 
         :param options: the client's keyword options (``timeout``, ``max_retries``…).
         :return: a new ``AsyncSpectron``; close it (``async with``) when done.
         """
-        return AsyncSpectron(self.context, self.endpoint, self.api_key, **options)
+        if "http_client" in options or "transport" in options:
+            return AsyncSpectron(self.context, self.endpoint, self.api_key, **options)
+        http = httpx.AsyncClient(transport=_AsyncNetworkWhenReached(), trust_env=False)
+        client = AsyncSpectron(
+            self.context, self.endpoint, self.api_key, http_client=http, **options
+        )
+        client._owns_http = True  # closed with the client, as the one it builds itself
+        return client
 
     def __repr__(self) -> str:
         live = "" if self.upstream is None else f" upstream={redact_endpoint(self.upstream)!r}"
         return f"<SpectronMock endpoint={self.endpoint!r} context={self.context!r}{live}>"
+
+
+# The bound clients' transport. While the mock runs, every request to its endpoint is answered
+# above the transports (``_intercept_httpx``), so the transport is reached only once the mock has
+# stopped: then it is the network, as for a client built without one. Built on first use, it costs
+# nothing (no connection pool, no SSL context) to the tests, which never reach it. The bound
+# clients also skip the environment's proxy settings (``trust_env=False``): reading them costs
+# every client, and a proxy never sees a request the mock answers.
+
+
+class _NetworkWhenReached(httpx.BaseTransport):
+    """httpx's own transport, built the first time a request reaches it."""
+
+    def __init__(self) -> None:
+        self._network: httpx.HTTPTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._network is None:
+            self._network = httpx.HTTPTransport(verify=default_ssl_context())
+        return self._network.handle_request(request)
+
+    def close(self) -> None:
+        if self._network is not None:
+            self._network.close()
+
+
+class _AsyncNetworkWhenReached(httpx.AsyncBaseTransport):
+    """httpx's own async transport, built the first time a request reaches it."""
+
+    def __init__(self) -> None:
+        self._network: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._network is None:
+            self._network = httpx.AsyncHTTPTransport(verify=default_ssl_context())
+        return await self._network.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._network is not None:
+            await self._network.aclose()

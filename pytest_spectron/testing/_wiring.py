@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pytest_spectron._shared._defaults import DEFAULT_UPSTREAM_TIMEOUT
 from pytest_spectron.testing.fake import FakeSpectron
@@ -20,7 +21,9 @@ from pytest_spectron.testing.http._problems import DEFAULT_ERROR_FORMAT, ErrorFo
 from pytest_spectron.testing.service._clock import VirtualClock
 from pytest_spectron.testing.service._journal import JOURNAL_LIMIT, Journal
 from pytest_spectron.testing.service._service import FakeBackend, OnUnroutable, SpectronService
-from pytest_spectron.testing.transports._upstream import UpstreamBackend
+
+if TYPE_CHECKING:
+    from pytest_spectron.testing.transports._upstream import UpstreamBackend
 
 __all__ = ["WiredService", "wire_service"]
 
@@ -79,7 +82,9 @@ def wire_service(
         backend = fake = FakeSpectron(
             clock=lambda: clock.now, error_format=error_format, record_limit=record_limit
         )
-    else:
+    else:  # live mode's forwarding (httpcore) loads only for live mode
+        from pytest_spectron.testing.transports._upstream import UpstreamBackend
+
         backend = forwarder = UpstreamBackend(
             upstream,
             timeout=upstream_timeout,

@@ -88,3 +88,34 @@ def test_the_sdk_imported_while_a_clock_runs_waits_on_it() -> None:
         "print(_transport.time is time)\n"
     )
     assert lines == ["False", "[0.25, 0.5] True", "True"]
+
+
+def test_httpx2_is_patched_only_once_the_application_imports_it() -> None:
+    """A mock imports no httpx2; httpx2 imported while it runs is answered, and left once done."""
+    lines = run(
+        "import sys\n"
+        "from pytest_spectron.testing import SpectronMock\n"
+        "with SpectronMock() as mock:\n"
+        "    print('httpx2' in sys.modules)\n"
+        "    import httpx2\n"
+        "    original = httpx2.Client._transport_for_url\n"
+        "    with httpx2.Client() as client:\n"
+        "        print(client.get(mock.endpoint + '/api/v1/ctx/state').status_code)\n"
+        "print(original is not httpx2.Client._transport_for_url)\n"
+        "mock.assert_attempts('state', 1)\n"
+    )
+    assert lines == ["False", "401", "True"]
+
+
+def test_a_test_using_the_mock_loads_neither_the_loopback_server_nor_live_mode() -> None:
+    """A mock answering a bound client imports no loopback server, forwarder or status matrix."""
+    lines = run(
+        "import sys\n"
+        "from pytest_spectron.testing import SpectronMock\n"
+        "with SpectronMock() as mock, mock.client() as client:\n"
+        "    client.state()\n"
+        "unused = ('transports.loopback', 'faults._matrix', 'transports._upstream')\n"
+        "print([name for name in sys.modules\n"
+        "       if name.startswith(tuple('pytest_spectron.testing.' + n for n in unused))])\n"
+    )
+    assert lines == ["[]"]

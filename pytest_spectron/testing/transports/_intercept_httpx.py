@@ -29,12 +29,12 @@ the application never imports is never imported here.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, ClassVar
+from unittest import mock
 
 import httpcore
 import httpx
@@ -55,12 +55,8 @@ from pytest_spectron.testing.transports._registry import (
 
 __all__ = ["Answer", "Origin", "answer_for", "answering", "intercepting"]
 
-# Patching httpx2 imports it; where it is not installed, nothing is looked up beyond this.
-_HTTPX2_CLIENTS = (
-    ["httpx2._client.Client", "httpx2._client.AsyncClient"]
-    if importlib.util.find_spec("httpx2") is not None
-    else []
-)
+_HTTPX2_CLIENTS = ("httpx2._client.Client", "httpx2._client.AsyncClient")
+"""httpx2's clients, patched once the application imports httpx2 (never imported here)."""
 
 _lock = threading.Lock()
 
@@ -194,7 +190,7 @@ class _SpectronMocker(HTTPXMocker):
     """respx's client-level mocker under its own name: what no mock answers passes through."""
 
     name = "spectron"
-    targets: ClassVar[list[str]] = [*HTTPXMocker.targets, *_HTTPX2_CLIENTS]
+    targets: ClassVar[list[str]] = list(HTTPXMocker.targets)
     target_methods: ClassVar[list[str]] = list(HTTPXMocker.target_methods)
     installed: ClassVar[list[Callable[..., Any]]] = []
     """The methods this mocker's patches put in place, to tell whether another is above."""
@@ -271,13 +267,33 @@ def _install_interceptor(library: ModuleType) -> None:
     _installed_interceptors.append(interceptor)
 
 
+def _patch_httpx2(httpx2: ModuleType) -> None:
+    # Beside the mocker's patches of httpx, so they leave with them; once, however often the
+    # interception is held again while they are in place.
+    patches = _SpectronMocker._patches
+    if not patches or any(_patches_httpx2(patch) for patch in patches):
+        return
+    for target in _HTTPX2_CLIENTS:
+        for method in _SpectronMocker.target_methods:
+            patch = mock.patch(f"{target}.{method}", spec=True, new_callable=_SpectronMocker.mock)
+            patch.start()
+            patches.append(patch)
+
+
+def _patches_httpx2(patch: Any) -> bool:
+    return str(patch.getter().__module__).partition(".")[0] == "httpx2"
+
+
 def _start_other_clients() -> None:
-    """Intercept requests and aiohttp now if the application imported them, else once it does."""
+    """Intercept httpx2, requests and aiohttp now if the application imported them, else once
+    it does."""
+    when_imported("httpx2", _patch_httpx2)
     for library in _OTHER_CLIENTS:
         when_imported(library, _install_interceptor)
 
 
 def _stop_other_clients() -> None:
+    forget("httpx2", _patch_httpx2)
     for library in _OTHER_CLIENTS:
         forget(library, _install_interceptor)
     while _installed_interceptors:

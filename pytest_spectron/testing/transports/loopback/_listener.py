@@ -22,6 +22,7 @@ import time
 import warnings
 from types import TracebackType
 
+from pytest_spectron._shared._defaults import CLIENT_TIMEOUT
 from pytest_spectron._shared._validators import check_int, check_seconds
 from pytest_spectron.testing.http._exchange import Service
 from pytest_spectron.testing.http._problems import problem_response
@@ -44,8 +45,6 @@ IDLE_TIMEOUT = 30.0
 """Seconds a connection may stay silent (between requests, or inside one) before it is closed."""
 MAX_CONNECTIONS = 256
 """Connections served at once; one more is answered 503 and closed."""
-CLIENT_TIMEOUT = 30.0
-"""The read timeout the server assumes its clients wait (the Spectron client's default)."""
 _ACCEPT_BACKOFF = 0.1
 """After accept() fails (out of descriptors, say), seconds before accepting again."""
 
