@@ -138,7 +138,6 @@ def test_status_fault_answers_problem_json_instead_of_the_fake(
     ("retry_after", "member"),
     [
         (2, 2),
-        (0.5, 0.5),
         ("7", 7),
         ("Wed, 21 Oct 2026 07:28:00 GMT", "Wed, 21 Oct 2026 07:28:00 GMT"),
     ],
