@@ -37,12 +37,13 @@ from aiohttp.connector import BaseConnector, Connection
 
 from pytest_spectron._shared._imports import forget, when_imported
 from pytest_spectron.testing.transports._answer_bytes import AnswerBytes
+from pytest_spectron.testing.transports._class_patches import ClassPatches
 from pytest_spectron.testing.transports._intercept_httpx import Answer, answer_for
 
 __all__ = ["install", "uninstall"]
 
-_patches: list[tuple[type, str, Any, Any]] = []
-"""What ``install`` replaced: the class, the attribute, the original and its replacement."""
+_patches = ClassPatches()
+"""What ``install`` replaced."""
 
 
 def install() -> None:
@@ -50,24 +51,14 @@ def install() -> None:
     aioresponses once it is imported. Calling it again does nothing."""
     if _patches:
         return
-    _patch(BaseConnector, "connect", _patched_connect)
+    _patches.patch(BaseConnector, "connect", _patched_connect)
     when_imported("aioresponses", _patch_aioresponses)
 
 
 def uninstall() -> None:
     """Put back every method ``install`` replaced, unless another patch sits on top of it."""
     forget("aioresponses", _patch_aioresponses)
-    while _patches:
-        owner, name, original, replacement = _patches.pop()
-        if owner.__dict__.get(name) is replacement:
-            setattr(owner, name, original)
-
-
-def _patch(owner: type, name: str, make: Callable[[Any], Any]) -> None:
-    original = owner.__dict__[name]
-    replacement = make(original)
-    setattr(owner, name, replacement)
-    _patches.append((owner, name, original, replacement))
+    _patches.undo()
 
 
 def _answer(url: object, *, network: bool) -> Answer | None:
@@ -112,7 +103,7 @@ def _patch_aioresponses(module: ModuleType) -> None:
 
         return request_mock
 
-    _patch(module.aioresponses, "_request_mock", make)
+    _patches.patch(module.aioresponses, "_request_mock", make)
 
 
 class _PeerConnection(Connection):

@@ -43,12 +43,13 @@ from urllib3.util import Timeout
 from pytest_spectron._shared._imports import forget, when_imported
 from pytest_spectron._shared._validators import is_real
 from pytest_spectron.testing.transports._answer_bytes import AnswerBytes
+from pytest_spectron.testing.transports._class_patches import ClassPatches
 from pytest_spectron.testing.transports._intercept_httpx import Answer, answer_for
 
 __all__ = ["install", "send_in_process", "uninstall"]
 
-_patches: list[tuple[type, str, Any, Any]] = []
-"""What ``install`` replaced: the class, the attribute, the original and its replacement."""
+_patches = ClassPatches()
+"""What ``install`` replaced."""
 
 
 def install() -> None:
@@ -56,30 +57,16 @@ def install() -> None:
     requests-mock once those are imported. Calling it again does nothing."""
     if _patches:
         return
-    _patch(HTTPAdapter, "send", _patched_send)
+    _patches.patch(HTTPAdapter, "send", _patched_send)
     when_imported("responses", _patch_responses)
     when_imported("requests_mock", _patch_requests_mock)
 
 
 def uninstall() -> None:
-    """Put back every method ``install`` replaced, unless another patch sits on top of it.
-
-    Left in place under another library's patch, a replacement answers only for running mocks
-    and passes every other request on, so it does no harm until that library lets go of it.
-    """
+    """Put back every method ``install`` replaced, unless another patch sits on top of it."""
     forget("responses", _patch_responses)
     forget("requests_mock", _patch_requests_mock)
-    while _patches:
-        owner, name, original, replacement = _patches.pop()
-        if owner.__dict__.get(name) is replacement:
-            setattr(owner, name, original)
-
-
-def _patch(owner: type, name: str, make: Callable[[Any], Any]) -> None:
-    original = owner.__dict__[name]
-    replacement = make(original)
-    setattr(owner, name, replacement)
-    _patches.append((owner, name, original, replacement))
+    _patches.undo()
 
 
 def _answer(request: requests.PreparedRequest, *, network: bool) -> Answer | None:
@@ -125,7 +112,7 @@ def _patch_responses(module: ModuleType) -> None:
 
         return on_request
 
-    _patch(module.RequestsMock, "_on_request", make)
+    _patches.patch(module.RequestsMock, "_on_request", make)
 
 
 def _patch_requests_mock(module: ModuleType) -> None:
@@ -144,7 +131,7 @@ def _patch_requests_mock(module: ModuleType) -> None:
 
         return send
 
-    _patch(module.adapter.Adapter, "send", make)
+    _patches.patch(module.adapter.Adapter, "send", make)
 
 
 def send_in_process(
