@@ -338,8 +338,9 @@ def guarding(origin: Origin, endpoint: str, *, block_network: bool = False) -> I
             with _lock:
                 _guards = tuple(other for other in _guards if other is not guard)
                 _blocking = any(other.block_network for other in _guards)
-                if not _guards:
-                    _stopped.clear()
+                if all(other.origin != origin for other in _guards):
+                    # What stopped on an origin is told only while that origin is guarded.
+                    _stopped.pop(origin, None)
 
 
 # -- Owners: the test a thread belongs to ----------------------------------------------------
