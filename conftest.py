@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+# _intercept_httpx is imported here so pytester's in-process runs find it loaded and never
+# import it again: respx allows one mocker class per name, and a second import would define
+# "spectron" twice.
+import pytest_spectron.testing.transports._intercept_httpx  # noqa: F401
 from pytest_spectron.testing.transports.loopback import is_loopback_host
 
 # Property tests: a fast, derandomized profile for `make test`; `--hypothesis-profile=deep` for

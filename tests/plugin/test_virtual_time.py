@@ -79,7 +79,7 @@ def test_wait_for_around_a_retried_call_raises_timeout_error(pytester: pytest.Py
 @async_test
 @pytest.mark.spectron_fault("state", status=503, times=3)
 async def test_deadline(async_spectron, spectron_clock):
-    with pytest.raises(TimeoutError):
+    with pytest.raises(asyncio.TimeoutError):  # TimeoutError itself from Python 3.11 on
         await asyncio.wait_for(async_spectron.state(), 0.5)
     assert spectron_clock.now == asyncio.get_running_loop().time() == 0.5
 """,

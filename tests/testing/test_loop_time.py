@@ -98,7 +98,7 @@ def test_asyncio_wait_for_timeout_and_call_later_share_the_clock() -> None:
     async def body() -> None:
         loop = asyncio.get_running_loop()
         loop.call_later(2.0, lambda: fired.append(clock.now))
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):  # TimeoutError itself from Python 3.11 on
             await asyncio.wait_for(asyncio.sleep(60), 1.5)
         assert loop.time() == clock.now == 1.5
         await asyncio.sleep(1)

@@ -5,6 +5,7 @@ Each script runs in a fresh interpreter, so what it imports is its own.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 
@@ -90,6 +91,9 @@ def test_the_sdk_imported_while_a_clock_runs_waits_on_it() -> None:
     assert lines == ["False", "[0.25, 0.5] True", "True"]
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("httpx2") is None, reason="httpx2 is not installed (Python 3.11+)"
+)
 def test_httpx2_is_patched_only_once_the_application_imports_it() -> None:
     """A mock imports no httpx2; httpx2 imported while it runs is answered, and left once done."""
     lines = run(
