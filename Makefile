@@ -44,7 +44,7 @@ unit: $(STAMP)
 # The inner loop: the suite without its heavy tests (real sockets, processes, pytester runs:
 # the markers tests/conftest.py sets), no coverage, no lint. `make test` runs everything.
 quick: $(STAMP)
-	$(BIN)/pytest -n 2 -q -m "not socket and not subprocess and not pytester"
+	$(BIN)/pytest -n 2 -q -m "not socket and not subprocess and not pytester" --hypothesis-profile=quick
 
 # The documentation site, built strictly: a broken link or reference fails the build.
 docs: $(STAMP)

@@ -10,6 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# `make quick`'s property tests: a tenth of the examples, for the inner loop (`make test` runs all).
+settings.register_profile("quick", max_examples=10)
 
 SOCKET_FOLDERS = frozenset({"server", "live", "load", "differential"})
 """Folders of tests that all open real sockets."""

@@ -19,6 +19,7 @@ Read statically: importing a module runs its packages' ``__init__``, which would
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,13 +71,23 @@ def _type_checking_only(tree: ast.Module) -> set[int]:
     return lines
 
 
-def direct_imports(module: str, *, typing: bool = True) -> set[str]:
+def direct_imports(module: str, *, typing: bool = True) -> frozenset[str]:
     """The ``pytest_spectron`` modules ``module`` imports (with ``typing``, type-only ones too).
 
     ``from package import submodule`` imports the submodule; ``from package import name``, the
     package.
     """
-    tree = ast.parse(source_of(module).read_text(encoding="utf-8"))
+    return _imports_in(source_of(module), typing)
+
+
+@functools.cache  # each file is parsed once for all the tests (models.py is large)
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _imports_in(path: Path, typing: bool) -> frozenset[str]:
+    tree = _tree(path)
     skipped = set() if typing else _type_checking_only(tree)
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -88,7 +99,7 @@ def direct_imports(module: str, *, typing: bool = True) -> set[str]:
             for alias in node.names:
                 submodule = f"{node.module}.{alias.name}"
                 found.add(submodule if source_of(submodule).exists() else node.module)
-    return {name for name in found if name.partition(".")[0] == ROOT}
+    return frozenset(name for name in found if name.partition(".")[0] == ROOT)
 
 
 def layer_of(module: str) -> tuple[int, str]:
