@@ -21,7 +21,7 @@ from pytest_spectron.testing.faults._grammar import (
 )
 from pytest_spectron.testing.faults._outcomes import FaultError, Outcome, format_seconds
 from pytest_spectron.testing.http._exchange import ServiceRequest
-from pytest_spectron.testing.http._routing import NoRoute, nearest_operations, route
+from pytest_spectron.testing.http._routing import nearest_operations, operations_at
 
 __all__ = ["Fault", "validate_target"]
 
@@ -48,13 +48,13 @@ def _route_hint(target: str) -> str:
     method, _, path = target.strip().rpartition(" ")
     if not path.startswith("/"):
         return ""
-    for candidate in [method.upper()] if method else ["GET", "POST", "PUT", "DELETE"]:
-        try:
-            found = route(candidate, path.partition("?")[0]).operation
-        except NoRoute:
-            continue
-        return f"; that is the route of the operation {found.name!r}: name it instead"
-    nearest = nearest_operations(method or "GET", path)
+    found = operations_at(path.partition("?")[0], method)
+    if len(found) == 1:
+        return f"; that is the route of the operation {found[0].name!r}: name it instead"
+    if found:
+        names = ", ".join(repr(operation.name) for operation in found)
+        return f"; that is the route of the operations {names}: name one instead"
+    nearest = nearest_operations(method, path)
     return f"; did you mean {nearest[0].name!r}?" if nearest else ""
 
 

@@ -90,6 +90,14 @@ def is_route(path: str) -> bool:
     return any(pattern.match(path) for pattern, _ in _TABLE.get(path.rstrip("/").count("/"), ()))
 
 
+def operations_at(path: str, method: str = "") -> list[Operation]:
+    """The operations answering ``path`` by ``method`` (any case), or by any method if empty."""
+    for pattern, operations in _TABLE.get(path.rstrip("/").count("/"), ()):
+        if pattern.match(path):
+            return [op for verb, op in operations.items() if not method or verb == method.upper()]
+    return []
+
+
 _ROUTE_CUTOFF = 0.4
 """A mistyped path differs from its route in more places than a mistyped name, so the least
 similarity worth a suggestion is lower, and every route above it is shown (no spread)."""
