@@ -1,4 +1,8 @@
-"""Grants gate every read: a key sees, counts and forgets only the rows of its own region."""
+"""Grants gate every read: a key sees, counts and forgets only the rows of its own region.
+
+Facts, documents (and the passages recall cuts from them) and sessions alike: a row outside the
+key's region is missing to it, a 404 by id and absent from every listing and search.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,18 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_spectron import FakeSpectron, Spectron
+from pytest_spectron import (
+    FakeSpectron,
+    Spectron,
+    SpectronNotFoundError,
+    SpectronScopeError,
+    SpectronValidationError,
+)
 
 ClientWith = Callable[..., Spectron]
 
 TEAM_A_READER = {"memory:read": ["team/a/*"], "memory:write": ["team/a/*"]}
+TEAM_A_FORGETTER = {"memory:forget": ["team/a/*"]}
 
 
 @pytest.fixture
@@ -120,4 +131,325 @@ def test_a_lens_outside_the_region_gives_empty_results(
     assert reader.query_context("deploy window", lens="team/b").context == ""
     assert [hit.text for hit in reader.recall("deploy window", lens="team/a").hits] == [
         "the deploy window for team a is friday"
+    ]
+
+
+# -- Documents and their passages ---------------------------------------------------------------
+
+
+@pytest.fixture
+def documents(admin: Spectron, fake: FakeSpectron) -> dict[str, str]:
+    """A ready document tagged team/a and one tagged team/b, both about the deploys: their ids."""
+    return {
+        "a": fake.add_document("ctx", b"team a deploys on friday", title="a.txt", scopes="team/a"),
+        "b": fake.add_document("ctx", b"team b deploys on monday", title="b.txt", scopes="team/b"),
+    }
+
+
+def test_documents_list_shows_only_the_keys_region(
+    documents: dict[str, str], client_with: ClientWith
+) -> None:
+    """A team/a key lists team/a's document alone, and counts only it.
+
+    The document (``UploadMetadataJson.scopes``): "Optional DNF scope selector tagging the
+    document"; (``QueryMemoryRequestJson.lens``) "permission gating from the caller's grants
+    always applies".
+    """
+    page = client_with("reader-a").documents.list()
+
+    assert ([document.id for document in page.documents], page.total) == ([documents["a"]], 1)
+
+
+def test_a_document_outside_the_region_is_not_found(
+    documents: dict[str, str], client_with: ClientWith
+) -> None:
+    """A team/a key gets a 404 for team/b's document, its bytes and its keywords.
+
+    The document (``get_document``): 404 "Document not found"; the official SDK
+    (``MemoryNotFoundError``): "404 — addressed entity / document / session does not exist."
+    """
+    reader = client_with("reader-a")
+
+    for read in (
+        reader.documents.get,
+        reader.documents.fetch_raw,
+        reader.documents.document_keywords,
+    ):
+        with pytest.raises(SpectronNotFoundError):
+            read(documents["b"])
+    assert reader.documents.get(documents["a"]).title == "a.txt"
+    assert reader.documents.fetch_raw(documents["a"]) == b"team a deploys on friday"
+
+
+def test_chunks_of_a_document_outside_the_region_are_not_found(
+    documents: dict[str, str], client_with: ClientWith
+) -> None:
+    """A team/a key gets a 404 for the chunks of team/b's document, and team/a's chunks.
+
+    The document (``list_chunks``): 404 "Document not found"; the official SDK
+    (``MemoryNotFoundError``): "404 — addressed entity / document / session does not exist."
+    """
+    reader = client_with("reader-a")
+
+    with pytest.raises(SpectronNotFoundError):
+        reader.documents.chunks(documents["b"])
+    assert [chunk.text for chunk in reader.documents.chunks(documents["a"]).chunks] == [
+        "team a deploys on friday"
+    ]
+
+
+def test_documents_query_and_keywords_search_only_the_keys_region(
+    documents: dict[str, str], client_with: ClientWith
+) -> None:
+    """A team/a key's query and keywords find team/a's document, never team/b's.
+
+    The document (``query_documents``): "Runs a top-k semantic query over the Layer 0
+    chunks"; (``WhoamiJson.effectiveGrants``) "This is what gates every read/write".
+    """
+    reader = client_with("reader-a")
+
+    results = reader.documents.query("deploys", k=10).results
+    keyword = reader.documents.keyword("deploys")
+    with pytest.raises(SpectronNotFoundError):
+        reader.documents.keyword("monday")
+
+    assert [result.document.id for result in results] == [documents["a"]]
+    assert [document.id for document in keyword.documents] == [documents["a"]]
+    assert [hit.document_count for hit in reader.documents.search_keywords("deploys").results] == [
+        1
+    ]
+
+
+def test_deleting_a_document_outside_the_region_is_not_found(
+    documents: dict[str, str], fake: FakeSpectron, client_with: ClientWith
+) -> None:
+    """A team/a forget key gets a 404 deleting team/b's document, which stays; team/a's goes.
+
+    The document (``delete_document``): 404 "Document not found"; the official SDK
+    (``MemoryNotFoundError``): "404 — addressed entity / document / session does not exist."
+    """
+    fake.set_api_keys({"admin": None, "forget-a": TEAM_A_FORGETTER})
+    forgetter = client_with("forget-a")
+
+    with pytest.raises(SpectronNotFoundError):
+        forgetter.documents.delete(documents["b"])
+    forgetter.documents.delete(documents["a"])
+
+    assert [document.id for document in fake.documents("ctx")] == [documents["b"]]
+
+
+def test_reprocessing_a_document_outside_the_region_is_not_found(
+    documents: dict[str, str], fake: FakeSpectron, client_with: ClientWith
+) -> None:
+    """A team/a key gets a 404 replacing team/b's document, which keeps its bytes.
+
+    The document (``reprocess_document``): 404 "Document not found"; the official SDK
+    (``MemoryNotFoundError``): "404 — addressed entity / document / session does not exist."
+    """
+    reader = client_with("reader-a")
+
+    with pytest.raises(SpectronNotFoundError):
+        reader.documents.reprocess(documents["b"], b"team a overwrites", filename="b.txt")
+    assert reader.documents.reprocess(documents["a"], b"team a rewrites", filename="a.txt")
+
+    assert [document.content for document in fake.documents("ctx")] == [
+        b"team a rewrites",
+        b"team b deploys on monday",
+    ]
+
+
+def test_recall_passages_come_only_from_the_keys_region(
+    documents: dict[str, str], client_with: ClientWith
+) -> None:
+    """A team/a key's recall quotes team/a's document passages, never team/b's.
+
+    The document (``QueryMemoryRequestJson.include``): 'Defaults to ["facts", "passages"]
+    (both)'; (``QueryMemoryRequestJson.lens``) "permission gating from the caller's grants
+    always applies on top".
+    """
+    reader = client_with("reader-a")
+
+    passages = reader.recall("deploys", include=["passages"], k=10).hits
+    both = reader.recall("deploys friday monday", k=10).hits
+
+    assert [(hit.source, hit.text) for hit in passages] == [("chunk", "team a deploys on friday")]
+    assert "team b deploys on monday" not in [hit.text for hit in both]
+
+
+def test_an_unscoped_upload_is_filed_in_the_uploaders_region(
+    admin: Spectron, fake: FakeSpectron, client_with: ClientWith
+) -> None:
+    """A team/a key reads back its own unscoped upload, and gets a 404 for the admin's.
+
+    The document (``UploadMetadataJson.scopes``): "Omitted ⇒ the document inherits the
+    caller's whole write region".
+    """
+    fake.processing_seconds = 0
+    reader = client_with("reader-a")
+    own = reader.documents.upload(b"team a runbook", filename="runbook.txt")
+    other = admin.documents.upload(b"company handbook", filename="handbook.txt")
+
+    assert [document.id for document in reader.documents.list().documents] == [own.id]
+    with pytest.raises(SpectronNotFoundError):
+        reader.documents.get(other.id)
+    assert admin.documents.list().total == 2
+
+
+# -- Sessions ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sessions(admin: Spectron, fake: FakeSpectron) -> dict[str, str]:
+    """The sessions the admin's team/a and team/b facts were remembered in: their ids."""
+    opened = {session.scopes: session.id for session in fake.sessions("ctx")}
+    return {"a": opened[(("team/a",),)], "b": opened[(("team/b",),)]}
+
+
+def test_turns_of_a_session_outside_the_region_are_not_found(
+    sessions: dict[str, str], client_with: ClientWith
+) -> None:
+    """A team/a key gets a 404 for the turns of team/b's session, and team/a's turns.
+
+    The document (``list_turns``): 404 "Session not found"; the official SDK
+    (``MemoryNotFoundError``): "404 — addressed entity / document / session does not exist."
+    """
+    reader = client_with("reader-a")
+
+    with pytest.raises(SpectronNotFoundError):
+        reader.sessions.turns(sessions["b"])
+    assert [turn.content for turn in reader.sessions.turns(sessions["a"]).turns] == [
+        "the deploy window for team a is friday"
+    ]
+
+
+def test_context_of_a_session_outside_the_region_is_empty(
+    sessions: dict[str, str], client_with: ClientWith
+) -> None:
+    """A team/a key draws no context from team/b's session: as an unknown one, it has none.
+
+    The document lists no 404 for ``get_session_context``; (``WhoamiJson.effectiveGrants``)
+    "This is what gates every read/write".
+    """
+    reader = client_with("reader-a")
+
+    assert reader.sessions.context(sessions["b"], "deploy window").context == ""
+    assert reader.sessions.context(sessions["a"], "deploy window").context == (
+        "user: the deploy window for team a is friday"
+    )
+
+
+def test_deleting_a_session_outside_the_region_is_not_found(
+    sessions: dict[str, str], fake: FakeSpectron, client_with: ClientWith
+) -> None:
+    """A team/a forget key gets a 404 deleting team/b's session, which stays; team/a's goes.
+
+    The document (``delete_session``): 404 "Session not found"; the official SDK
+    (``MemoryNotFoundError``): "404 — addressed entity / document / session does not exist."
+    """
+    fake.set_api_keys({"admin": None, "forget-a": TEAM_A_FORGETTER})
+    forgetter = client_with("forget-a")
+
+    with pytest.raises(SpectronNotFoundError):
+        forgetter.sessions.delete(sessions["b"])
+    forgetter.sessions.delete(sessions["a"])
+
+    assert [session.id for session in fake.sessions("ctx")] == [sessions["b"]]
+
+
+def test_a_session_outside_the_region_is_unknown_to_writes_and_recall(
+    sessions: dict[str, str], fake: FakeSpectron, client_with: ClientWith
+) -> None:
+    """A team/a key cannot add a turn to team/b's session, nor recall with it: a 400, nothing
+    written.
+
+    The official SDK (``MemoryNotFoundError``): "404 — addressed entity / document / session
+    does not exist"; the fake answers an unknown session in a body with its 400.
+    """
+    reader = client_with("reader-a")
+
+    with pytest.raises(SpectronValidationError, match="no session"):
+        reader.remember("team a reads team b's session", session_id=sessions["b"])
+    with pytest.raises(SpectronValidationError, match="names no session"):
+        reader.recall("deploy window", session_id=sessions["b"])
+    assert len(fake.facts("ctx")) == 2
+
+
+def test_an_unscoped_session_is_filed_in_the_openers_region(
+    admin: Spectron, client_with: ClientWith
+) -> None:
+    """A team/a key reads its own unscoped session, and gets a 404 for the admin's.
+
+    The document (``CreateSessionRequestJson.scopes``): "empty ⇒ the caller's default write
+    region."
+    """
+    reader = client_with("reader-a")
+    own = reader.sessions.create()
+    other = admin.sessions.create()
+
+    assert reader.sessions.turns(own.id).turns == []
+    with pytest.raises(SpectronNotFoundError):
+        reader.sessions.turns(other.id)
+
+
+def test_a_key_that_writes_but_cannot_read_still_records_its_turns(
+    admin: Spectron, fake: FakeSpectron, client_with: ClientWith
+) -> None:
+    """A write-only team/a key's remember and chat add their turns to the sessions they open.
+
+    The document (``CreateSessionRequestJson.scopes``): "empty ⇒ the caller's default write
+    region": the session is the writer's, though its key may not read it back.
+    """
+    fake.set_api_keys({"admin": None, "writer-a": {"memory:write": ["team/a/*"]}})
+    writer = client_with("writer-a")
+
+    remembered = writer.remember("team a ships on tuesday")
+    chatted = writer.chat("when does team a ship")
+
+    turns = {session.id: len(session.turns) for session in fake.sessions("ctx")}
+    assert (turns[remembered.session_id], turns[chatted.session_id]) == (1, 2)
+
+
+def test_writes_into_another_region_stay_refused(
+    admin: Spectron, fake: FakeSpectron, client_with: ClientWith
+) -> None:
+    """A team/a key may not upload a document nor open a session tagged team/b: a 403 each.
+
+    The document (``upload_document``): 403 "Requested scope outside the caller's write
+    region"; (``CreateSessionRequestJson.scopes``) "Each clause's nodes must lie within the
+    caller's write region".
+    """
+    reader = client_with("reader-a")
+
+    with pytest.raises(SpectronScopeError):
+        reader.documents.upload(b"team b plans", filename="plans.txt", scopes="team/b")
+    with pytest.raises(SpectronScopeError):
+        reader.sessions.create(scopes="team/b")
+    assert fake.documents("ctx") == []
+    assert len(fake.sessions("ctx")) == 2
+
+
+def test_the_whole_tree_sees_every_document_session_and_passage(
+    documents: dict[str, str], sessions: dict[str, str], admin: Spectron
+) -> None:
+    """A key holding the whole tree lists, reads, searches and recalls both regions' rows.
+
+    The document (``ContextQueryRequestJson.lens``): "Empty = the whole granted region."
+    """
+    listed = admin.documents.list()
+    passages = admin.recall("deploys", include=["passages"], k=10).hits
+
+    assert sorted(document.id for document in listed.documents) == sorted(documents.values())
+    assert listed.total == 2
+    assert [admin.documents.get(document_id).title for document_id in documents.values()] == [
+        "a.txt",
+        "b.txt",
+    ]
+    assert len(admin.documents.query("deploys", k=10).results) == 2
+    assert sorted(hit.text for hit in passages) == [
+        "team a deploys on friday",
+        "team b deploys on monday",
+    ]
+    assert [len(admin.sessions.turns(session_id).turns) for session_id in sessions.values()] == [
+        1,
+        1,
     ]

@@ -19,6 +19,7 @@ __all__ = [
     "all_grants",
     "bearer_key",
     "copy_grants",
+    "filed_region",
     "grant_covers",
     "narrow",
     "region_verb",
@@ -171,6 +172,13 @@ def region_verb(operation: str) -> str:
 def write_region(grants: Grants) -> Scopes:
     """Where an unscoped write is filed: the writer's ``memory:write`` patterns, OR'd."""
     return tuple((pattern,) for pattern in grants.get(_WRITE, []))
+
+
+def filed_region(scopes: Scopes, grants: Grants) -> Scopes:
+    """Where a new fact, document or session is filed for the region gate: () when it names
+    scopes (it lies under them); else its writer's ``memory:write`` region, as the document
+    files a write without scopes in "the caller's default write region"."""
+    return () if scopes else write_region(grants)
 
 
 def narrow(principal: Grants, key: Grants) -> Grants:

@@ -1,14 +1,22 @@
-"""Everything one context holds: its facts (indexed), relations, sessions, documents and more."""
+"""Everything one context holds: its facts (indexed), relations, sessions, documents and more.
+
+Facts, documents and sessions share the context's ``Sight``: within ``ContextState.seen_by``
+every read of them shows only the rows in the caller's region.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import deque
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pytest_spectron.testing.fake._facts import FactStore
+from pytest_spectron.testing.fake._scoping import Placed, Sight
 from pytest_spectron.testing.fake._store import (
+    PIPELINE,
     Entity,
     Grants,
     StoredAudit,
@@ -21,21 +29,70 @@ from pytest_spectron.testing.fake._store import (
 )
 from pytest_spectron.testing.http._exchange import ServiceResponse
 
-__all__ = ["RECORD_LIMIT", "ContextState"]
+__all__ = ["RECORD_LIMIT", "ContextState", "RegionRows"]
 
 RECORD_LIMIT = 10_000
 """Traces, audit rows and idempotent replays a context keeps, each: past it the oldest go first,
 so a long-running ``serve`` stays bounded (Spectron keeps them for a retention window too)."""
 
 
+RowT = TypeVar("RowT", bound=Placed)
+
+
+class RegionRows(MutableMapping[str, RowT]):
+    """Rows by id, oldest first, of which a call sees only those its ``Sight`` sees.
+
+    To every read (``[id]``, ``get``, ``in``, ``values``, ``len``…) a row outside the caller's
+    region does not exist: a 404 by id, absent from a listing, as for a fact. Storing and
+    removing are not gated; ``every`` and ``stored`` read past the gate, for inspection and for
+    bookkeeping on a row the call already holds.
+    """
+
+    def __init__(self, sight: Sight) -> None:
+        self._rows: dict[str, RowT] = {}
+        self._sight = sight
+
+    def __getitem__(self, row_id: str) -> RowT:
+        row = self._rows[row_id]
+        if not self._sight.sees(row):
+            raise KeyError(row_id)
+        return row
+
+    def __iter__(self) -> Iterator[str]:
+        sees = self._sight.sees
+        return iter([row_id for row_id, row in self._rows.items() if sees(row)])
+
+    def __len__(self) -> int:
+        return sum(1 for row in self._rows.values() if self._sight.sees(row))
+
+    def __setitem__(self, row_id: str, row: RowT) -> None:
+        self._rows[row_id] = row
+
+    def __delitem__(self, row_id: str) -> None:
+        del self._rows[row_id]
+
+    def every(self) -> list[RowT]:
+        """Every row, whoever may see it, oldest first."""
+        return list(self._rows.values())
+
+    def stored(self, row_id: str) -> RowT:
+        """The row ``row_id`` names, whoever may see it; KeyError if there is none."""
+        return self._rows[row_id]
+
+    def __repr__(self) -> str:
+        return f"RegionRows({self._rows!r})"
+
+
 @dataclass
 class ContextState:
     """Everything one context holds."""
 
-    facts: FactStore = field(default_factory=FactStore)
+    sight: Sight = field(default_factory=Sight)
+    """What the running call may see; the facts, documents and sessions all read through it."""
+    facts: FactStore = field(init=False)
     relations: list[StoredRelation] = field(default_factory=list)
-    sessions: dict[str, StoredSession] = field(default_factory=dict)
-    documents: dict[str, StoredDocument] = field(default_factory=dict)
+    sessions: RegionRows[StoredSession] = field(init=False)
+    documents: RegionRows[StoredDocument] = field(init=False)
     processing: set[str] = field(default_factory=set)
     """Ids of the documents still being processed."""
     keys: dict[str, StoredKey] = field(default_factory=dict)
@@ -53,8 +110,21 @@ class ContextState:
     """(principal, operation, Idempotency-Key) → the digest of the first body, and its answer."""
 
     def __post_init__(self) -> None:
+        self.facts = FactStore(self.sight)
+        self.sessions = RegionRows(self.sight)
+        self.documents = RegionRows(self.sight)
         self.traces = deque(maxlen=self.record_limit)
         self.audit = deque(maxlen=self.record_limit)
+
+    @contextlib.contextmanager
+    def seen_by(self, patterns: Iterable[str]) -> Iterator[None]:
+        """Within the block, every read of the facts, documents and sessions (and so of the
+        passages cut from the documents) shows only the rows in the region ``patterns`` grant.
+
+        The document: "permission gating from the caller's grants always applies".
+        """
+        with self.sight.confined_to(patterns):
+            yield
 
     def keep_replay(
         self, replay: tuple[str, str, str], digest: str, response: ServiceResponse
@@ -67,14 +137,15 @@ class ContextState:
     def advance_documents(self, seconds: float) -> None:
         """Move each document in processing to its status at virtual time ``seconds``."""
         for document_id in sorted(self.processing):
-            document = self.documents.get(document_id)
-            if document is None:
+            try:
+                document = self.documents.stored(document_id)
+            except KeyError:
                 self.processing.discard(document_id)
                 continue
             status = document.status_at(seconds)
             if status != document.status:
                 self.documents[document_id] = dataclasses.replace(document, status=status)
-            if self.documents[document_id].ready:
+            if status == PIPELINE[-1]:
                 self.processing.discard(document_id)
 
     def live_relations(self) -> list[StoredRelation]:

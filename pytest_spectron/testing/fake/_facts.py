@@ -2,12 +2,12 @@
 
 Recall and forget look only at the live facts sharing a word with the query (a fact sharing none
 scores zero and is never a hit), and remember asks the entity index whether an entity is known.
-Every change goes through ``FactStore``, which keeps both indexes in step with the facts.
+Every change goes through ``FactStore``, which keeps both indexes in step with the facts. Its
+reads show only the facts the running call's ``Sight`` sees (its region).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Iterator
@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 
 from typing_extensions import Unpack
 
+from pytest_spectron.testing.fake._scoping import Sight
 from pytest_spectron.testing.fake._store import Entity, Ids, Scopes, StoredFact
 from pytest_spectron.testing.fake._text import tokens
 
@@ -36,26 +37,20 @@ class FactDetails(TypedDict, total=False):
 
 
 class FactStore:
-    """Every fact of one context, oldest first; the live ones indexed by word and by entity."""
+    """Every fact of one context, oldest first; the live ones indexed by word and by entity.
 
-    def __init__(self) -> None:
+    ``live``, ``sharing_words`` and ``of_entity`` show only the facts ``sight`` sees: a call
+    reads only its caller's region, whatever handler does the reading.
+    """
+
+    def __init__(self, sight: Sight | None = None) -> None:
+        self._sight = Sight() if sight is None else sight
         self._facts: dict[str, StoredFact] = {}
         self._rank: dict[str, int] = {}
         """Fact id → its place in the order facts were added, for reading index hits in order."""
         self._ranks = itertools.count()
         self._by_word: dict[str, set[str]] = {}
         self._by_entity: dict[Entity, set[str]] = {}
-        self._visible: Callable[[StoredFact], bool] | None = None
-
-    @contextlib.contextmanager
-    def seen_by(self, visible: Callable[[StoredFact], bool]) -> Iterator[None]:
-        """Within the block, ``live``, ``sharing_words`` and ``of_entity`` show only ``visible``
-        facts: a call reads only its caller's region, whatever handler does the reading."""
-        self._visible = visible
-        try:
-            yield
-        finally:
-            self._visible = None
 
     # -- Writing -------------------------------------------------------------------------------
 
@@ -109,12 +104,8 @@ class FactStore:
 
     def live(self) -> list[StoredFact]:
         """The facts not forgotten, oldest first."""
-        visible = self._visible
-        return [
-            fact
-            for fact in self._facts.values()
-            if not fact.forgotten and (visible is None or visible(fact))
-        ]
+        sees = self._sight.sees
+        return [fact for fact in self._facts.values() if not fact.forgotten and sees(fact)]
 
     def sharing_words(self, query: str) -> list[StoredFact]:
         """The live facts sharing at least one word (``tokens``) with ``query``, oldest first."""
@@ -131,8 +122,7 @@ class FactStore:
 
     def _in_order(self, fact_ids: Iterable[str]) -> list[StoredFact]:
         ordered = [self._facts[fact_id] for fact_id in sorted(fact_ids, key=self._rank.__getitem__)]
-        visible = self._visible
-        return ordered if visible is None else [fact for fact in ordered if visible(fact)]
+        return [fact for fact in ordered if self._sight.sees(fact)]
 
     def _entries(self, fact: StoredFact) -> Iterator[set[str]]:
         """The index entries a live fact belongs in (created on demand)."""

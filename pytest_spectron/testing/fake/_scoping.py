@@ -7,12 +7,16 @@ AND-clauses (``[["team/a/"], ["team/b/", "clearance/secret/"]]``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 from pytest_spectron.client._scopes import ScopeSelector, normalize_scope_selector
 
 __all__ = [
     "WHOLE_TREE",
+    "Placed",
+    "Sight",
     "canonical_path",
     "covers",
     "freeze_scopes",
@@ -20,6 +24,7 @@ __all__ = [
     "is_valid_path",
     "paths_of",
     "pattern_covers",
+    "region_of",
     "seen_through_lens",
     "subtree_root",
 ]
@@ -84,6 +89,48 @@ def in_region(scopes: Iterable[Sequence[str]], patterns: Sequence[str]) -> bool:
         all(any(pattern_covers(pattern, path) for pattern in patterns) for path in clause)
         for clause in scopes
     )
+
+
+class Placed(Protocol):
+    """A row that lies somewhere in the scope tree: a fact, a document, a session."""
+
+    @property
+    def scopes(self) -> tuple[tuple[str, ...], ...]:
+        """The scopes it was written with, as DNF clauses; () if none."""
+
+    @property
+    def region(self) -> tuple[tuple[str, ...], ...]:
+        """Where a write without scopes was filed: its writer's ``memory:write`` region."""
+
+
+def region_of(row: Placed) -> tuple[tuple[str, ...], ...]:
+    """Where a row lies: its scopes; else where its unscoped write was filed; else (seeded
+    without scopes) the whole tree."""
+    return row.scopes or row.region or WHOLE_TREE
+
+
+class Sight:
+    """What the running call may see: the rows in its region; every row outside a call.
+
+    One per context, shared by its facts, documents and sessions, so one rule gates every read:
+    the document's "permission gating from the caller's grants always applies".
+    """
+
+    def __init__(self) -> None:
+        self._patterns: tuple[str, ...] | None = None
+
+    @contextlib.contextmanager
+    def confined_to(self, patterns: Iterable[str]) -> Iterator[None]:
+        """Within the block, only rows in the region ``patterns`` grant are seen."""
+        self._patterns = tuple(patterns)
+        try:
+            yield
+        finally:
+            self._patterns = None
+
+    def sees(self, row: Placed) -> bool:
+        """Whether the running call may see ``row`` (outside a call: always)."""
+        return self._patterns is None or in_region(region_of(row), self._patterns)
 
 
 def freeze_scopes(selector: ScopeSelector | None) -> tuple[tuple[str, ...], ...]:

@@ -45,11 +45,10 @@ from pytest_spectron.testing.fake._render import (
     check_stream_format,
     render_answer,
 )
-from pytest_spectron.testing.fake._scoping import WHOLE_TREE, freeze_scopes, in_region
+from pytest_spectron.testing.fake._scoping import freeze_scopes
 from pytest_spectron.testing.fake._store import (
     PROCESSING_STAGE_SECONDS,
     Ids,
-    Scopes,
     StoredAudit,
     StoredDocument,
     StoredFact,
@@ -335,9 +334,9 @@ class FakeSpectron:
                 processing_seconds=self.processing_seconds,
             )
             # The document: "permission gating from the caller's grants always applies". Every
-            # handler reads facts through the store, so gating the store gates every read.
-            patterns = caller.grants.get(region_verb(operation.name), [])
-            with state.facts.seen_by(lambda fact: in_region(fact_region(fact), patterns)):
+            # handler reads facts, documents and sessions through the context's stores, so
+            # gating them gates every read, the passages cut from the documents too.
+            with state.seen_by(caller.grants.get(region_verb(operation.name), [])):
                 answer = HANDLERS[operation.name](call)
             response = render_answer(operation, answer, trace_id, self.stream_format)
         except Problem as problem:
@@ -505,7 +504,7 @@ class FakeSpectron:
         :return: a new list.
         """
         with self._lock:
-            return list(self._contexts.get(context_id, ContextState()).documents.values())
+            return self._contexts.get(context_id, ContextState()).documents.every()
 
     def sessions(self, context_id: str) -> list[StoredSession]:
         """The sessions of a context, with their turns, oldest first.
@@ -514,7 +513,7 @@ class FakeSpectron:
         :return: a new list.
         """
         with self._lock:
-            return list(self._contexts.get(context_id, ContextState()).sessions.values())
+            return self._contexts.get(context_id, ContextState()).sessions.every()
 
     def keys(self, context_id: str) -> list[StoredKey]:
         """The keys minted in a context, oldest first.
@@ -578,9 +577,3 @@ def _check_verb(route: Route, caller: Caller) -> None:
     if needed is not None and not caller.may(needed):
         whose = "this key" if caller.delegated_to is None else f"{caller.delegated_to!r}"
         raise Problem(403, f"{whose} lacks the {needed!r} grant that {route.operation.name} needs")
-
-
-def fact_region(fact: StoredFact) -> Scopes:
-    """Where a fact lies: its scopes; else where its unscoped write was filed; else (seeded
-    without scopes) the whole tree."""
-    return fact.scopes or fact.region or WHOLE_TREE

@@ -130,6 +130,10 @@ class StoredSession:
     scopes: Scopes = ()
     metadata: Any = None
     turns: tuple[StoredTurn, ...] = ()
+    region: Scopes = ()
+    """Where a session opened without scopes was filed: its opener's ``memory:write`` region
+    (the document: "empty ⇒ the caller's default write region"); () for one with scopes, or
+    seeded (the whole tree)."""
 
 
 PIPELINE = ("queued", "extracting", "chunking", "embedding", "ready")
@@ -154,6 +158,10 @@ class StoredDocument:
     version: int = 1
     labels: tuple[str, ...] = ()
     scopes: Scopes = ()
+    region: Scopes = ()
+    """Where an upload without scopes was filed: its uploader's ``memory:write`` region (the
+    document: "Omitted ⇒ the document inherits the caller's whole write region"); () for one
+    with scopes, or seeded (the whole tree)."""
     status: str = "ready"
     """Where processing stood at the context's last request (``PIPELINE``)."""
     processing_since: float = 0.0

@@ -125,7 +125,8 @@ def scopes_forget(call: Call) -> Answer:
 
     state = call.state
     facts = state.facts.purge(lambda fact: tagged(fact.scopes))
-    documents = [document for document in state.documents.values() if tagged(document.scopes)]
+    # Erased whoever may read them, as the facts: the key's grant covers the whole subtree.
+    documents = [document for document in state.documents.every() if tagged(document.scopes)]
     for document in documents:
         del state.documents[document.id]
     return ok(m.ForgetScopeResponse(forgotten=len(facts) + len(documents)))

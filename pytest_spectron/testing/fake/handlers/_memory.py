@@ -8,7 +8,7 @@ from typing import TypeVar
 from typing_extensions import Unpack
 
 from pytest_spectron.client import models as m
-from pytest_spectron.testing.fake._auth import write_region
+from pytest_spectron.testing.fake._auth import filed_region
 from pytest_spectron.testing.fake._call import (
     Answer,
     Call,
@@ -25,7 +25,6 @@ from pytest_spectron.testing.fake._scoping import freeze_scopes, seen_through_le
 from pytest_spectron.testing.fake._store import (
     Entity,
     Ids,
-    Scopes,
     StoredFact,
     StoredRelation,
     StoredSession,
@@ -89,12 +88,6 @@ def _turn_fact(call: Call, turn: StoredTurn, text: str, details: FactDetails) ->
         call.ids, text, now=call.now, seconds=call.seconds, session_id=turn.session_id,
         turn_id=turn.id, **details,
     )  # fmt: skip
-
-
-def _region(call: Call, scopes: Scopes) -> Scopes:
-    """Where an unscoped write is filed: the document's "Empty = the caller's default write
-    region"; a write with scopes is filed under them."""
-    return () if scopes else write_region(call.caller.grants)
 
 
 def _triple_text(triple: m.Triple) -> str:
@@ -181,13 +174,14 @@ def remember(call: Call) -> Answer:
     known = {entity for entity in named if call.state.knows_entity(entity)}
     text = body.text or "; ".join(_triple_text(triple) for triple in triples)
     scopes = freeze_scopes(body.scopes)
-    session = open_session(call.state, call.ids, call.now, body.session_id, scopes=scopes)
+    region = filed_region(scopes, call.caller.grants)
+    session = open_session(
+        call.state, call.ids, call.now, body.session_id, scopes=scopes, region=region
+    )
     role = body.role or "user"
     turn = append_turn(call.state, call.ids, call.now, session, role, text)
     category = body.memory_category or "knowledge"
-    shared = FactDetails(
-        role=role, labels=tuple(body.labels or ()), scopes=scopes, region=_region(call, scopes)
-    )
+    shared = FactDetails(role=role, labels=tuple(body.labels or ()), scopes=scopes, region=region)
     facts: list[StoredFact] = []
     if body.text and mode in ("full", "none"):
         facts.append(_turn_fact(call, turn, body.text, {**shared, "memory_category": category}))
@@ -212,12 +206,15 @@ def remember_many(call: Call) -> Answer:
     body = call.body_as(m.FactsBatchRequest)
     check_labels("labels", body.labels)
     scopes = freeze_scopes(body.scopes)
-    session = open_session(call.state, call.ids, call.now, body.session_id, scopes=scopes)
+    region = filed_region(scopes, call.caller.grants)
+    session = open_session(
+        call.state, call.ids, call.now, body.session_id, scopes=scopes, region=region
+    )
     labels = tuple(body.labels or ())
     turn_ids = [
         remember_turn(
             call.state, call.ids, (call.now, call.seconds), session, message.content,
-            role=message.role, labels=labels, scopes=scopes, region=_region(call, scopes),
+            role=message.role, labels=labels, scopes=scopes, region=region,
         )[0].id
         for message in body.messages
     ]  # fmt: skip
@@ -436,13 +433,15 @@ def chat(call: Call) -> Answer:
     if not body.message.strip():
         raise invalid("message", "must not be empty")
     check_labels("labels", body.labels)
+    scopes = freeze_scopes(body.scopes)
     session = open_session(
         call.state,
         call.ids,
         call.now,
         body.session_id,
         field_name="sessionId",
-        scopes=freeze_scopes(body.scopes),
+        scopes=scopes,
+        region=filed_region(scopes, call.caller.grants),
     )
     hits = recall_hits(call, body.message, 5)
     reply = chat_reply(hits)

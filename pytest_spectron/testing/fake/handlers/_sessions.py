@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from pytest_spectron.client import models as m
+from pytest_spectron.testing.fake._auth import filed_region
 from pytest_spectron.testing.fake._call import (
     NO_CONTENT,
     Answer,
@@ -40,11 +41,14 @@ def open_session(
     *,
     field_name: str = "session_id",
     scopes: Scopes = (),
+    region: Scopes = (),
     metadata: Any = None,
 ) -> StoredSession:
-    """The session a body names in ``field_name``, or a new one when it names none.
+    """The session a body names in ``field_name``, or a new one (``scopes``, filed in
+    ``region``) when it names none.
 
-    An unknown session is a 400: the operations that take one in their body list no 404.
+    An unknown session is a 400: the operations that take one in their body list no 404. A
+    session outside the caller's region is unknown to it, as to every read.
     """
     if session_id is not None:
         session = state.sessions.get(session_id)
@@ -55,7 +59,7 @@ def open_session(
                 "or create one first with sessions.create",
             )
         return session
-    session = StoredSession(ids.next("sess"), now, scopes=scopes, metadata=metadata)
+    session = StoredSession(ids.next("sess"), now, scopes=scopes, region=region, metadata=metadata)
     state.sessions[session.id] = session
     return session
 
@@ -63,15 +67,18 @@ def open_session(
 def append_turn(
     state: ContextState, ids: Ids, now: str, session: StoredSession, role: str, content: str
 ) -> StoredTurn:
-    """Record a turn at the end of ``session``."""
-    current = state.sessions[session.id]
+    """Record a turn at the end of ``session``, which the call already holds (so past the gate:
+    a key that may write but not read still adds to the session it opened)."""
+    current = state.sessions.stored(session.id)
     turn = StoredTurn(ids.next("turn"), session.id, role, content, len(current.turns) + 1, now)
     state.sessions[session.id] = dataclasses.replace(current, turns=(*current.turns, turn))
     return turn
 
 
 def _session(call: Call) -> StoredSession:
-    """The session the path names; a 404, as ``sessions.delete`` and ``sessions.turns`` list."""
+    """The session the path names; a 404, as ``sessions.delete`` and ``sessions.turns`` list,
+    for one outside the caller's region too (the official SDK: "404 — addressed entity /
+    document / session does not exist")."""
     return call.named(call.state.sessions, "session_id", "session")
 
 
@@ -79,8 +86,14 @@ def _session(call: Call) -> StoredSession:
 def create(call: Call) -> Answer:
     """Open a session (201) with its scopes and metadata."""
     body = call.body_as(m.CreateSessionRequest)
+    scopes = freeze_scopes(body.scopes)
     session = open_session(
-        call.state, call.ids, call.now, scopes=freeze_scopes(body.scopes), metadata=body.metadata
+        call.state,
+        call.ids,
+        call.now,
+        scopes=scopes,
+        region=filed_region(scopes, call.caller.grants),
+        metadata=body.metadata,
     )
     return ok(
         m.SessionResponse(
@@ -126,7 +139,8 @@ def turns(call: Call) -> Answer:
 def context(call: Call) -> Answer:
     """The session's turns that match the query, in the order they happened.
 
-    An unknown session has no turns, so no context: the document lists no 404 here.
+    An unknown session has no turns, so no context: the document lists no 404 here. Nor has
+    a session outside the caller's region, which is unknown to it.
     """
     body = call.body_as(m.SessionContextRequest)
     session = call.state.sessions.get(call.path["session_id"])

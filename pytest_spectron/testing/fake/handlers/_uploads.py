@@ -1,4 +1,8 @@
-"""Documents: uploads kept byte for byte, their chunks and keywords, and lexical search."""
+"""Documents: uploads kept byte for byte, their chunks and keywords, and lexical search.
+
+A call sees only the documents in its caller's region (``ContextState.seen_by``): one outside it
+is a 404 by id and absent from listings, keywords, search and recall's passages.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from pytest_spectron.client import models as m
+from pytest_spectron.testing.fake._auth import filed_region
 from pytest_spectron.testing.fake._call import (
     NO_CONTENT,
     Answer,
@@ -40,12 +45,15 @@ def store_document(
     source: str,
     labels: Sequence[str] = (),
     scopes: Scopes = (),
+    region: Scopes = (),
     stage_seconds: float = 0.0,
 ) -> tuple[StoredDocument, bool]:
     """Keep a new document, or find the one with identical bytes; (document, deduplicated).
 
-    A new document is processed from ``time`` (now, seconds), one stage of ``PIPELINE`` every
-    ``stage_seconds`` virtual seconds (0: ready at once).
+    A new document (``scopes``, filed in ``region``) is processed from ``time`` (now, seconds),
+    one stage of ``PIPELINE`` every ``stage_seconds`` virtual seconds (0: ready at once). Only
+    a document the caller sees is found: identical bytes in another region make a new one, as
+    an id the caller cannot read would be no answer.
     """
     now, seconds = time
     content_hash = hashlib.sha256(content).hexdigest()
@@ -63,6 +71,7 @@ def store_document(
         updated_at=now,
         labels=tuple(labels),
         scopes=scopes,
+        region=region,
         processing_since=seconds,
         stage_seconds=stage_seconds,
     )
@@ -83,7 +92,7 @@ class Passage:
 
 
 def passages(state: ContextState) -> list[Passage]:
-    """The chunks of every ready document of a context, document by document."""
+    """The chunks of every ready document of a context the caller sees, document by document."""
     return [
         Passage(chunk.id, chunk.text, document)
         for document in state.documents.values()
@@ -92,6 +101,9 @@ def passages(state: ContextState) -> list[Passage]:
 
 
 def _document(call: Call) -> StoredDocument:
+    """The document the path names; a 404, the document's "Document not found", for one outside
+    the caller's region too (the official SDK: "404 — addressed entity / document / session
+    does not exist")."""
     return call.named(call.state.documents, "id", "document")
 
 
@@ -168,6 +180,7 @@ def _upload_response(document: StoredDocument, *, deduplicated: bool) -> m.Uploa
 def upload(call: Call) -> Answer:
     """Keep an uploaded document (202), or point at the one with identical bytes."""
     metadata, filename, content, mime_type = _upload(call)
+    scopes = freeze_scopes(metadata.scopes)
     document, deduplicated = store_document(
         call.state,
         call.ids,
@@ -177,7 +190,8 @@ def upload(call: Call) -> Answer:
         mime_type=mime_type,
         source=metadata.source or filename,
         labels=metadata.labels or (),
-        scopes=freeze_scopes(metadata.scopes),
+        scopes=scopes,
+        region=filed_region(scopes, call.caller.grants),
         stage_seconds=call.processing_seconds,
     )
     return ok(_upload_response(document, deduplicated=deduplicated), 202)
@@ -192,6 +206,8 @@ def reprocess(call: Call) -> Answer:
     document = _document(call)
     if call.parts:
         metadata, _, content, mime_type = _upload(call)
+        scopes = document.scopes if metadata.scopes is None else freeze_scopes(metadata.scopes)
+        rescoped = metadata.scopes is not None
         document = dataclasses.replace(
             document,
             content=content,
@@ -200,7 +216,8 @@ def reprocess(call: Call) -> Answer:
             mime_type=mime_type,
             source=metadata.source or document.source,
             labels=document.labels if metadata.labels is None else tuple(metadata.labels),
-            scopes=document.scopes if metadata.scopes is None else freeze_scopes(metadata.scopes),
+            scopes=scopes,
+            region=filed_region(scopes, call.caller.grants) if rescoped else document.region,
         )
     updated = dataclasses.replace(
         document,
