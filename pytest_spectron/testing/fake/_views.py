@@ -71,8 +71,11 @@ def history(facts: Iterable[StoredFact], key: str) -> list[StoredFact]:
 
 def current_attributes(facts: Sequence[StoredFact]) -> list[m.AttributeDetail]:
     """An entity's current attributes: the newest value of each key, keys in first-seen order."""
-    keys = dict.fromkeys(fact.key for fact in facts if fact.key is not None)
-    return [attribute_detail(history(facts, key), -1) for key in keys if key is not None]
+    chains: dict[str, list[StoredFact]] = {}  # each key's history, keys in first-seen order
+    for fact in facts:
+        if fact.key is not None:
+            chains.setdefault(fact.key, []).append(fact)
+    return [attribute_detail(chain, -1) for chain in chains.values()]
 
 
 def attribute_detail(chain: Sequence[StoredFact], index: int) -> m.AttributeDetail:
