@@ -126,7 +126,7 @@ def test_a_test_using_the_mock_loads_neither_the_loopback_server_nor_live_mode()
 
 
 def test_trio_imported_while_tracked_is_instrumented_and_everything_is_restored_after() -> None:
-    """trio imported after tracking began gets the owners' instrument; the last tracker undoes it"""
+    """trio imported while tracked gets the owners' instrument; the last tracker undoes it."""
     lines = run(
         "import asyncio, sys\n"
         "from pytest_spectron.testing.transports._registry import tracking_threads\n"
