@@ -324,6 +324,164 @@ def test_a_thread_that_outlives_its_test_is_refused_and_never_counted(
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
 
 
+OUTLIVING_TASKS_SUITE = """
+import asyncio
+
+import httpx
+import pytest
+
+LEFT = {}
+
+
+async def chat(mock):
+    async with httpx.AsyncClient() as client:
+        return await client.post(
+            mock.endpoint + "/api/v1/test-context/chat",
+            headers={"Authorization": "Bearer " + mock.api_key},
+            json={"message": "hi"},
+        )
+
+
+async def fire_and_forget(mock, go):
+    await go.wait()
+    return await chat(mock)
+
+
+async def test_a_leaves_a_task_running(spectron_mock):
+    go = asyncio.Event()
+    LEFT.update(go=go, task=asyncio.create_task(fire_and_forget(spectron_mock, go)))
+
+
+@pytest.mark.spectron_fault("chat", status=503, times=1)
+async def test_b_is_never_credited(spectron_mock):
+    LEFT["go"].set()
+    with pytest.raises(AssertionError) as refused:
+        await LEFT["task"]
+    error = refused.value
+    assert type(error).__name__ == "RefusedRequest", error
+    assert error.reason == "outlived_test"
+    assert "a task started during test_tasks.py::test_a_leaves_a_task_running" in str(error)
+    assert "Await the task (or cancel it)" in str(error)
+    assert spectron_mock.attempts() == []
+    # A task this test creates is its own, and so is a job it sends to an executor.
+    assert (await asyncio.create_task(chat(spectron_mock))).status_code == 503
+    assert (await asyncio.to_thread(lambda: asyncio.run(chat(spectron_mock)))).status_code == 200
+    spectron_mock.assert_attempts("chat", 2)
+"""
+
+
+@pytest.mark.parametrize("loop_scope", ["module", "session"])
+def test_a_task_that_outlives_its_test_is_refused_and_never_counted(
+    pytester: pytest.Pytester, loop_scope: str
+) -> None:
+    """An asyncio task from test A requesting in test B (one long-lived loop) is refused."""
+    pytester.makepyfile(test_tasks=OUTLIVING_TASKS_SUITE)
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\n"
+        f"asyncio_default_test_loop_scope = {loop_scope}\n"
+        f"asyncio_default_fixture_loop_scope = {loop_scope}\n"
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_a_task_that_outlives_its_test_under_anyio_is_refused_and_never_counted(
+    pytester: pytest.Pytester,
+) -> None:
+    """Under anyio's plugin, whose one runner task runs every test, a stray task is still A's."""
+    pytester.makepyfile(
+        test_tasks=OUTLIVING_TASKS_SUITE
+        + """
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def connection():
+    # A module-scoped async fixture keeps anyio's runner task (and its loop) across the tests.
+    yield
+"""
+    )
+    pytester.runpytest("-p", "no:randomly", "-p", "anyio", "-p", "no:asyncio").assert_outcomes(
+        passed=2
+    )
+
+
+TASK_GROUP_SUITE = """
+import anyio
+import httpx
+import pytest
+
+pytestmark = pytest.mark.anyio
+LEFT = {}
+
+
+@pytest.fixture(scope="module", params=[BACKEND])
+def anyio_backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+async def background():
+    async with anyio.create_task_group() as group:
+        yield group
+        group.cancel_scope.cancel()
+
+
+async def chat(mock):
+    async with httpx.AsyncClient() as client:
+        return await client.post(
+            mock.endpoint + "/api/v1/test-context/chat",
+            headers={"Authorization": "Bearer " + mock.api_key},
+            json={"message": "hi"},
+        )
+
+
+async def fire_and_forget(mock):
+    await LEFT["go"].wait()
+    try:
+        LEFT["sent"] = await chat(mock)
+    except AssertionError as error:
+        LEFT["error"] = error
+    LEFT["done"].set()
+
+
+async def test_a_leaves_a_task_running(background, spectron_mock):
+    LEFT.update(go=anyio.Event(), done=anyio.Event())
+    background.start_soon(fire_and_forget, spectron_mock)
+
+
+@pytest.mark.spectron_fault("chat", status=503, times=1)
+async def test_b_is_never_credited(background, spectron_mock):
+    LEFT["go"].set()
+    await LEFT["done"].wait()
+    error = LEFT.get("error")
+    assert type(error).__name__ == "RefusedRequest", LEFT
+    assert "a task started during test_group.py::test_a_leaves_a_task_running" in str(error)
+    assert spectron_mock.attempts() == []
+    # A task this test starts in the same long-lived group is its own.
+    LEFT.update(go=anyio.Event(), done=anyio.Event())
+    background.start_soon(fire_and_forget, spectron_mock)
+    LEFT["go"].set()
+    await LEFT["done"].wait()
+    assert LEFT["sent"].status_code == 503
+    spectron_mock.assert_attempts("chat", 1)
+"""
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_task_group_task_that_outlives_its_test_is_refused_and_never_counted(
+    pytester: pytest.Pytester, backend: str
+) -> None:
+    """A task test A starts in a module fixture's task group, sending in test B, is refused."""
+    pytester.makepyfile(test_group=TASK_GROUP_SUITE.replace("BACKEND", repr(backend)))
+    result = pytester.runpytest("-p", "no:randomly", "-p", "anyio", "-p", "no:asyncio")
+    result.assert_outcomes(passed=2)
+
+
 def test_every_refusal_has_a_row_in_the_bad_input_inventory() -> None:
     """docs/bad-input.md lists one ``refused-`` row per reason a request can be refused."""
     inventory = (Path(__file__).resolve().parents[2] / "docs" / "bad-input.md").read_text()

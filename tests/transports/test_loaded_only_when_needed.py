@@ -123,3 +123,23 @@ def test_a_test_using_the_mock_loads_neither_the_loopback_server_nor_live_mode()
         "       if name.startswith(tuple('pytest_spectron.testing.' + n for n in unused))])\n"
     )
     assert lines == ["[]"]
+
+
+def test_trio_is_instrumented_while_tracked_and_everything_is_restored_after() -> None:
+    """trio, imported before or while tracked, gets the owners' instrument; the last undoes it."""
+    lines = run(
+        "import asyncio, sys\n"
+        "from pytest_spectron.testing.transports._registry import tracking_threads\n"
+        "create_task = asyncio.BaseEventLoop.create_task\n"
+        "with tracking_threads():\n"
+        "    import trio, trio.lowlevel\n"
+        "    from trio._core import _run\n"
+        "    with tracking_threads():\n"
+        "        pass\n"
+        "    print(trio.run is _run.run, trio.lowlevel.start_guest_run is _run.start_guest_run,\n"
+        "          asyncio.BaseEventLoop.create_task is create_task)\n"
+        "print(trio.run is _run.run, trio.lowlevel.start_guest_run is _run.start_guest_run,\n"
+        "      asyncio.BaseEventLoop.create_task is create_task)\n"
+    )
+    # Whether trio is imported before (an old httpcore imports it) or while tracked, it is patched.
+    assert lines == ["False False False", "True True True"]

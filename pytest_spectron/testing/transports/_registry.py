@@ -24,21 +24,28 @@ interception) is left to it; the caller says so with ``network=``.
 
 A thread's owner is the mock that ran when it started (or its starter's owner); a task sent
 to an executor (``loop.run_in_executor``, ``ThreadPoolExecutor.submit``) belongs to the code
-that sent it. Threads are tracked while anything holds the registry (``tracking_threads``).
+that sent it, and an asyncio or trio task to the code that created it, whatever loop or thread
+runs it. Threads and tasks are tracked while anything holds the registry (``tracking_threads``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextvars
 import ipaddress
+import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, NoReturn, Protocol
 
 import httpx
+
+from pytest_spectron._shared._imports import forget, when_imported
 
 __all__ = [
     "REFUSAL_REASONS",
@@ -177,7 +184,7 @@ def entry_for(url: _URL, *, network: bool | Callable[[], bool] = True) -> Entry 
         if entry.origin.matches(url, host):
             owner = _owner()
             if owner is not None and not owner.alive:
-                return _refusal(_outlived(owner))
+                return _refusal(_outlived(owner, _kind_of_running_code()))
             return entry
     if not _guards:
         return None
@@ -192,7 +199,7 @@ def _unanswered(url: _URL, host: str, network: bool | Callable[[], bool]) -> Ent
                 return None
             owner = _owner()
             if owner is not None and not owner.alive:
-                return _refusal(_outlived(owner))
+                return _refusal(_outlived(owner, _kind_of_running_code()))
             return _refusal(_no_mock(guard))
     # Cheapest first: most requests to other hosts are neither near misses nor blocked.
     candidate = b"/api/v1/" in url.raw_path
@@ -249,13 +256,20 @@ def _no_mock(guard: _Guard) -> _Explain:
     return explain
 
 
-def _outlived(owner: Tenure) -> _Explain:
+def _outlived(owner: Tenure, kind: str) -> _Explain:
+    if kind == "task":
+        wait = "Await the task (or cancel it) before the test that created it ends."
+    else:
+        wait = (
+            "Wait for the thread (join it, or shut its executor down) before the test that "
+            "started it ends."
+        )
+
     def explain(request: httpx.Request) -> tuple[str, str]:
         return "outlived_test", (
-            f"it comes from a thread started during {owner.label}, whose spectron_mock has "
-            "stopped: a thread that outlives its test is never answered, journalled or counted "
-            "for another test. Wait for the thread (join it, or shut its executor down) "
-            "before the test that started it ends."
+            f"it comes from a {kind} started during {owner.label}, whose spectron_mock has "
+            f"stopped: a {kind} that outlives its test is never answered, journalled or counted "
+            f"for another test. {wait}"
         )
 
     return explain
@@ -343,27 +357,56 @@ def guarding(origin: Origin, endpoint: str, *, block_network: bool = False) -> I
                     _stopped.pop(origin, None)
 
 
-# -- Owners: the test a thread belongs to ----------------------------------------------------
+# -- Owners: the test a thread or task belongs to -------------------------------------------
 
 _THREAD_OWNER = "_spectron_tenure"
 _submitted: contextvars.ContextVar[Tenure | None] = contextvars.ContextVar(
     "spectron_submitted_by", default=None
 )
 """The owner of an executor's work item while it runs (its worker thread may be older)."""
+_task_owners: weakref.WeakKeyDictionary[object, Tenure] = weakref.WeakKeyDictionary()
+"""The owner of each asyncio and trio task created while tracked: its creator's.
+
+Kept beside the task, not in its context: pytest-asyncio copies what an async fixture's task
+sets in its context into the test's, which would hand a fixture's owner to the main thread.
+"""
 _NOBODY = Tenure("no test")
 """Owns code sent from outside any mock: always current."""
+_TEST_RUNNERS = ("TestRunner._run_tests_and_fixtures",)
+"""Tasks that run every test's code in turn (anyio's pytest plugin): owned by no one test."""
 
 
 def _owner() -> Tenure | None:
     """The tenure the running code belongs to; None for the main thread and unknown code."""
     owner = _submitted.get()
     if owner is None:
-        owner = getattr(threading.current_thread(), _THREAD_OWNER, None)
+        owner = _task_owner()
+        if owner is None:
+            owner = getattr(threading.current_thread(), _THREAD_OWNER, None)
     return owner
 
 
+def _task_owner() -> Tenure | None:
+    """The owner of the asyncio or trio task running now, if it was created while tracked."""
+    if not _task_owners:
+        return None
+    task: object = None
+    if asyncio._get_running_loop() is not None:
+        task = asyncio.current_task()
+    else:
+        trio = sys.modules.get("trio")
+        if trio is not None and trio.lowlevel.in_trio_task():
+            task = trio.lowlevel.current_task()
+    return None if task is None else _task_owners.get(task)
+
+
+def _kind_of_running_code() -> str:
+    """What runs the code asking, as a refusal names it: ``"task"`` or ``"thread"``."""
+    return "task" if _submitted.get() is None and _task_owner() is not None else "thread"
+
+
 def _owner_for_new_code() -> Tenure:
-    """The owner of a thread or work item started now: its starter's, else the newest mock's."""
+    """The owner of a thread, work item or task started now: its starter's, else newest mock's."""
     owner = _owner()
     if owner is not None:
         return owner
@@ -375,6 +418,7 @@ def _owner_for_new_code() -> Tenure:
 
 _ORIGINAL_START = threading.Thread.start
 _ORIGINAL_SUBMIT = concurrent.futures.ThreadPoolExecutor.submit
+_ORIGINAL_CREATE_TASK = asyncio.BaseEventLoop.create_task
 
 
 def _start(self: threading.Thread) -> None:
@@ -401,25 +445,91 @@ def _submit(
     return _ORIGINAL_SUBMIT(self, owned)
 
 
+def _create_task(
+    self: asyncio.BaseEventLoop, coro: Any, /, *args: Any, **kwargs: Any
+) -> asyncio.Task[Any]:
+    # An eager task's first step runs before the owner is recorded: it runs within its
+    # creator's step, while the creator's mock runs.
+    task = _ORIGINAL_CREATE_TASK(self, coro, *args, **kwargs)
+    _stamp(task, coro)
+    return task
+
+
+def _stamp(task: object, coro: object) -> None:
+    """Record ``task``'s owner, which its creator (running now) gives it."""
+    # A task that runs every test's code in turn belongs to none: its steps are the test's.
+    if getattr(coro, "__qualname__", "") not in _TEST_RUNNERS:
+        _task_owners[task] = _owner_for_new_code()
+
+
+_TRIO_RUNS = ("run", "lowlevel.start_guest_run")
+"""trio's entry points, given an instrument that records each task's owner as it spawns."""
+_trio_originals: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {}
+"""Each of ``_TRIO_RUNS`` patched: trio's own, and what replaced it."""
+
+
+def _track_trio(trio: ModuleType) -> None:
+    """Give every trio run started from now on an instrument that records tasks' owners."""
+
+    class Owners(trio.abc.Instrument):  # type: ignore[name-defined,misc]
+        def task_spawned(self, task: Any) -> None:
+            _stamp(task, task.coro)
+
+    def instrumented(run: Callable[..., Any]) -> Callable[..., Any]:
+        def run_owned(*args: Any, **kwargs: Any) -> Any:
+            kwargs["instruments"] = (*kwargs.get("instruments", ()), Owners())
+            return run(*args, **kwargs)
+
+        return run_owned
+
+    with _lock:
+        if _trio_originals or not _trackers:
+            return
+        for name in _TRIO_RUNS:
+            holder, _, attribute = f"trio.{name}".rpartition(".")
+            module = sys.modules[holder]
+            original = getattr(module, attribute)
+            _trio_originals[name] = original, instrumented(original)
+            setattr(module, attribute, _trio_originals[name][1])
+
+
+def _untrack_trio() -> None:
+    for name, (original, patched) in _trio_originals.items():
+        holder, _, attribute = f"trio.{name}".rpartition(".")
+        if getattr(sys.modules[holder], attribute) is patched:
+            setattr(sys.modules[holder], attribute, original)
+    _trio_originals.clear()
+
+
 _trackers = 0
 
 
 @contextmanager
 def tracking_threads() -> Iterator[None]:
-    """Record the owner of every thread and executor work item started while the block runs."""
+    """Record the owner of every thread, executor work item and asyncio task started meanwhile."""
     global _trackers
     with _lock:
         if not _trackers:
             threading.Thread.start = _start  # type: ignore[method-assign]
             concurrent.futures.ThreadPoolExecutor.submit = _submit  # type: ignore[method-assign,assignment]
+            asyncio.BaseEventLoop.create_task = _create_task  # type: ignore[method-assign,assignment]
         _trackers += 1
+        first = _trackers == 1
+    if first:
+        when_imported("trio", _track_trio)
     try:
         yield
     finally:
         with _lock:
             _trackers -= 1
-            if not _trackers:
+            last = not _trackers
+            if last:
                 if threading.Thread.start is _start:
                     threading.Thread.start = _ORIGINAL_START  # type: ignore[method-assign]
                 if concurrent.futures.ThreadPoolExecutor.submit is _submit:
                     concurrent.futures.ThreadPoolExecutor.submit = _ORIGINAL_SUBMIT  # type: ignore[method-assign]
+                if asyncio.BaseEventLoop.create_task is _create_task:
+                    asyncio.BaseEventLoop.create_task = _ORIGINAL_CREATE_TASK  # type: ignore[method-assign]
+                _untrack_trio()
+        if last:
+            forget("trio", _track_trio)
