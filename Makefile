@@ -73,6 +73,7 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python client_overhead.py
 	cd benchmarks && ../$(BIN)/python startup.py
 	cd benchmarks && ../$(BIN)/python server_throughput.py
+	cd benchmarks && ../$(BIN)/python state_cost.py
 	cd benchmarks && ../$(BIN)/python explore_cost.py
 
 # Mutation testing of the retry policy, the client's errors and the fault modules ([tool.mutmut]

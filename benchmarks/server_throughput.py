@@ -69,6 +69,8 @@ class RawClient:
         self.path = url.path.rstrip("/")
         self.socket = socket.create_connection((url.host, url.port))
         self.reader = self.socket.makefile("rb")
+        self.body = b""
+        """The last answer's body."""
 
     def send(self, method: str, path: str, body: object = None, key: str = "") -> int:
         """Send one request and read its answer whole; the answer's status."""
@@ -91,7 +93,7 @@ class RawClient:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value)
-        self.reader.read(length)
+        self.body = self.reader.read(length)
         return status
 
 

@@ -40,6 +40,11 @@ SCRIPTS = {
         "Test loop (the run minus the median collect-only run)",
         "runs per explored test",
     ),
+    "state_cost.py": (
+        "state at 200 facts",
+        "profile at 200 facts",
+        "json.dumps of its answer",
+    ),
     "server_throughput.py": (
         "latency seen by the clients, p99",
         "POST remember, 2 clients, the store growing to 80 facts",

@@ -71,11 +71,16 @@ def history(facts: Iterable[StoredFact], key: str) -> list[StoredFact]:
 
 def current_attributes(facts: Sequence[StoredFact]) -> list[m.AttributeDetail]:
     """An entity's current attributes: the newest value of each key, keys in first-seen order."""
-    chains: dict[str, list[StoredFact]] = {}  # each key's history, keys in first-seen order
+    return [attribute_detail(chain, -1) for chain in histories(facts).values()]
+
+
+def histories(facts: Iterable[StoredFact]) -> dict[str, list[StoredFact]]:
+    """Each key's history (``history``), keys in first-seen order: one pass over the facts."""
+    chains: dict[str, list[StoredFact]] = {}
     for fact in facts:
         if fact.key is not None:
             chains.setdefault(fact.key, []).append(fact)
-    return [attribute_detail(chain, -1) for chain in chains.values()]
+    return chains
 
 
 def attribute_detail(chain: Sequence[StoredFact], index: int) -> m.AttributeDetail:

@@ -40,6 +40,7 @@ from pytest_spectron.testing.fake._views import (
     entity_detail,
     entity_id,
     extraction,
+    histories,
     relation_detail,
 )
 from pytest_spectron.testing.fake.handlers._observability import leave_trace
@@ -510,11 +511,16 @@ def profile(call: Call) -> Answer:
     """Profile entries: current attributes, preferences and recent notes."""
     static: list[m.ProfileEntry] = []
     preferences: list[m.ProfileEntry] = []
+    preferred: dict[str, bool] = {}  # per key: entities share their keys
     for (_, name), facts in entities(call.state).items():
-        for attribute in current_attributes(facts):
-            entry = m.ProfileEntry(key=f"{name}.{attribute.key}", value=attribute.value)
+        for key, chain in histories(facts).items():
+            current = chain[-1]
+            value = current.value if current.value is not None else current.text
+            entry = m.ProfileEntry(key=f"{name}.{key}", value=value)
             static.append(entry)
-            if any(word in attribute.key.lower() for word in _PREFERENCE_WORDS):
+            if key not in preferred:
+                preferred[key] = any(word in key.lower() for word in _PREFERENCE_WORDS)
+            if preferred[key]:
                 preferences.append(entry)
     notes = [fact for fact in call.state.facts.live() if fact.entity is None]
     dynamic = [m.ProfileEntry(key=NOTE_KEY, value=fact.text) for fact in reversed(notes)]
