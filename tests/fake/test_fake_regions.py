@@ -1,7 +1,8 @@
 """Grants gate every read: a key sees, counts and forgets only the rows of its own region.
 
-Facts, documents (and the passages recall cuts from them) and sessions alike: a row outside the
-key's region is missing to it, a 404 by id and absent from every listing and search.
+Facts, documents (and the passages recall cuts from them), sessions, relations and traces alike:
+a row outside the key's region is missing to it, a 404 by id and absent from every listing and
+search.
 """
 
 from __future__ import annotations
@@ -17,11 +18,17 @@ from pytest_spectron import (
     SpectronScopeError,
     SpectronValidationError,
 )
+from pytest_spectron.client.models import RelationDetail, Triple, TripleEntity
 
 ClientWith = Callable[..., Spectron]
 
 TEAM_A_READER = {"memory:read": ["team/a/*"], "memory:write": ["team/a/*"]}
 TEAM_A_FORGETTER = {"memory:forget": ["team/a/*"]}
+TEAM_B_READER = {"memory:read": ["team/b/*"], "memory:write": ["team/b/*"]}
+ALICE = TripleEntity(type="person", name="alice")
+BOB = TripleEntity(type="person", name="bob")
+ACME = TripleEntity(type="org", name="acme")
+GLOBEX = TripleEntity(type="org", name="globex")
 
 
 @pytest.fixture
@@ -453,3 +460,208 @@ def test_the_whole_tree_sees_every_document_session_and_passage(
         1,
         1,
     ]
+
+
+# -- Relations ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def relations(admin: Spectron) -> None:
+    """Alice works at Acme, tagged team/a; Bob works at Globex, tagged team/b."""
+    admin.remember(triples=[Triple(entity=ALICE, key="works_at", target=ACME)], scopes="team/a")
+    admin.remember(triples=[Triple(entity=BOB, key="works_at", target=GLOBEX)], scopes="team/b")
+
+
+def _shown(relations: list[RelationDetail]) -> list[tuple[str, str, str]]:
+    return [(relation.subject, relation.label, relation.object) for relation in relations]
+
+
+@pytest.mark.usefixtures("relations")
+def test_state_and_entities_show_only_the_keys_relations(
+    admin: Spectron, client_with: ClientWith
+) -> None:
+    """A team/a key sees team/a's relation, and the entities it names, never team/b's.
+
+    The document (``FactsRequestJson.scopes``): "Optional DNF scope selector tagging the
+    fact"; (``WhoamiJson.effectiveGrants``) "This is what gates every read/write".
+    """
+    reader = client_with("reader-a")
+
+    assert _shown(reader.state().knowledge.relations) == [("person/alice", "works_at", "org/acme")]
+    assert [entity.id for entity in reader.entities.list().entities] == [
+        "org/acme",
+        "person/alice",
+    ]
+    assert len(admin.state().knowledge.relations) == 2
+
+
+@pytest.mark.usefixtures("relations")
+def test_a_relation_outside_the_region_is_not_found(
+    admin: Spectron, client_with: ClientWith
+) -> None:
+    """A team/a key gets a 404 for an entity only team/b's relation names, and for that relation.
+
+    The document (``get_entity``): 404 "Entity not found"; (``inspect``) 404 "Referent not
+    found"; the official SDK (``MemoryNotFoundError``): "404 — addressed entity / document /
+    session does not exist."
+    """
+    reader = client_with("reader-a")
+
+    with pytest.raises(SpectronNotFoundError):
+        reader.entities.get("org", "globex")
+    for ref in ("relation:person/bob-[works_at]->org/globex", "entity:person/bob"):
+        with pytest.raises(SpectronNotFoundError):
+            reader.inspect(ref)
+    assert _shown(reader.entities.get("org", "acme").relations) == [
+        ("person/alice", "works_at", "org/acme")
+    ]
+    assert admin.inspect("relation:person/bob-[works_at]->org/globex").kind == "relation"
+
+
+def test_an_unscoped_relation_is_filed_in_the_writers_region(
+    admin: Spectron, client_with: ClientWith
+) -> None:
+    """A team/a key reads back its own unscoped relation, and never the admin's unscoped one.
+
+    The document (``FactsRequestJson.scopes``): "Empty = the caller's default write region."
+    """
+    reader = client_with("reader-a")
+    reader.remember(triples=[Triple(entity=ALICE, key="works_at", target=ACME)])
+    admin.remember(triples=[Triple(entity=BOB, key="works_at", target=GLOBEX)])
+
+    assert _shown(reader.state().knowledge.relations) == [("person/alice", "works_at", "org/acme")]
+    assert len(admin.state().knowledge.relations) == 2
+
+
+def test_an_elaborated_relation_lies_in_the_elaborators_region(
+    admin: Spectron, client_with: ClientWith
+) -> None:
+    """The whole-tree admin's ``elaborate`` relates team/a's entities in the whole tree: a
+    team/a key does not see the relation; its own ``elaborate`` files one it sees.
+
+    The document (``FactsRequestJson.scopes``): "Empty = the caller's default write region";
+    ``elaborate`` names no scopes.
+    """
+    admin.remember(
+        triples=[
+            Triple(entity=ALICE, key="drinks", value="tea"),
+            Triple(entity=BOB, key="drinks", value="coffee"),
+        ],
+        scopes="team/a",
+    )
+    reader = client_with("reader-a")
+
+    admin.elaborate(entity_ref="person/alice")
+    assert reader.state().knowledge.relations == []
+    reader.elaborate(entity_ref="person/alice")
+
+    related = ("person/alice", "related_to", "person/bob")
+    assert _shown(reader.state().knowledge.relations) == [related]
+    assert _shown(admin.state().knowledge.relations) == [related, related]
+
+
+@pytest.mark.usefixtures("relations")
+def test_deleting_an_entity_spares_relations_outside_the_region(
+    admin: Spectron, fake: FakeSpectron, client_with: ClientWith
+) -> None:
+    """A team/a forget key deleting Globex leaves team/b's relation to it in place.
+
+    The document (``delete_entity``): "Soft-delete an entity and all its current attributes and
+    relations"; (``WhoamiJson.effectiveGrants``) "This is what gates every read/write".
+    """
+    fake.set_api_keys({"admin": None, "forget-a": TEAM_A_FORGETTER})
+
+    client_with("forget-a").entities.delete("org", "globex")
+
+    assert _shown(admin.entities.get("org", "globex").relations) == [
+        ("person/bob", "works_at", "org/globex")
+    ]
+
+
+@pytest.mark.usefixtures("relations")
+def test_scopes_forget_erases_the_relations_tagged_under_it(admin: Spectron) -> None:
+    """Forgetting team/b erases team/b's relation (and its fact), and counts both.
+
+    The document (``forget_scope``): "Erase everything tagged under a scope subtree".
+    """
+    forgotten = admin.scopes.forget("team/b").forgotten
+
+    assert forgotten == 2
+    assert _shown(admin.state().knowledge.relations) == [("person/alice", "works_at", "org/acme")]
+
+
+# -- Traces ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def traces(admin: Spectron, fake: FakeSpectron, client_with: ClientWith) -> dict[str, str]:
+    """The trace ids of a team/a recall, a team/b recall and chat, and the admin's recall."""
+    fake.set_api_keys({"admin": None, "reader-a": TEAM_A_READER, "reader-b": TEAM_B_READER})
+    reader_b = client_with("reader-b")
+    return {
+        "a": client_with("reader-a").recall("deploy window").trace.trace_id,
+        "b": reader_b.recall("deploy window").trace.trace_id,
+        "b-chat": reader_b.chat("when is the deploy window").trace_id,
+        "admin": admin.recall("deploy window").trace.trace_id,
+    }
+
+
+def test_traces_list_shows_only_the_keys_region(
+    traces: dict[str, str], admin: Spectron, client_with: ClientWith
+) -> None:
+    """A team/a key lists its own trace alone: not team/b's, nor the whole-tree admin's.
+
+    The document (``WhoamiJson.effectiveGrants``): "This is what gates every read/write"; a
+    trace holds the texts its call recalled.
+    """
+    listed = client_with("reader-a").traces.list().traces
+
+    assert [trace.id for trace in listed] == [traces["a"]]
+    assert {trace.id for trace in admin.traces.list().traces} == set(traces.values())
+
+
+def test_a_trace_outside_the_region_is_not_found(
+    traces: dict[str, str], client_with: ClientWith
+) -> None:
+    """A team/a key gets a 404 for team/b's recall and chat traces, by id and through inspect.
+
+    The document (``get_trace``): 404 "Trace not found"; (``inspect``) 404 "Referent not
+    found".
+    """
+    reader = client_with("reader-a")
+
+    for trace_id in (traces["b"], traces["b-chat"], traces["admin"]):
+        with pytest.raises(SpectronNotFoundError):
+            reader.traces.get(trace_id)
+        with pytest.raises(SpectronNotFoundError):
+            reader.inspect(f"trace:{trace_id}")
+    assert reader.traces.get(traces["a"]).query_text == "deploy window"
+    assert client_with("reader-b").traces.get(traces["b-chat"]).parent is not None
+
+
+def test_traces_stats_count_only_the_keys_region(
+    traces: dict[str, str], admin: Spectron, client_with: ClientWith
+) -> None:
+    """A team/a key's trace statistics count its own recall alone.
+
+    The document (``WhoamiJson.effectiveGrants``): "This is what gates every read/write".
+    """
+    assert client_with("reader-a").traces.stats().total_queries == 1
+    assert admin.traces.stats().total_queries == len(traces)
+
+
+def test_a_trace_of_a_call_seeing_two_regions_is_hidden_from_either(
+    admin: Spectron, fake: FakeSpectron, client_with: ClientWith
+) -> None:
+    """A key holding team/a and team/b leaves a trace a team/a key cannot read: it may hold
+    team/b's texts.
+
+    The document (``WhoamiJson.effectiveGrants``): "This is what gates every read/write".
+    """
+    both = {"memory:read": ["team/a/*", "team/b/*"]}
+    fake.set_api_keys({"admin": None, "reader-a": TEAM_A_READER, "both": both})
+    trace_id = client_with("both").recall("deploy window").trace.trace_id
+
+    with pytest.raises(SpectronNotFoundError):
+        client_with("reader-a").traces.get(trace_id)
+    assert len(client_with("both").traces.get(trace_id).retrievals or []) == 1

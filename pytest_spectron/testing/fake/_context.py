@@ -1,7 +1,7 @@
 """Everything one context holds: its facts (indexed), relations, sessions, documents and more.
 
-Facts, documents and sessions share the context's ``Sight``: within ``ContextState.seen_by``
-every read of them shows only the rows in the caller's region.
+Facts, relations, documents, sessions and traces share the context's ``Sight``: within
+``ContextState.seen_by`` every read of them shows only the rows in the caller's region.
 """
 
 from __future__ import annotations
@@ -45,12 +45,14 @@ class RegionRows(MutableMapping[str, RowT]):
     To every read (``[id]``, ``get``, ``in``, ``values``, ``len``…) a row outside the caller's
     region does not exist: a 404 by id, absent from a listing, as for a fact. Storing and
     removing are not gated; ``every`` and ``stored`` read past the gate, for inspection and for
-    bookkeeping on a row the call already holds.
+    bookkeeping on a row the call already holds. With a ``limit``, storing a new row past it
+    drops the oldest.
     """
 
-    def __init__(self, sight: Sight) -> None:
+    def __init__(self, sight: Sight, limit: int | None = None) -> None:
         self._rows: dict[str, RowT] = {}
         self._sight = sight
+        self._limit = limit
 
     def __getitem__(self, row_id: str) -> RowT:
         row = self._rows[row_id]
@@ -66,6 +68,8 @@ class RegionRows(MutableMapping[str, RowT]):
         return sum(1 for row in self._rows.values() if self._sight.sees(row))
 
     def __setitem__(self, row_id: str, row: RowT) -> None:
+        if self._limit is not None and row_id not in self._rows and len(self._rows) >= self._limit:
+            del self._rows[next(iter(self._rows))]
         self._rows[row_id] = row
 
     def __delitem__(self, row_id: str) -> None:
@@ -88,9 +92,10 @@ class ContextState:
     """Everything one context holds."""
 
     sight: Sight = field(default_factory=Sight)
-    """What the running call may see; the facts, documents and sessions all read through it."""
+    """What the running call may see; the facts, relations, documents, sessions and traces all
+    read through it."""
     facts: FactStore = field(init=False)
-    relations: list[StoredRelation] = field(default_factory=list)
+    relations: RegionRows[StoredRelation] = field(init=False)
     sessions: RegionRows[StoredSession] = field(init=False)
     documents: RegionRows[StoredDocument] = field(init=False)
     processing: set[str] = field(default_factory=set)
@@ -102,7 +107,8 @@ class ContextState:
     """Principal id → its grants in the directory (``principals.grant`` / ``revoke``)."""
     record_limit: int | None = RECORD_LIMIT
     """Traces, audit rows and replays kept, each, the oldest dropped first; None for all."""
-    traces: deque[StoredTrace] = field(init=False)
+    traces: RegionRows[StoredTrace] = field(init=False)
+    """By trace id, oldest first: the last ``record_limit``."""
     audit: deque[StoredAudit] = field(init=False)
     replays: dict[tuple[str, str, str], tuple[str, ServiceResponse]] = field(
         init=False, default_factory=dict
@@ -111,15 +117,17 @@ class ContextState:
 
     def __post_init__(self) -> None:
         self.facts = FactStore(self.sight)
+        self.relations = RegionRows(self.sight)
         self.sessions = RegionRows(self.sight)
         self.documents = RegionRows(self.sight)
-        self.traces = deque(maxlen=self.record_limit)
+        self.traces = RegionRows(self.sight, self.record_limit)
         self.audit = deque(maxlen=self.record_limit)
 
     @contextlib.contextmanager
     def seen_by(self, patterns: Iterable[str]) -> Iterator[None]:
-        """Within the block, every read of the facts, documents and sessions (and so of the
-        passages cut from the documents) shows only the rows in the region ``patterns`` grant.
+        """Within the block, every read of the facts, relations, documents, sessions and traces
+        (and so of the passages cut from the documents, and of the entities the facts and
+        relations name) shows only the rows in the region ``patterns`` grant.
 
         The document: "permission gating from the caller's grants always applies".
         """
@@ -150,12 +158,17 @@ class ContextState:
 
     def live_relations(self) -> list[StoredRelation]:
         """Relations not forgotten, oldest first."""
-        return [relation for relation in self.relations if not relation.forgotten]
+        return [relation for relation in self.relations.values() if not relation.forgotten]
+
+    def add_relations(self, relations: Iterable[StoredRelation]) -> None:
+        """Keep new relations, after the others."""
+        for relation in relations:
+            self.relations[relation.id] = relation
 
     def update_relation(self, relation: StoredRelation, **changes: Any) -> StoredRelation:
         """Replace ``relation`` by a copy with ``changes``."""
         updated = dataclasses.replace(relation, **changes)
-        self.relations[self.relations.index(relation)] = updated
+        self.relations[relation.id] = updated
         return updated
 
     def knows_entity(self, entity: Entity) -> bool:
@@ -165,5 +178,5 @@ class ContextState:
         )
 
     def trace(self, trace_id: str) -> StoredTrace | None:
-        """The trace with this id, if any."""
-        return next((trace for trace in self.traces if trace.id == trace_id), None)
+        """The trace with this id, if any (and in the caller's region)."""
+        return self.traces.get(trace_id)

@@ -145,6 +145,12 @@ class Sight:
             verdict = self._verdicts[region] = in_region(region, self._patterns)
         return verdict
 
+    def seen_region(self) -> tuple[tuple[str, ...], ...]:
+        """Where a row made of what the running call saw lies (a trace): its whole region as
+        one AND-clause, so only a reader seeing all of it sees the row; () outside a call, or
+        for a call seeing nothing (``region_of`` files either in the whole tree)."""
+        return (self._patterns,) if self._patterns else ()
+
 
 def freeze_scopes(selector: ScopeSelector | None) -> tuple[tuple[str, ...], ...]:
     """A selector in any of its forms as frozen DNF clauses, for a record; ValueError if malformed.

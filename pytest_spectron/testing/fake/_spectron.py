@@ -531,7 +531,7 @@ class FakeSpectron:
         :return: a new list of the last ``record_limit``.
         """
         with self._lock:
-            return list(self._contexts.get(context_id, ContextState()).traces)
+            return self._contexts.get(context_id, ContextState()).traces.every()
 
     def _now(self) -> tuple[str, float]:
         seconds = self._clock()

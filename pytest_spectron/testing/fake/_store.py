@@ -107,6 +107,11 @@ class StoredRelation:
     session_id: str | None = None
     turn_id: str | None = None
     forgotten: bool = False
+    scopes: Scopes = ()
+    """The scopes of the write that made it (a triple's ``remember``); () if none."""
+    region: Scopes = ()
+    """Where a relation written without scopes was filed: its writer's ``memory:write`` region,
+    as a fact; () for one with scopes."""
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,14 @@ class StoredTrace:
     """(fact id, score, text) of what was retrieved, best first."""
     session_id: str | None = None
     reply: str | None = None
+    region: Scopes = ()
+    """Where it lies: the whole region its call saw, as one AND-clause (``Sight.seen_region``),
+    so only a reader seeing all of that region reads its query, hits and reply."""
+
+    @property
+    def scopes(self) -> Scopes:
+        """Always (): no trace is written with scopes; it lies in its ``region``."""
+        return ()
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def scopes_delete(call: Call) -> Answer:
 
 @handles("scopes.forget")
 def scopes_forget(call: Call) -> Answer:
-    """Erase every fact and document tagged under a scope subtree."""
+    """Erase every fact, relation and document tagged under a scope subtree."""
     root = _scope_path(call.body_as(m.ScopeForgetRequest).path)
     subtree = root + "*" if root != "/" else "/*"
 
@@ -129,7 +129,10 @@ def scopes_forget(call: Call) -> Answer:
     documents = [document for document in state.documents.every() if tagged(document.scopes)]
     for document in documents:
         del state.documents[document.id]
-    return ok(m.ForgetScopeResponse(forgotten=len(facts) + len(documents)))
+    relations = [relation for relation in state.relations.every() if tagged(relation.scopes)]
+    for relation in relations:
+        del state.relations[relation.id]
+    return ok(m.ForgetScopeResponse(forgotten=len(facts) + len(documents) + len(relations)))
 
 
 @handles("scopes.grant")

@@ -268,8 +268,12 @@ def elaborate(call: Call) -> Answer:
         ]
         related.update((entity, other) for other in proposed)
         if not dry_run:
-            call.state.relations.extend(
-                StoredRelation(call.ids.next("rel"), entity, ELABORATED_LABEL, other, call.now)
+            # Written without scopes, so filed in the writer's region, as any such write.
+            region = write_region(call.caller.grants)
+            call.state.add_relations(
+                StoredRelation(
+                    call.ids.next("rel"), entity, ELABORATED_LABEL, other, call.now, region=region
+                )
                 for other in proposed
             )
         outcomes.append(_elaboration(call, entity, proposed, dry_run=dry_run))

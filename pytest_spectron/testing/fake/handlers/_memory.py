@@ -126,7 +126,8 @@ def _write_triples(
     category: str,
     shared: FactDetails,
 ) -> tuple[list[StoredFact], list[StoredRelation]]:
-    """Store each triple: an attribute fact, or a relation when it has a target."""
+    """Store each triple: an attribute fact, or a relation when it has a target (lying where
+    the write's facts lie: its scopes, else its writer's region)."""
     facts: list[StoredFact] = []
     relations: list[StoredRelation] = []
     for triple in triples:
@@ -152,9 +153,11 @@ def _write_triples(
                 memory_category=triple_category,
                 session_id=turn.session_id,
                 turn_id=turn.id,
+                scopes=shared.get("scopes", ()),
+                region=shared.get("region", ()),
             )
         )
-    call.state.relations.extend(relations)
+    call.state.add_relations(relations)
     return facts, relations
 
 

@@ -56,7 +56,8 @@ def leave_trace(
     session_id: str | None = None,
     reply: str | None = None,
 ) -> StoredTrace:
-    """Record the trace of this call, under the call's own trace id."""
+    """Record the trace of this call, under the call's own trace id, in the region the call saw:
+    its query, hits and reply are read back only by a key seeing all of that region."""
     trace = StoredTrace(
         id=call.trace_id,
         kind=kind,
@@ -65,22 +66,24 @@ def leave_trace(
         hits=tuple((row.id, value, row.text) for value, row in hits),
         session_id=session_id,
         reply=reply,
+        region=call.state.sight.seen_region(),
     )
-    call.state.traces.append(trace)
+    call.state.traces[trace.id] = trace
     return trace
 
 
 @handles("traces.list")
 def traces_list(call: Call) -> Answer:
-    """The newest traces first."""
+    """The newest traces in the caller's region first."""
     limit = call.integer("limit", DEFAULT_LIMIT, maximum=MAX_LIMIT)
-    newest = list(reversed(call.state.traces))[:limit]
+    newest = list(call.state.traces.values())[::-1][:limit]
     return ok(m.TraceListResponse(traces=[trace_record(trace) for trace in newest]))
 
 
 @handles("traces.get")
 def traces_get(call: Call) -> Answer:
-    """One trace with what it retrieved and the chat that owned it."""
+    """One trace with what it retrieved and the chat that owned it; a 404 outside the caller's
+    region (the official SDK: "404 — addressed entity / document / session does not exist")."""
     trace = call.state.trace(call.path["trace_id"])
     if trace is None:
         raise not_found("trace", call.path["trace_id"])
@@ -89,8 +92,8 @@ def traces_get(call: Call) -> Answer:
 
 @handles("traces.stats")
 def traces_stats(call: Call) -> Answer:
-    """Counts over every trace of the context."""
-    traces = call.state.traces
+    """Counts over the traces of the context in the caller's region."""
+    traces = list(call.state.traces.values())
     responses = [trace for trace in traces if trace.kind == "response"]
     retrievals = [trace for trace in traces if trace.kind in ("retrieval", "response")]
     sizes = [len(trace.hits) for trace in retrievals]
