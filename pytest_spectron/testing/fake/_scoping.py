@@ -112,8 +112,8 @@ def region_of(row: Placed) -> tuple[tuple[str, ...], ...]:
 class Sight:
     """What the running call may see: the rows in its region; every row outside a call.
 
-    One per context, shared by its facts, documents and sessions, so one rule gates every read:
-    the document's "permission gating from the caller's grants always applies".
+    One per context, shared by its facts, documents, sessions, relations and traces, so one rule
+    gates every read: the document's "permission gating from the caller's grants always applies".
     """
 
     def __init__(self) -> None:
