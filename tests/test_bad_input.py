@@ -7,9 +7,11 @@ documentation table lists the same rows (a test below keeps the two in step).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +231,12 @@ def test_inventory_documents_every_row() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["\u0663\u0660", "1_0", " 1e3 ", "1.5", "+5", "0x1e", "\u00b2", "30s", "9" * 5000]
+    "value",
+    [
+        *("\u0663\u0660", "1_0", " 1e3 ", "1.5", "+5", "0x1e", "\u00b2", "30s", "9" * 5000),
+        # Only spaces and tabs surround a header value (RFC 9110's OWS), no other whitespace.
+        *("\x0b30", "30\n", "\xa030", "X30", "30X"),
+    ],
 )
 def test_retry_after_is_ascii_digits_or_a_date(value: str) -> None:
     """RFC 9110: delta-seconds are ASCII digits; anything else that is not a date is no hint."""
@@ -247,3 +254,26 @@ def test_a_retry_after_date_without_a_zone_is_utc() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 -0000", now=naive_now) == 30.0
     aware_now = naive_now.replace(tzinfo=timezone.utc)
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=aware_now) == 30.0
+
+
+def test_a_retry_after_date_is_read_against_the_true_instant_of_now() -> None:
+    """An aware ``now`` in another zone is the instant it names, not its wall clock as UTC."""
+    paris_now = datetime(2015, 10, 21, 9, 27, 30, tzinfo=timezone(timedelta(hours=2)))
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=paris_now) == 30.0
+
+
+def test_a_retry_after_date_is_read_against_utc_whatever_the_machines_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without ``now``, the delay is counted from the current UTC time, not local wall time."""
+    in_an_hour = datetime.now(timezone.utc) + timedelta(hours=1)
+    header = format_datetime(in_an_hour, usegmt=True)
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # nine hours ahead of UTC, no summer time
+    time.tzset()
+    try:
+        delay = parse_retry_after(header)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert delay is not None
+    assert 3500 < delay <= 3600

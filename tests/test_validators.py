@@ -91,3 +91,13 @@ def test_no_module_writes_the_strict_int_check_by_hand() -> None:
         if path.name != "_validators.py" and by_hand.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_check_int_shows_an_example_when_given_one() -> None:
+    """``example`` puts a value that would do in the message, and only then."""
+    with pytest.raises(TypeError) as with_example:
+        check_int("status", "503", example=503)
+    with pytest.raises(TypeError) as without:
+        check_int("status", "503")
+    assert str(with_example.value) == "status must be an int such as 503, got '503' (str)"
+    assert str(without.value) == "status must be an int, got '503' (str)"

@@ -243,3 +243,15 @@ def test_a_route_given_as_target_names_its_operation(target: str, hint: str) -> 
     with pytest.raises(FaultError) as refused:
         Fault(target, 503)
     assert str(refused.value).endswith(f"or '*'; {hint}")
+
+
+@pytest.mark.parametrize("call", [0, -1, "2", 1.0, True])
+def test_call_must_be_a_positive_int(call: object) -> None:
+    """``call`` counts an operation's calls from 1; anything else is refused, saying so."""
+    with pytest.raises(FaultError, match=r"call must be an int of 1 or more \(the how-manieth"):
+        Fault("state", 503, call=call)
+
+
+def test_call_one_is_the_first_call() -> None:
+    """``call=1`` is accepted: the smallest call there is."""
+    assert Fault("state", 503, call=1).call == 1

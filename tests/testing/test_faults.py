@@ -608,3 +608,40 @@ def test_pass_is_one_object_that_shows_its_name() -> None:
     """``PASS`` shows as ``PASS`` and survives pickling as the same object."""
     assert (repr(PASS), pickle.loads(pickle.dumps(PASS))) == ("PASS", PASS)
     assert pickle.loads(pickle.dumps(PASS)) is PASS
+
+
+def test_a_caller_that_names_no_call_asks_about_the_first() -> None:
+    """``pick``, ``take`` and ``matches`` without ``call`` ask about an operation's first call."""
+    first, second = Fault("state", 503, call=1), Fault("state", 503, call=2)
+    assert (first.matches("state", "read", STATE), second.matches("state", "read", STATE)) == (
+        True,
+        False,
+    )
+    assert first.take("state", "read", STATE) == Status(503)
+    assert second.take("state", "read", STATE) is None
+    engine = FaultEngine()
+    engine.add("state", 503, call=1)
+    assert engine.pick("state", "read", STATE) is not None
+
+
+def test_applied_counts_every_attempt_the_fault_failed() -> None:
+    """Three attempts failed are three applied, and a fourth past ``times`` is not one."""
+    fault = Fault("state", 503, times=3)
+    taken = [fault.take("state", "read", STATE, call=1) for _ in range(4)]
+    assert (taken.count(Status(503)), fault.applied, fault.used) == (3, 3, 3)
+
+
+def test_a_fault_that_did_nothing_names_its_first_three_reasons() -> None:
+    """The unused-fault report lists at most three reasons, separated by semicolons."""
+    fault = Fault("chat", "stream_cut:50")
+    fault.take("chat", "stream", ServiceRequest("POST", "/api/v1/ctx/chat"), call=1)
+    for number in range(1, 5):
+        fault.missed(f"reason {number}")
+    assert fault.why_unused() == ("taken 1 time(s), but did nothing: reason 1; reason 2; reason 3")
+
+
+def test_a_rate_fault_that_matched_nothing_says_so_not_its_draw() -> None:
+    """With ``rate`` and no matching attempt, the report blames the match, not the random draw."""
+    fault = Fault("state", 503, rate=0.5)
+    fault.take("whoami", "read", STATE, call=1)
+    assert fault.why_unused() == "matched no attempt"
