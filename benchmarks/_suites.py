@@ -36,7 +36,9 @@ from pathlib import Path
 from _common import BENCHMARKS, children_cpu
 
 __all__ = [
+    "ANYIO_EMPTY",
     "ANYIO_SPECTRON",
+    "ASYNCIO_EMPTY",
     "ASYNCIO_SPECTRON",
     "CONTENDERS",
     "ISOLATED_CONFIG",
@@ -132,6 +134,12 @@ def test_empty_{n}():
     pass
 """
 
+ASYNC_EMPTY_TEST = """
+@pytest.mark.{runner}
+async def test_empty_{{n}}():
+    pass
+"""
+
 REAL_SLEEP_TEST = """
 @pytest.mark.spectron_fault("state", "connect", 503)
 def test_retry_{n}(spectron, spectron_mock):
@@ -178,6 +186,19 @@ ANYIO_SPECTRON = Contender(
     ANYIO_HEADER,
     ASYNC_SPECTRON_TEST.format(runner="anyio"),
     (SPECTRON_PLUGIN, "anyio.pytest_plugin"),
+)
+# The async runners' own floor: an empty async test, with the runner's plugin alone.
+ASYNCIO_EMPTY = Contender(
+    "(reference) pytest-asyncio, empty async test",
+    SPECTRON_HEADER,
+    ASYNC_EMPTY_TEST.format(runner="asyncio"),
+    ("pytest_asyncio.plugin",),
+)
+ANYIO_EMPTY = Contender(
+    "(reference) anyio, empty async test",
+    ANYIO_HEADER,
+    ASYNC_EMPTY_TEST.format(runner="anyio"),
+    ("anyio.pytest_plugin",),
 )
 
 

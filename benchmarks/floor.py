@@ -14,6 +14,7 @@ form (one SSL context for every client), as their best users would write them.
   test in the same environment, paired within each round; pytest-httpx's beside.
 - Target 6, async: the same retry test written async on ``async_spectron``, under
   pytest-asyncio and under anyio's plugin (asyncio backend): its margin against the sync one's.
+  Beside it, each runner's own floor: an empty async test's margin over an empty test's.
 
     python benchmarks/floor.py [--rounds 5] [--small 50] [--large 550] [--quick]
 """
@@ -28,7 +29,9 @@ from pathlib import Path
 
 from _common import alternate, command_line, print_environment, print_table, print_target
 from _suites import (
+    ANYIO_EMPTY,
     ANYIO_SPECTRON,
+    ASYNCIO_EMPTY,
     ASYNCIO_SPECTRON,
     PLAIN,
     PYTEST_HTTPX,
@@ -45,9 +48,11 @@ FIRST_USE_TARGET_MS = 150.0
 """Target 2: a one-test run's CPU over a bare pytest run's, at most this many ms."""
 ASYNC_TARGET = 1.2
 """Target 6: the async retry test's margin at most this many sync ones'."""
-MARGINS = (PLAIN, SPECTRON, PYTEST_HTTPX, RESPX, ASYNCIO_SPECTRON, ANYIO_SPECTRON)
-FIRST_USES = (PLAIN, SPECTRON, PYTEST_HTTPX)
 ASYNC = (ASYNCIO_SPECTRON, ANYIO_SPECTRON)
+RUNNERS = (ASYNCIO_EMPTY, ANYIO_EMPTY)
+"""The async runners' own floor: an empty async test under each, beside the async rows."""
+MARGINS = (PLAIN, SPECTRON, PYTEST_HTTPX, RESPX, *ASYNC, *RUNNERS)
+FIRST_USES = (PLAIN, SPECTRON, PYTEST_HTTPX)
 
 
 def suite(root: Path, contender: Contender, tests: int) -> Path:
@@ -122,11 +127,20 @@ def main() -> None:
     print_table(f"1. CPU one more test adds, {tests}", sync, "ms", PLAIN.name, digits=3)
     to_empty = paired(margins, PLAIN.name, (SPECTRON, PYTEST_HTTPX, RESPX), ratio)
     print_table("1. the same over the empty test's, paired within each round", to_empty, "x")
-    asynchronous = {row.name: margins[row.name] for row in (SPECTRON, *ASYNC)}
+    asynchronous = {row.name: margins[row.name] for row in (SPECTRON, *ASYNC, PLAIN, *RUNNERS)}
     title = f"6. async: CPU one more test adds, {tests}"
     print_table(title, asynchronous, "ms", SPECTRON.name, digits=3)
     to_sync = paired(margins, SPECTRON.name, ASYNC, ratio)
     print_table("6. the same over the sync test's, paired within each round", to_sync, "x")
+    added = {
+        **paired(margins, SPECTRON.name, ASYNC, difference),
+        **paired(margins, PLAIN.name, RUNNERS, difference),
+    }
+    title = (
+        "6. what async adds per test, paired within each round: the retry test over the sync "
+        "one, an empty async test over an empty one"
+    )
+    print_table(title, added, "ms", digits=3)
     print_table("2. CPU of a one-test run", first, "ms", PLAIN.name, digits=0)
     over_floor = paired(first, PLAIN.name, (SPECTRON, PYTEST_HTTPX), difference)
     title = "2. the same minus the bare pytest run's (one empty test), paired within each round"
@@ -148,12 +162,12 @@ def main() -> None:
     extra = median(over_floor[SPECTRON.name])
     print_target(
         "2. one-test run on spectron, CPU over a bare pytest run",
-        f"+{extra:.0f} ms",
+        f"{extra:+.0f} ms",
         f"<= +{FIRST_USE_TARGET_MS:.0f} ms",
         extra <= FIRST_USE_TARGET_MS,
     )
     print_target(
-        f"   (reference) {PYTEST_HTTPX.name}", f"+{median(over_floor[PYTEST_HTTPX.name]):.0f} ms"
+        f"   (reference) {PYTEST_HTTPX.name}", f"{median(over_floor[PYTEST_HTTPX.name]):+.0f} ms"
     )
     for row in ASYNC:
         multiple = median(to_sync[row.name])
@@ -162,6 +176,11 @@ def main() -> None:
             f"{multiple:.2f}x",
             f"<= {ASYNC_TARGET}x",
             multiple <= ASYNC_TARGET,
+        )
+    for runner in RUNNERS:
+        print_target(
+            f"   {runner.name.removesuffix(', empty async test')}, empty, over an empty test",
+            f"{median(added[runner.name]):+.2f} ms",
         )
 
 
