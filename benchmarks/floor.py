@@ -25,6 +25,7 @@ import argparse
 import statistics
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from operator import sub, truediv
 from pathlib import Path
 
 from _common import alternate, command_line, print_environment, print_table, print_target
@@ -92,14 +93,6 @@ def paired(
     }
 
 
-def ratio(value: float, base: float) -> float:
-    return value / base
-
-
-def difference(value: float, base: float) -> float:
-    return value - base
-
-
 def options() -> argparse.Namespace:
     """The command line, with ``--quick``'s sizes applied."""
     parser = command_line(__doc__, "runs of 2 and 6 tests, 1 round")
@@ -125,16 +118,16 @@ def main() -> None:
     tests = f"(T({large}) - T({small})) / {large - small}"
     sync = {row.name: margins[row.name] for row in (PLAIN, SPECTRON, PYTEST_HTTPX, RESPX)}
     print_table(f"1. CPU one more test adds, {tests}", sync, "ms", PLAIN.name, digits=3)
-    to_empty = paired(margins, PLAIN.name, (SPECTRON, PYTEST_HTTPX, RESPX), ratio)
+    to_empty = paired(margins, PLAIN.name, (SPECTRON, PYTEST_HTTPX, RESPX), truediv)
     print_table("1. the same over the empty test's, paired within each round", to_empty, "x")
     asynchronous = {row.name: margins[row.name] for row in (SPECTRON, *ASYNC, PLAIN, *RUNNERS)}
     title = f"6. async: CPU one more test adds, {tests}"
     print_table(title, asynchronous, "ms", SPECTRON.name, digits=3)
-    to_sync = paired(margins, SPECTRON.name, ASYNC, ratio)
+    to_sync = paired(margins, SPECTRON.name, ASYNC, truediv)
     print_table("6. the same over the sync test's, paired within each round", to_sync, "x")
     added = {
-        **paired(margins, SPECTRON.name, ASYNC, difference),
-        **paired(margins, PLAIN.name, RUNNERS, difference),
+        **paired(margins, SPECTRON.name, ASYNC, sub),
+        **paired(margins, PLAIN.name, RUNNERS, sub),
     }
     title = (
         "6. what async adds per test, paired within each round: the retry test over the sync "
@@ -142,7 +135,7 @@ def main() -> None:
     )
     print_table(title, added, "ms", digits=3)
     print_table("2. CPU of a one-test run", first, "ms", PLAIN.name, digits=0)
-    over_floor = paired(first, PLAIN.name, (SPECTRON, PYTEST_HTTPX), difference)
+    over_floor = paired(first, PLAIN.name, (SPECTRON, PYTEST_HTTPX), sub)
     title = "2. the same minus the bare pytest run's (one empty test), paired within each round"
     print_table(title, over_floor, "ms", digits=0)
     print("\nTargets")
