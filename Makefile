@@ -72,6 +72,7 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python suite_cost.py
 	cd benchmarks && ../$(BIN)/python client_overhead.py
 	cd benchmarks && ../$(BIN)/python startup.py
+	cd benchmarks && ../$(BIN)/python floor.py
 	cd benchmarks && ../$(BIN)/python server_throughput.py
 	cd benchmarks && ../$(BIN)/python state_cost.py
 	cd benchmarks && ../$(BIN)/python explore_cost.py

@@ -14,8 +14,13 @@ per process in both (its default), so ``tuned`` is the like-with-like comparison
 modules import the client; pytest-spectron's imports nothing of it, as its users' need not: its
 fixtures load the client when first used, so the first test pays for it instead.
 
+The async contenders are pytest-spectron's test written async, on ``async_spectron``, under
+pytest-asyncio (``@pytest.mark.asyncio``) and under anyio's plugin (``@pytest.mark.anyio``, its
+asyncio backend): the same request, the same assertions.
+
 Each run is a fresh ``python -m pytest`` with plugin autoloading off and exactly the contender's
-plugin loaded (``-p``), plus the probe (``_probe.py``) that times the loop from inside.
+plugins loaded (``-p``), plus the probe (``_probe.py``) that times the loop from inside; or, for
+its CPU time, the same run without the probe (``run_suite_cpu``).
 """
 
 from __future__ import annotations
@@ -28,18 +33,25 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import BENCHMARKS
+from _common import BENCHMARKS, children_cpu
 
 __all__ = [
+    "ANYIO_EMPTY",
+    "ANYIO_SPECTRON",
+    "ASYNCIO_EMPTY",
+    "ASYNCIO_SPECTRON",
     "CONTENDERS",
     "ISOLATED_CONFIG",
     "PLAIN",
+    "PYTEST_HTTPX",
     "REAL_SLEEP",
+    "RESPX",
     "SPECTRON",
     "SPECTRON_PLUGIN",
     "Contender",
     "Run",
     "run_suite",
+    "run_suite_cpu",
     "write_suite",
 ]
 
@@ -62,6 +74,16 @@ async def no_async_sleep(seconds):
 """
 # pytest-spectron's module imports nothing of it: its fixtures load what they need on first use.
 SPECTRON_HEADER = "import pytest\n"
+# anyio's own anyio_backend runs every test on each installed backend (trio too): asyncio only,
+# module-scoped as anyio's own, the way its documentation shows.
+ANYIO_HEADER = """\
+import pytest
+
+
+@pytest.fixture(scope="module")
+def anyio_backend():
+    return "asyncio"
+"""
 REAL_SLEEP_HEADER = (
     "import asyncio\nimport time\n\nimport pytest\n\nfrom pytest_spectron import use_sleep\n"
 )
@@ -70,6 +92,15 @@ SPECTRON_TEST = """
 @pytest.mark.spectron_fault("state", "connect", 503)
 def test_retry_{n}(spectron, spectron_mock, spectron_clock):
     spectron.state()
+    spectron_mock.assert_attempts("state", 3)
+    assert spectron_clock.sleeps == [0.25, 0.5]
+"""
+
+ASYNC_SPECTRON_TEST = """
+@pytest.mark.{runner}
+@pytest.mark.spectron_fault("state", "connect", 503)
+async def test_retry_{{n}}(async_spectron, spectron_mock, spectron_clock):
+    await async_spectron.state()
     spectron_mock.assert_attempts("state", 3)
     assert spectron_clock.sleeps == [0.25, 0.5]
 """
@@ -103,6 +134,12 @@ def test_empty_{n}():
     pass
 """
 
+ASYNC_EMPTY_TEST = """
+@pytest.mark.{runner}
+async def test_empty_{{n}}():
+    pass
+"""
+
 REAL_SLEEP_TEST = """
 @pytest.mark.spectron_fault("state", "connect", 503)
 def test_retry_{n}(spectron, spectron_mock):
@@ -114,12 +151,12 @@ def test_retry_{n}(spectron, spectron_mock):
 
 @dataclass(frozen=True)
 class Contender:
-    """One way of writing the test: its template and the one plugin its run loads."""
+    """One way of writing the test: its template and the plugins its run loads (``-p``)."""
 
     name: str
     header: str
     template: str
-    plugin: str | None
+    plugins: tuple[str, ...]
 
     def source(self, tests: int, *, tuned: bool) -> str:
         """The generated module: ``tests`` copies of the test."""
@@ -130,15 +167,38 @@ class Contender:
 
 
 SPECTRON_PLUGIN = "pytest_spectron.plugin"
-SPECTRON = Contender("pytest-spectron", SPECTRON_HEADER, SPECTRON_TEST, SPECTRON_PLUGIN)
-CONTENDERS = (
-    SPECTRON,
-    Contender("pytest-httpx", PEER_HEADER, HTTPX_TEST, "pytest_httpx"),
-    Contender("respx", PEER_HEADER, RESPX_TEST, "respx.plugin"),
-)
-PLAIN = Contender("(reference) plain pytest, empty test", "", EMPTY_TEST, None)
+SPECTRON = Contender("pytest-spectron", SPECTRON_HEADER, SPECTRON_TEST, (SPECTRON_PLUGIN,))
+PYTEST_HTTPX = Contender("pytest-httpx", PEER_HEADER, HTTPX_TEST, ("pytest_httpx",))
+RESPX = Contender("respx", PEER_HEADER, RESPX_TEST, ("respx.plugin",))
+CONTENDERS = (SPECTRON, PYTEST_HTTPX, RESPX)
+PLAIN = Contender("(reference) plain pytest, empty test", "", EMPTY_TEST, ())
 REAL_SLEEP = Contender(
-    "pytest-spectron, real sleeping", REAL_SLEEP_HEADER, REAL_SLEEP_TEST, SPECTRON_PLUGIN
+    "pytest-spectron, real sleeping", REAL_SLEEP_HEADER, REAL_SLEEP_TEST, (SPECTRON_PLUGIN,)
+)
+ASYNCIO_SPECTRON = Contender(
+    "pytest-spectron async, pytest-asyncio",
+    SPECTRON_HEADER,
+    ASYNC_SPECTRON_TEST.format(runner="asyncio"),
+    (SPECTRON_PLUGIN, "pytest_asyncio.plugin"),
+)
+ANYIO_SPECTRON = Contender(
+    "pytest-spectron async, anyio",
+    ANYIO_HEADER,
+    ASYNC_SPECTRON_TEST.format(runner="anyio"),
+    (SPECTRON_PLUGIN, "anyio.pytest_plugin"),
+)
+# The async runners' own floor: an empty async test, with the runner's plugin alone.
+ASYNCIO_EMPTY = Contender(
+    "(reference) pytest-asyncio, empty async test",
+    SPECTRON_HEADER,
+    ASYNC_EMPTY_TEST.format(runner="asyncio"),
+    ("pytest_asyncio.plugin",),
+)
+ANYIO_EMPTY = Contender(
+    "(reference) anyio, empty async test",
+    ANYIO_HEADER,
+    ASYNC_EMPTY_TEST.format(runner="anyio"),
+    ("anyio.pytest_plugin",),
 )
 
 
@@ -195,29 +255,35 @@ class Run:
         return (self.first_ends[-1] - self.first_ends[0]) / (len(self.first_ends) - 1)
 
 
-def run_suite(
-    directory: Path, contender: Contender, tests: int, growth: tuple[int, int] | None = None
-) -> Run:
+def _run(directory: Path, contender: Contender, *options: str) -> None:
     """Run the suite in ``directory`` in a fresh process; fail loudly if a test fails."""
-    out = directory / "probe.json"
-    plugins = ["-p", contender.plugin] if contender.plugin else []
+    plugins = [argument for plugin in contender.plugins for argument in ("-p", plugin)]
     command = [
         *(sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"),
-        *(*plugins, "-p", "_probe", f"--probe-out={out}"),
-        *([f"--probe-growth={growth[0]},{growth[1]}"] if growth else []),
+        *plugins,
+        *options,
     ]
     path = os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")]))
     environment = {**os.environ, "PYTHONPATH": path, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    started = time.perf_counter()
     finished = subprocess.run(
         command, cwd=directory, env=environment, capture_output=True, text=True
     )
-    wall = time.perf_counter() - started
     if finished.returncode != 0:
         raise SystemExit(
             f"the {contender.name} suite in {directory} failed:\n"
             f"{finished.stdout[-3000:]}{finished.stderr[-3000:]}"
         )
+
+
+def run_suite(
+    directory: Path, contender: Contender, tests: int, growth: tuple[int, int] | None = None
+) -> Run:
+    """Run the suite in ``directory`` in a fresh process, with the probe; fail if a test fails."""
+    out = directory / "probe.json"
+    growing = [f"--probe-growth={growth[0]},{growth[1]}"] if growth else []
+    started = time.perf_counter()
+    _run(directory, contender, "-p", "_probe", f"--probe-out={out}", *growing)
+    wall = time.perf_counter() - started
     probe = json.loads(out.read_text())
     return Run(
         tests=probe["tests"],
@@ -229,3 +295,15 @@ def run_suite(
         rss_peak=probe["rss_peak"],
         kept=probe["kept"],
     )
+
+
+def run_suite_cpu(directory: Path, contender: Contender) -> float:
+    """CPU seconds (user + system) of one run of the suite in a fresh process, probe-less.
+
+    The whole process: start-up, collection, the loop and exit. Without the probe, whose
+    per-test read of ``/proc`` would add the same small cost to an empty test as to a retry
+    test and so shrink their ratio.
+    """
+    before = children_cpu()
+    _run(directory, contender)
+    return children_cpu() - before

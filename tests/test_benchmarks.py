@@ -45,6 +45,14 @@ SCRIPTS = {
         "profile at 200 facts",
         "json.dumps of its answer",
     ),
+    "floor.py": (
+        "1. CPU one more test adds, (T(6) - T(2)) / 4",
+        "1. the same over the empty test's, paired within each round",
+        "6. the same over the sync test's, paired within each round",
+        "pytest-spectron async, pytest-asyncio",
+        "pytest-spectron async, anyio",
+        "2. the same minus the bare pytest run's (one empty test), paired within each round",
+    ),
     "server_throughput.py": (
         "latency seen by the clients, p99",
         "POST remember, 2 clients, the store growing to 80 facts",
