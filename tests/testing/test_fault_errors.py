@@ -227,6 +227,11 @@ def test_a_malformed_body_at_its_default_status_is_spelled_by_kind_alone() -> No
         ("/api/v1/ctx/state?page=2", "that is the route of the operation 'state': name it instead"),
         ("/api/v1/ctx/stat", "did you mean 'state'?"),
         ("POST /api/v1/ctx/stat", "did you mean 'chat'?"),  # the nearest POST route
+        (
+            "/api/v1/ctx/documents/d1",
+            "that is the route of the operations 'documents.get', 'documents.reprocess', "
+            "'documents.delete': name one instead",
+        ),
     ],
     ids=[
         "method-and-path",
@@ -236,6 +241,7 @@ def test_a_malformed_body_at_its_default_status_is_spelled_by_kind_alone() -> No
         "query",
         "near",
         "near-post",
+        "several-methods",
     ],
 )
 def test_a_route_given_as_target_names_its_operation(target: str, hint: str) -> None:
