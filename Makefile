@@ -78,10 +78,9 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python explore_cost.py
 
 # Mutation testing of the shared validators, the retry policy, the client's errors and the fault
-# modules ([tool.mutmut]
-# in pyproject.toml names them and the tests run against them); not part of `test`. A fresh run
-# each time: mutmut keeps a survivor's verdict until its function changes, even when a new test
-# would kill it. Then the score of each module, failing under 95 % or on a surviving mutant not
+# modules ([tool.mutmut] in pyproject.toml names them and the tests run against them); not part
+# of `test`. A fresh run each time: mutmut keeps a survivor's verdict until its function
+# changes, even when a new test would kill it. Then the score of each module, failing under 95 % or on a surviving mutant not
 # listed with its reason in tests/mutation/equivalent.txt (see docs/benchmarks.md).
 mutation: $(STAMP)
 	rm -rf mutants
