@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         SpectronService,
         UnroutableRequest,
     )
+    from pytest_spectron.testing.service._waits import RealTimeWaitError
     from pytest_spectron.testing.transports._in_process import service_handler
     from pytest_spectron.testing.transports._registry import RefusedRequest
     from pytest_spectron.testing.transports._upstream import PlaintextUpstreamWarning
@@ -64,6 +65,7 @@ __all__ = [
     "Network",
     "Outcome",
     "PlaintextUpstreamWarning",
+    "RealTimeWaitError",
     "RefusedRequest",
     "RouteConflict",
     "ServiceRequest",
@@ -96,6 +98,7 @@ _WHERE = {
     "Outcome": "pytest_spectron.testing.faults._outcomes",
     "PASS": "pytest_spectron.testing.faults._outcomes",
     "PlaintextUpstreamWarning": "pytest_spectron.testing.transports._upstream",
+    "RealTimeWaitError": "pytest_spectron.testing.service._waits",
     "RefusedRequest": "pytest_spectron.testing.transports._registry",
     "RouteConflict": "pytest_spectron.testing._mock",
     "SPEC_GRAMMAR": "pytest_spectron.testing.faults._outcomes",
