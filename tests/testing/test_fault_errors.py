@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -252,7 +253,7 @@ def test_a_route_given_as_target_names_its_operation(target: str, hint: str) -> 
 
 
 @pytest.mark.parametrize("call", [0, -1, "2", 1.0, True])
-def test_call_must_be_a_positive_int(call: object) -> None:
+def test_call_must_be_a_positive_int(call: Any) -> None:
     """``call`` counts an operation's calls from 1; anything else is refused, saying so."""
     with pytest.raises(FaultError, match=r"call must be an int of 1 or more \(the how-manieth"):
         Fault("state", 503, call=call)
