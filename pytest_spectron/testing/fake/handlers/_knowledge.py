@@ -25,6 +25,7 @@ from pytest_spectron.testing.fake._views import (
     entities,
     entity_detail,
     entity_id,
+    histories,
     history,
     parse_entity_id,
     relation_detail,
@@ -132,8 +133,7 @@ def consolidate(call: Call) -> Answer:
     body = call.body_as(m.ConsolidateRequest)
     outcomes = []
     for (_, name), facts in entities(call.state).items():
-        for key in dict.fromkeys(fact.key for fact in facts if fact.key is not None):
-            chain = history(facts, key)
+        for key, chain in histories(facts).items():
             values = {fact.value for fact in chain}
             kind = "create" if len(chain) == 1 else "supersede" if len(values) > 1 else "update"
             outcomes.append(
@@ -302,8 +302,8 @@ def _contradictions(call: Call) -> list[m.ContradictionFinding]:
     """Entity attributes that have held more than one value."""
     found = []
     for entity, facts in entities(call.state).items():
-        for key in dict.fromkeys(fact.key for fact in facts if fact.key is not None):
-            values = list(dict.fromkeys(fact.value or "" for fact in history(facts, key)))
+        for key, chain in histories(facts).items():
+            values = list(dict.fromkeys(fact.value or "" for fact in chain))
             if len(values) > 1:
                 found.append(
                     m.ContradictionFinding(entity=entity_id(entity), key=key, values=values)
