@@ -15,6 +15,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -30,6 +31,7 @@ __all__ = [
     "print_target",
     "rss_bytes",
     "spread",
+    "timed",
 ]
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -91,6 +93,19 @@ def alternate(contenders: Mapping[str, Callable[[], float]], rounds: int) -> dic
         for name, run in contenders.items():
             results[name].append(run())
     return results
+
+
+def timed(call: Callable[[], object], calls: int, *, unit: float = 1e6) -> Callable[[], float]:
+    """A contender for ``alternate``: the time per call over ``calls`` calls, in ``unit`` per
+    second (1e6: microseconds, 1e3: milliseconds)."""
+
+    def run() -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            call()
+        return (time.perf_counter() - started) / calls * unit
+
+    return run
 
 
 def spread(values: Sequence[float]) -> tuple[float, float, float]:

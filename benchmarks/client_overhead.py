@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from itertools import count
 
 import httpx
-from _common import alternate, command_line, print_environment, print_table, print_target
+from _common import alternate, command_line, print_environment, print_table, print_target, timed
 
 from pytest_spectron import FakeSpectron, Spectron
 from pytest_spectron.testing import SpectronMock, SpectronService, service_handler
@@ -141,18 +140,6 @@ def in_process(stack: ExitStack) -> dict[str, Callable[[], object]]:
 
 def _without_text(body: object) -> object:
     return {k: v for k, v in body.items() if k != "text"} if isinstance(body, dict) else body
-
-
-def timed(call: Callable[[], object], calls: int) -> Callable[[], float]:
-    """A contender: microseconds per call over ``calls`` calls."""
-
-    def run() -> float:
-        started = time.perf_counter()
-        for _ in range(calls):
-            call()
-        return (time.perf_counter() - started) / calls * 1e6
-
-    return run
 
 
 def main() -> None:

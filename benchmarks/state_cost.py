@@ -15,9 +15,9 @@ round; the ratio of medians is the server's multiple of its answer's encoding.
 from __future__ import annotations
 
 import json
-import time
+from functools import partial
 
-from _common import alternate, command_line, print_environment, print_table, print_target
+from _common import alternate, command_line, print_environment, print_table, print_target, timed
 from server_throughput import RawClient, serving
 
 BATCH = 100
@@ -35,15 +35,6 @@ def fill(client: RawClient, facts: int) -> None:
         ]
         status = client.send("POST", "/facts", {"triples": triples})
         assert status == 200, f"remember answered {status}"
-
-
-def timed(run: object, repeat: int) -> float:
-    """Milliseconds per call of ``run()``, over ``repeat`` calls."""
-    assert callable(run)
-    started = time.perf_counter()
-    for _ in range(repeat):
-        run()
-    return (time.perf_counter() - started) * 1000 / repeat
 
 
 def main() -> None:
@@ -74,9 +65,9 @@ def main() -> None:
                 answer = json.loads(client.body)
                 results = alternate(
                     {
-                        f"GET {operation}": lambda read=read: timed(read, repeat),
-                        f"json.dumps of its answer ({len(client.body):,} bytes)": (
-                            lambda answer=answer: timed(lambda: json.dumps(answer), repeat)
+                        f"GET {operation}": timed(read, repeat, unit=1e3),
+                        f"json.dumps of its answer ({len(client.body):,} bytes)": timed(
+                            partial(json.dumps, answer), repeat, unit=1e3
                         ),
                     },
                     rounds,
