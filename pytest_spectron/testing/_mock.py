@@ -31,7 +31,6 @@ from pytest_spectron._shared._defaults import (
 )
 from pytest_spectron._shared._endpoint import check_endpoint, endpoint_prefix, redact_endpoint
 from pytest_spectron.client import AsyncSpectron, Spectron
-from pytest_spectron.client._options import default_ssl_context
 from pytest_spectron.testing._wiring import wire_service
 from pytest_spectron.testing.fake import FakeSpectron
 from pytest_spectron.testing.faults._fault import Fault
@@ -40,7 +39,12 @@ from pytest_spectron.testing.service._clock import VirtualClock
 from pytest_spectron.testing.service._controls import FaultsAndJournal
 from pytest_spectron.testing.service._service import FakeBackend
 from pytest_spectron.testing.transports._in_process import service_handler
-from pytest_spectron.testing.transports._intercept_httpx import Origin, answering
+from pytest_spectron.testing.transports._intercept_httpx import (
+    AsyncNetworkWhenReached,
+    NetworkWhenReached,
+    Origin,
+    answering,
+)
 
 if TYPE_CHECKING:
     import respx
@@ -357,7 +361,7 @@ class SpectronMock(FaultsAndJournal):
         """
         if "http_client" in options or "transport" in options:
             return Spectron(self.context, self.endpoint, self.api_key, **options)
-        http = httpx.Client(transport=_NetworkWhenReached(), trust_env=False)
+        http = httpx.Client(transport=NetworkWhenReached(), trust_env=False)
         client = Spectron(self.context, self.endpoint, self.api_key, http_client=http, **options)
         client._owns_http = True  # closed with the client, as the one it builds itself
         return client
@@ -370,7 +374,7 @@ class SpectronMock(FaultsAndJournal):
         """
         if "http_client" in options or "transport" in options:
             return AsyncSpectron(self.context, self.endpoint, self.api_key, **options)
-        http = httpx.AsyncClient(transport=_AsyncNetworkWhenReached(), trust_env=False)
+        http = httpx.AsyncClient(transport=AsyncNetworkWhenReached(), trust_env=False)
         client = AsyncSpectron(
             self.context, self.endpoint, self.api_key, http_client=http, **options
         )
@@ -380,43 +384,3 @@ class SpectronMock(FaultsAndJournal):
     def __repr__(self) -> str:
         live = "" if self.upstream is None else f" upstream={redact_endpoint(self.upstream)!r}"
         return f"<SpectronMock endpoint={self.endpoint!r} context={self.context!r}{live}>"
-
-
-# The bound clients' transport. While the mock runs, every request to its endpoint is answered
-# above the transports (``_intercept_httpx``), so the transport is reached only once the mock has
-# stopped: then it is the network, as for a client built without one. Built on first use, it costs
-# nothing (no connection pool, no SSL context) to the tests, which never reach it. The bound
-# clients also skip the environment's proxy settings (``trust_env=False``): reading them costs
-# every client, and a proxy never sees a request the mock answers.
-
-
-class _NetworkWhenReached(httpx.BaseTransport):
-    """httpx's own transport, built the first time a request reaches it."""
-
-    def __init__(self) -> None:
-        self._network: httpx.HTTPTransport | None = None
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self._network is None:
-            self._network = httpx.HTTPTransport(verify=default_ssl_context())
-        return self._network.handle_request(request)
-
-    def close(self) -> None:
-        if self._network is not None:
-            self._network.close()
-
-
-class _AsyncNetworkWhenReached(httpx.AsyncBaseTransport):
-    """httpx's own async transport, built the first time a request reaches it."""
-
-    def __init__(self) -> None:
-        self._network: httpx.AsyncHTTPTransport | None = None
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._network is None:
-            self._network = httpx.AsyncHTTPTransport(verify=default_ssl_context())
-        return await self._network.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        if self._network is not None:
-            await self._network.aclose()

@@ -19,7 +19,11 @@ import httpx
 import pytest
 
 from pytest_spectron import RefusedRequest, SpectronMock
-from pytest_spectron.testing.transports._intercept_httpx import intercepting
+from pytest_spectron.testing.transports._intercept_httpx import (
+    AsyncNetworkWhenReached,
+    NetworkWhenReached,
+    intercepting,
+)
 from pytest_spectron.testing.transports._registry import Origin, guarding
 
 ENDPOINT = "http://fail-closed.test"
@@ -37,6 +41,23 @@ def httpx_async(url: str) -> object:
 
     async def send() -> object:
         async with httpx.AsyncClient() as client:
+            return await client.get(url)
+
+    return asyncio.run(send())
+
+
+def bound_sync(url: str) -> object:
+    """A request of a mock's bound client (``spectron_mock.client()``), kept past its mock."""
+    with httpx.Client(transport=NetworkWhenReached(), trust_env=False) as client:
+        return client.get(url)
+
+
+def bound_async(url: str) -> object:
+    """A request of a mock's bound async client, kept past its mock."""
+
+    async def send() -> object:
+        transport = AsyncNetworkWhenReached()
+        async with httpx.AsyncClient(transport=transport, trust_env=False) as client:
             return await client.get(url)
 
     return asyncio.run(send())
@@ -93,6 +114,8 @@ _NO_HTTPX2 = pytest.mark.skipif(
 SENDERS = [
     pytest.param(httpx_sync, id="httpx-sync"),
     pytest.param(httpx_async, id="httpx-async"),
+    pytest.param(bound_sync, id="bound-client-sync"),
+    pytest.param(bound_async, id="bound-client-async"),
     pytest.param(httpx2_sync, id="httpx2-sync", marks=_NO_HTTPX2),
     pytest.param(httpx2_async, id="httpx2-async", marks=_NO_HTTPX2),
     pytest.param(requests_session, id="requests-session"),

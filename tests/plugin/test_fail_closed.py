@@ -81,6 +81,40 @@ def test_a_module_fixture_teardown_request_is_refused_naming_the_stopped_mock(
     assert not reached(production)
 
 
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_the_bound_client_kept_past_its_mock_is_refused(
+    pytester: pytest.Pytester, production: socket.socket, flavour: str
+) -> None:
+    """The mock's own client, kept by a module fixture and used after the mock stopped, errors."""
+    call = "asyncio.run(clients[0].state())" if flavour == "async" else "clients[0].state()"
+    make = "spectron_mock.async_client" if flavour == "async" else "spectron_mock.client"
+    pytester.makepyfile(
+        f"""
+        import asyncio
+
+        import pytest
+
+        @pytest.fixture(scope="module")
+        def kept():
+            clients = []
+            yield clients
+            {call}
+
+        def test_keeps_the_client(kept, spectron_mock):
+            kept.append({make}(max_retries=3))
+        """
+    )
+    result = pytester.runpytest(f"--spectron-endpoint={endpoint_of(production)}")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*RefusedRequest: pytest-spectron refused GET http://127.0.0.1:*/api/v1/*/state: the "
+            "spectron_mock answering http://127.0.0.1:* has already stopped*",
+        ]
+    )
+    assert not reached(production)
+
+
 def test_a_fixture_set_up_before_the_mock_is_refused_naming_no_mock(
     pytester: pytest.Pytester, production: socket.socket
 ) -> None:

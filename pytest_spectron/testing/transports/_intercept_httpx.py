@@ -43,6 +43,7 @@ from respx.mocks import HTTPXMocker
 from respx.models import AllMockedAssertionError
 
 from pytest_spectron._shared._imports import forget, when_imported
+from pytest_spectron.client._options import default_ssl_context
 from pytest_spectron.testing.transports._registry import (
     Answer,
     Entry,
@@ -53,7 +54,15 @@ from pytest_spectron.testing.transports._registry import (
     registered,
 )
 
-__all__ = ["Answer", "Origin", "answer_for", "answering", "intercepting"]
+__all__ = [
+    "Answer",
+    "AsyncNetworkWhenReached",
+    "NetworkWhenReached",
+    "Origin",
+    "answer_for",
+    "answering",
+    "intercepting",
+]
 
 _HTTPX2_CLIENTS = ("httpx2._client.Client", "httpx2._client.AsyncClient")
 """httpx2's clients, patched once the application imports httpx2 (never imported here)."""
@@ -163,12 +172,58 @@ _NETWORK_METHODS = (
 """httpx's way to the network, as it was before any transport mock (pytest-httpx, respx) came."""
 
 
+class NetworkWhenReached(httpx.BaseTransport):
+    """httpx's own transport, built the first time a request reaches it: a mock's bound clients'.
+
+    While the mock runs, every request to its endpoint is answered above the transports, so it is
+    reached only once the mock has stopped: then it is the network, refused as any client's
+    would be (a module fixture's client used after its test). Built on first use, it costs the
+    tests nothing (no connection pool, no SSL context).
+    """
+
+    def __init__(self) -> None:
+        self._network: httpx.HTTPTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._network is None:
+            self._network = httpx.HTTPTransport(verify=default_ssl_context())
+        return self._network.handle_request(request)
+
+    def close(self) -> None:
+        if self._network is not None:
+            self._network.close()
+
+
+class AsyncNetworkWhenReached(httpx.AsyncBaseTransport):
+    """httpx's own async transport, built the first time a request reaches it."""
+
+    def __init__(self) -> None:
+        self._network: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._network is None:
+            self._network = httpx.AsyncHTTPTransport(verify=default_ssl_context())
+        return await self._network.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._network is not None:
+            await self._network.aclose()
+
+
+_NETWORK_TRANSPORTS = (
+    httpx.HTTPTransport,
+    httpx.AsyncHTTPTransport,
+    NetworkWhenReached,
+    AsyncNetworkWhenReached,
+)
+
+
 def _reaches_network(transport: httpx.BaseTransport | httpx.AsyncBaseTransport) -> bool:
     """Whether a client's own transport sends to the network: httpx's, and nobody mocks it.
 
     Any other transport (``MockTransport``, an ASGI or WSGI app, a wrapper) is the test's own.
     """
-    if not isinstance(transport, httpx.HTTPTransport | httpx.AsyncHTTPTransport):
+    if not isinstance(transport, _NETWORK_TRANSPORTS):
         return False
     return all(getattr(owner, name) is method for owner, name, method in _NETWORK_METHODS)
 
