@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import BENCHMARKS, children_cpu
+from _common import BENCHMARKS, child_environment, children_cpu
 
 __all__ = [
     "ANYIO_EMPTY",
@@ -264,7 +264,7 @@ def _run(directory: Path, contender: Contender, *options: str) -> None:
         *options,
     ]
     path = os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")]))
-    environment = {**os.environ, "PYTHONPATH": path, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    environment = child_environment(PYTHONPATH=path, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     finished = subprocess.run(
         command, cwd=directory, env=environment, capture_output=True, text=True
     )

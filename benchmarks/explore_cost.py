@@ -18,7 +18,6 @@ one extra run costs against one clean test (the target: no more).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -28,12 +27,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _common import ROOT, alternate, command_line, print_environment, print_table, print_target
+from _common import (
+    ROOT,
+    alternate,
+    child_environment,
+    command_line,
+    print_environment,
+    print_table,
+    print_target,
+)
 from _suites import SPECTRON_PLUGIN
 
 BASE = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 BASE += ["-p", SPECTRON_PLUGIN, "-p", "pytest_asyncio.plugin"]
-ENVIRONMENT = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+ENVIRONMENT = child_environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
 MODES: dict[str, list[str]] = {
     "collect only": ["--collect-only"],
     "clean": [],
@@ -86,7 +93,9 @@ def main() -> None:
         directory = Path(name) / "examples"
         shutil.copytree(ROOT / "examples", directory, ignore=shutil.ignore_patterns("*.json"))
         count = items(directory)
-        results = alternate({mode: runner(directory, mode) for mode in MODES}, arguments.rounds)
+        results = alternate(
+            {mode: runner(directory, mode) for mode in MODES}, arguments.rounds, warm_up=True
+        )
         report = json.loads((directory / "explore.json").read_text())
     collect = statistics.median(results["collect only"])
     loops = {mode: [value - collect for value in results[mode]] for mode in ("clean", "explored")}

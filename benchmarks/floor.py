@@ -113,8 +113,12 @@ def main() -> None:
     print_environment(title, quick=arguments.quick)
     with tempfile.TemporaryDirectory() as name:
         root = Path(name)
-        margins = alternate({row.name: margin(root, row, small, large) for row in MARGINS}, rounds)
-        first = alternate({row.name: one_test(root, row) for row in FIRST_USES}, rounds)
+        margins = alternate(
+            {row.name: margin(root, row, small, large) for row in MARGINS}, rounds, warm_up=True
+        )
+        first = alternate(
+            {row.name: one_test(root, row) for row in FIRST_USES}, rounds, warm_up=True
+        )
     tests = f"(T({large}) - T({small})) / {large - small}"
     sync = {row.name: margins[row.name] for row in (PLAIN, SPECTRON, PYTEST_HTTPX, RESPX)}
     print_table(f"1. CPU one more test adds, {tests}", sync, "ms", PLAIN.name, digits=3)
