@@ -40,10 +40,12 @@ __all__ = [
     "ANYIO_SPECTRON",
     "ASYNCIO_EMPTY",
     "ASYNCIO_SPECTRON",
+    "CLIENT_ALONE",
     "CONTENDERS",
     "ISOLATED_CONFIG",
     "PLAIN",
     "PYTEST_HTTPX",
+    "RAW_HTTPX",
     "REAL_SLEEP",
     "RESPX",
     "SPECTRON",
@@ -134,6 +136,45 @@ def test_empty_{n}():
     pass
 """
 
+# The floor of any retry test through httpx: its three requests, answered by canned bytes on a
+# ``MockTransport``, no retry policy, no plugin (a client per test, as the other tests build).
+RAW_HTTPX_HEADER = """\
+import httpx
+
+URL = "http://spectron.test/api/v1/ctx/state"
+CANNED = httpx.MockTransport(lambda request: httpx.Response(200, content=b"{}"))
+"""
+RAW_HTTPX_TEST = """
+def test_three_requests_{n}():
+    with httpx.Client(transport=CANNED) as http:
+        for _ in range(3):
+            http.get(URL)
+"""
+
+# The typed client alone: the retry test's three attempts answered by canned replies, its
+# sleeps caught, no plugin. What a test of the client costs before any mock's work.
+CLIENT_ALONE_TEST = """
+def test_retry_{n}():
+    replies = [
+        httpx.ConnectError("refused"), httpx.Response(503), httpx.Response(200, json=STATE),
+    ]
+
+    def answer(request):
+        reply = replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    waits = []
+    transport = httpx.MockTransport(answer)
+    with use_sleep(waits.append, no_async_sleep), Spectron(
+        "ctx", ENDPOINT, "key", transport=transport
+    ) as client:
+        client.state()
+    assert not replies
+    assert waits == [0.25, 0.5]
+"""
+
 ASYNC_EMPTY_TEST = """
 @pytest.mark.{runner}
 async def test_empty_{{n}}():
@@ -172,6 +213,12 @@ PYTEST_HTTPX = Contender("pytest-httpx", PEER_HEADER, HTTPX_TEST, ("pytest_httpx
 RESPX = Contender("respx", PEER_HEADER, RESPX_TEST, ("respx.plugin",))
 CONTENDERS = (SPECTRON, PYTEST_HTTPX, RESPX)
 PLAIN = Contender("(reference) plain pytest, empty test", "", EMPTY_TEST, ())
+RAW_HTTPX = Contender(
+    "(reference) three raw httpx requests, canned", RAW_HTTPX_HEADER, RAW_HTTPX_TEST, ()
+)
+CLIENT_ALONE = Contender(
+    "(reference) the typed client alone, canned", PEER_HEADER, CLIENT_ALONE_TEST, ()
+)
 REAL_SLEEP = Contender(
     "pytest-spectron, real sleeping", REAL_SLEEP_HEADER, REAL_SLEEP_TEST, (SPECTRON_PLUGIN,)
 )

@@ -9,7 +9,9 @@ form (one SSL context for every client), as their best users would write them.
 
 - Target 1, the margin: (T(large) - T(small)) / (large - small), the CPU one more test adds,
   for the retry test on ``spectron`` and for an empty test (pytest's own floor); the ratio is
-  taken within each round (paired), so drift between rounds cancels. The tuned peers beside.
+  taken within each round (paired), so drift between rounds cancels. The tuned peers beside,
+  and what bounds it below any plugin: three raw httpx requests answered by canned bytes, and
+  the typed client's retry test on canned replies, each without a plugin.
 - Target 2, first use: a one-test run (one retry test) minus a bare pytest run of one empty
   test in the same environment, paired within each round; pytest-httpx's beside.
 - Target 6, async: the same retry test written async on ``async_spectron``, under
@@ -34,8 +36,10 @@ from _suites import (
     ANYIO_SPECTRON,
     ASYNCIO_EMPTY,
     ASYNCIO_SPECTRON,
+    CLIENT_ALONE,
     PLAIN,
     PYTEST_HTTPX,
+    RAW_HTTPX,
     RESPX,
     SPECTRON,
     Contender,
@@ -52,7 +56,10 @@ ASYNC_TARGET = 1.2
 ASYNC = (ASYNCIO_SPECTRON, ANYIO_SPECTRON)
 RUNNERS = (ASYNCIO_EMPTY, ANYIO_EMPTY)
 """The async runners' own floor: an empty async test under each, beside the async rows."""
-MARGINS = (PLAIN, SPECTRON, PYTEST_HTTPX, RESPX, *ASYNC, *RUNNERS)
+FLOORS = (RAW_HTTPX, CLIENT_ALONE)
+"""What bounds target 1 below the plugin: three httpx requests on canned bytes, and the typed
+client's retry test on canned replies, neither with a plugin."""
+MARGINS = (PLAIN, SPECTRON, PYTEST_HTTPX, RESPX, *FLOORS, *ASYNC, *RUNNERS)
 FIRST_USES = (PLAIN, SPECTRON, PYTEST_HTTPX)
 
 
@@ -120,9 +127,10 @@ def main() -> None:
             {row.name: one_test(root, row) for row in FIRST_USES}, rounds, warm_up=True
         )
     tests = f"(T({large}) - T({small})) / {large - small}"
-    sync = {row.name: margins[row.name] for row in (PLAIN, SPECTRON, PYTEST_HTTPX, RESPX)}
+    sync_rows = (PLAIN, SPECTRON, PYTEST_HTTPX, RESPX, *FLOORS)
+    sync = {row.name: margins[row.name] for row in sync_rows}
     print_table(f"1. CPU one more test adds, {tests}", sync, "ms", PLAIN.name, digits=3)
-    to_empty = paired(margins, PLAIN.name, (SPECTRON, PYTEST_HTTPX, RESPX), truediv)
+    to_empty = paired(margins, PLAIN.name, sync_rows[1:], truediv)
     print_table("1. the same over the empty test's, paired within each round", to_empty, "x")
     asynchronous = {row.name: margins[row.name] for row in (SPECTRON, *ASYNC, PLAIN, *RUNNERS)}
     title = f"6. async: CPU one more test adds, {tests}"
