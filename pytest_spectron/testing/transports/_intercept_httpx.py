@@ -29,6 +29,7 @@ the application never imports is never imported here.
 from __future__ import annotations
 
 import importlib
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,7 +44,6 @@ from respx.mocks import HTTPXMocker
 from respx.models import AllMockedAssertionError
 
 from pytest_spectron._shared._imports import forget, when_imported
-from pytest_spectron.client._options import default_ssl_context
 from pytest_spectron.testing.transports._registry import (
     Answer,
     Entry,
@@ -186,7 +186,7 @@ class NetworkWhenReached(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._network is None:
-            self._network = httpx.HTTPTransport(verify=default_ssl_context())
+            self._network = httpx.HTTPTransport(verify=_ssl_context())
         return self._network.handle_request(request)
 
     def close(self) -> None:
@@ -202,12 +202,20 @@ class AsyncNetworkWhenReached(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._network is None:
-            self._network = httpx.AsyncHTTPTransport(verify=default_ssl_context())
+            self._network = httpx.AsyncHTTPTransport(verify=_ssl_context())
         return await self._network.handle_async_request(request)
 
     async def aclose(self) -> None:
         if self._network is not None:
             await self._network.aclose()
+
+
+def _ssl_context() -> ssl.SSLContext:
+    # The client's, shared by the process; imported here, so that holding the interception
+    # (a run with --spectron-block-network and no mock) loads nothing of the client.
+    from pytest_spectron.client._options import default_ssl_context
+
+    return default_ssl_context()
 
 
 _NETWORK_TRANSPORTS = (
