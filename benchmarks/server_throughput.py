@@ -17,12 +17,14 @@ Every answer's status is checked.
   what the cap saves.
 
 - ``--soak``: instead of the above, two soaks of ``--soak-seconds`` (120) each from 8 clients
-  on an empty store, alternating over the rounds: the mixed workload (``MIX``: its GET state
-  answer grows with the store), and the same with GET of one entity in place of GET state
-  (``SELECTIVE``; its remember also writes one triple, a new entity, and its read is the
-  entity its client last remembered). Per window of ``--soak-window`` (10) seconds: requests/s,
-  the mean size of the reads' answers and the mean latency of each kind of request; then the
-  second half's requests/s over the first's.
+  on an empty store, alternating over the rounds. The mixed workload (``MIX``): its GET state
+  answer grows with the store, and its recall asks for one of eight words that an eighth of
+  the notes hold, so its matches grow too. The selective one (``SELECTIVE``): GET of the
+  entity its client last remembered in place of GET state, a remember that also writes one
+  triple (a new entity), and a recall for the one word only that client's last note holds.
+  Per window of ``--soak-window`` (10) seconds: requests/s, the mean size of the reads'
+  answers and the mean latency of each kind of request; then the second half's requests/s
+  over the first's.
 
     python benchmarks/server_throughput.py [--rounds 5] [--quick]
     python benchmarks/server_throughput.py --soak [--soak-seconds 120] [--rounds 1] [--quick]
@@ -84,7 +86,7 @@ class RawClient:
         url = httpx.URL(base)
         self.host = f"{url.host}:{url.port}"
         self.path = url.path.rstrip("/")
-        self.socket = socket.create_connection((url.host, url.port))
+        self.socket = socket.create_connection((url.host, url.port or 80))
         self.reader = self.socket.makefile("rb")
         self.body = b""
         """The last answer's body."""
@@ -132,6 +134,8 @@ def client_run(job: Job) -> list[float]:
         started = time.perf_counter()
         if kind == "state":
             status = client.send("GET", "/state")
+        elif kind.startswith("/"):  # server_floor.py --profile's read
+            status = client.send("GET", kind)
         elif kind == "remember":
             unique = f"{job.worker}-{number}"
             body = {"text": f"Ada likes {word}, note {unique}"}
@@ -149,8 +153,10 @@ def client_soak(job: Job) -> list[tuple[float, int, str, float]]:
     size of its answer if it was a read (GET state, or GET of one entity) else -1, its kind and
     its latency in ms.
 
-    ``mixed`` is ``MIX``; ``selective`` is ``SELECTIVE``: its remember also writes one triple
-    (a new entity per request), and its read is GET of the entity this client last remembered.
+    ``mixed`` is ``MIX`` (its recall asks for one of ``WORDS``, which an eighth of the notes
+    hold); ``selective`` is ``SELECTIVE``: its remember also writes one triple (a new entity per
+    request), its read is GET of the entity this client last remembered, and its recall asks
+    for the one word only that client's last note holds.
     """
     client = _clients.get(job.base)
     if client is None:
@@ -165,7 +171,7 @@ def client_soak(job: Job) -> list[tuple[float, int, str, float]]:
     while time.monotonic() < job.until:
         kind = pick.choices(kinds, weights)[0]
         word = pick.choice(WORDS)
-        if kind == "entity" and not last:
+        if kind in ("entity", "recall") and job.workload == "selective" and not last:
             kind = "remember"
         size = -1
         started = time.monotonic()
@@ -178,14 +184,16 @@ def client_soak(job: Job) -> list[tuple[float, int, str, float]]:
         elif kind == "remember":
             number += 1
             unique = f"{job.worker}-{number}"
-            body: dict[str, object] = {"text": f"Ada likes {word}, note {unique}"}
+            tag = "n" + unique.replace("-", "x")  # one word: a selective recall finds it alone
+            body: dict[str, object] = {"text": f"Ada likes {word}, note {tag}"}
             if job.workload == "selective":
                 triple = {"entity": {"type": "person", "name": unique}, "key": "likes"}
                 body["triples"] = [{**triple, "value": word}]
                 last = unique
             status = client.send("POST", "/facts", body, key=unique)
         else:
-            status = client.send("POST", "/query", {"query": word})
+            query = word if job.workload == "mixed" else "n" + last.replace("-", "x")
+            status = client.send("POST", "/query", {"query": query})
         if status >= 400:
             raise RuntimeError(f"{kind}: the server answered {status}")
         ended = time.monotonic()
