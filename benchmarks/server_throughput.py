@@ -451,7 +451,7 @@ def soak(bench: Bench, pool: Pool, server: Server) -> list[Target]:
                 name: [run.latency(kind, *window) for run in soaks]
                 for name, window in zip(label, windows, strict=True)
             }
-            print_table(f"{title}: mean latency of a {kind}", times, "ms", label[0])
+            print_table(f"{title}: mean latency, {kind}", times, "ms", label[0])
         print_table(f"{title}: throughput kept", kept, "x")
         share = statistics.median(kept["second half over the first"])
         targets.append(

@@ -63,7 +63,7 @@ SCRIPTS = {
         "requests/s per window",
         "mean size of a GET state answer",
         "mean size of a GET of one entity answer",
-        "mean latency of a recall",
+        "mean latency, recall",
         "second half over the first",
     ),
     "server_floor.py": (
