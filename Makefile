@@ -75,6 +75,7 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python floor.py
 	cd benchmarks && ../$(BIN)/python server_throughput.py
 	cd benchmarks && ../$(BIN)/python state_cost.py
+	cd benchmarks && ../$(BIN)/python server_floor.py
 	cd benchmarks && ../$(BIN)/python explore_cost.py
 
 # Mutation testing of the shared validators, the retry policy, the client's errors and the fault

@@ -16,7 +16,18 @@ Every answer's status is checked.
   is what has no cap; a second server with the journal uncapped (``--journal-limit 0``) shows
   what the cap saves.
 
+- ``--soak``: instead of the above, two soaks of ``--soak-seconds`` (120) each from 8 clients
+  on an empty store, alternating over the rounds. The mixed workload (``MIX``): its GET state
+  answer grows with the store, and its recall asks for one of eight words that an eighth of
+  the notes hold, so its matches grow too. The selective one (``SELECTIVE``): GET of the
+  entity its client last remembered in place of GET state, a remember that also writes one
+  triple (a new entity), and a recall for the one word only that client's last note holds.
+  Per window of ``--soak-window`` (10) seconds: requests/s, the mean size of the reads'
+  answers and the mean latency of each kind of request; then the second half's requests/s
+  over the first's.
+
     python benchmarks/server_throughput.py [--rounds 5] [--quick]
+    python benchmarks/server_throughput.py --soak [--soak-seconds 120] [--rounds 1] [--quick]
 """
 
 from __future__ import annotations
@@ -39,6 +50,10 @@ from _common import alternate, command_line, print_environment, print_table, pri
 
 MIX = {"state": 0.5, "remember": 0.3, "recall": 0.2}
 """The mixed workload: request kind → its share."""
+SELECTIVE = {"entity": 0.5, "remember": 0.3, "recall": 0.2}
+"""The soak's second workload: the mix with GET of one entity where ``MIX`` reads the state."""
+SOAK_SHARE = 0.8
+"""A soak's second minute must keep this share of its first minute's throughput."""
 WORDS = ("coffee", "tea", "paris", "berlin", "piano", "chess", "python", "garden")
 AUTHORIZATION = {"authorization": "Bearer sk-bench"}
 READ_TARGET = 5000
@@ -58,6 +73,10 @@ class Job:
     workload: str
     requests: int
     worker: str
+    since: float = 0.0
+    """A soak's start (``time.monotonic``, the same clock in every process on Linux)."""
+    until: float = 0.0
+    """A soak's end: its clients send requests until then, whatever ``requests`` says."""
 
 
 class RawClient:
@@ -67,7 +86,7 @@ class RawClient:
         url = httpx.URL(base)
         self.host = f"{url.host}:{url.port}"
         self.path = url.path.rstrip("/")
-        self.socket = socket.create_connection((url.host, url.port))
+        self.socket = socket.create_connection((url.host, url.port or 80))
         self.reader = self.socket.makefile("rb")
         self.body = b""
         """The last answer's body."""
@@ -115,6 +134,8 @@ def client_run(job: Job) -> list[float]:
         started = time.perf_counter()
         if kind == "state":
             status = client.send("GET", "/state")
+        elif kind.startswith("/"):  # server_floor.py --profile's read
+            status = client.send("GET", kind)
         elif kind == "remember":
             unique = f"{job.worker}-{number}"
             body = {"text": f"Ada likes {word}, note {unique}"}
@@ -125,6 +146,59 @@ def client_run(job: Job) -> list[float]:
         if status >= 400:
             raise RuntimeError(f"{kind}: the server answered {status}")
     return latencies
+
+
+def client_soak(job: Job) -> list[tuple[float, int, str, float]]:
+    """Send requests until ``job.until``: each one's end (seconds since ``job.since``), the
+    size of its answer if it was a read (GET state, or GET of one entity) else -1, its kind and
+    its latency in ms.
+
+    ``mixed`` is ``MIX`` (its recall asks for one of ``WORDS``, which an eighth of the notes
+    hold); ``selective`` is ``SELECTIVE``: its remember also writes one triple (a new entity per
+    request), its read is GET of the entity this client last remembered, and its recall asks
+    for the one word only that client's last note holds.
+    """
+    client = _clients.get(job.base)
+    if client is None:
+        client = _clients[job.base] = RawClient(job.base)
+    mix = MIX if job.workload == "mixed" else SELECTIVE
+    kinds, weights = list(mix), list(mix.values())
+    pick = random.Random(job.worker)
+    done: list[tuple[float, int, str, float]] = []
+    last = ""
+    time.sleep(max(0.0, job.since - time.monotonic()))
+    number = 0
+    while time.monotonic() < job.until:
+        kind = pick.choices(kinds, weights)[0]
+        word = pick.choice(WORDS)
+        if kind in ("entity", "recall") and job.workload == "selective" and not last:
+            kind = "remember"
+        size = -1
+        started = time.monotonic()
+        if kind == "state":
+            status = client.send("GET", "/state")
+            size = len(client.body)
+        elif kind == "entity":
+            status = client.send("GET", f"/entities/person/{last}")
+            size = len(client.body)
+        elif kind == "remember":
+            number += 1
+            unique = f"{job.worker}-{number}"
+            tag = "n" + unique.replace("-", "x")  # one word: a selective recall finds it alone
+            body: dict[str, object] = {"text": f"Ada likes {word}, note {tag}"}
+            if job.workload == "selective":
+                triple = {"entity": {"type": "person", "name": unique}, "key": "likes"}
+                body["triples"] = [{**triple, "value": word}]
+                last = unique
+            status = client.send("POST", "/facts", body, key=unique)
+        else:
+            query = word if job.workload == "mixed" else "n" + last.replace("-", "x")
+            status = client.send("POST", "/query", {"query": query})
+        if status >= 400:
+            raise RuntimeError(f"{kind}: the server answered {status}")
+        ended = time.monotonic()
+        done.append((ended - job.since, size, kind, (ended - started) * 1000))
+    return done
 
 
 class Server:
@@ -153,6 +227,47 @@ class Server:
         started = time.perf_counter()
         latencies = pool.map(client_run, jobs)
         return Batch(time.perf_counter() - started, [value for run in latencies for value in run])
+
+
+def soak_run(server: Server, pool: Pool, workload: str, clients: int, seconds: float) -> Soak:
+    """``clients`` processes sending ``workload`` for ``seconds`` seconds from an empty store."""
+    server.reset()
+    server.batches += 1
+    since = time.monotonic() + 0.2  # every job handed out before the clock starts
+    jobs = [
+        Job(
+            f"{server.url}/api/v1/bench",
+            workload,
+            0,
+            f"soak{server.batches}-{client}",
+            since,
+            since + seconds,
+        )
+        for client in range(clients)
+    ]
+    return Soak([item for run in pool.map(client_soak, jobs) for item in run])
+
+
+@dataclass(frozen=True)
+class Soak:
+    """What a soak's clients did: when each request ended, and each read's answer size (-1 for
+    a write or a recall)."""
+
+    done: list[tuple[float, int, str, float]]
+
+    def rate(self, start: float, end: float) -> float:
+        """Requests/s that ended in [start, end)."""
+        return sum(start <= at < end for at, *_ in self.done) / (end - start)
+
+    def latency(self, kind: str, start: float, end: float) -> float:
+        """The mean latency of the ``kind`` requests that ended in [start, end), in ms."""
+        times = [ms for at, _, which, ms in self.done if start <= at < end and which == kind]
+        return statistics.fmean(times) if times else 0.0
+
+    def read_bytes(self, start: float, end: float) -> float:
+        """The mean size of the reads' answers that ended in [start, end), in bytes."""
+        sizes = [size for at, size, *_ in self.done if start <= at < end and size >= 0]
+        return statistics.fmean(sizes) if sizes else 0.0
 
 
 @dataclass(frozen=True)
@@ -205,6 +320,9 @@ class Bench:
     journal_limit: int
     memory_window: int
     memory_windows: int
+    soak_seconds: float = 0.0
+    """How long each soak runs; 0: no soak, the other tables."""
+    soak_window: float = 10.0
 
 
 def throughput(bench: Bench, pool: Pool, server: Server) -> list[Target]:
@@ -291,8 +409,81 @@ def memory(bench: Bench, pool: Pool, server: Server, journal_limit: int) -> floa
     return grown
 
 
+def soak(bench: Bench, pool: Pool, server: Server) -> list[Target]:
+    """The mixed and the selective workloads for ``bench.soak_seconds`` each, alternating over
+    the rounds: requests/s and the reads' answer size per window, the second half over the
+    first."""
+    seconds, step = bench.soak_seconds, bench.soak_window
+    windows = [(start, start + step) for start in _steps(0.0, seconds, step)]
+    label = [
+        f"{start:5.0f}-{end:.0f} s" if step >= 1 else f"{start}-{end} s" for start, end in windows
+    ]
+    half = seconds / 2
+    targets = []
+    runs: dict[str, list[Soak]] = {"mixed": [], "selective": []}
+    for _ in range(bench.rounds):
+        for workload in runs:
+            runs[workload].append(soak_run(server, pool, workload, bench.many, seconds))
+    for workload, soaks in runs.items():
+        read = "GET state" if workload == "mixed" else "GET of one entity"
+        mix = MIX if workload == "mixed" else SELECTIVE
+        shares = ", ".join(f"{kind} {share:.0%}" for kind, share in mix.items())
+        title = (
+            f"soak, {workload} ({shares}), {bench.many} clients, {seconds:g} s from an empty store"
+        )
+        rates = {
+            name: [run.rate(*window) for run in soaks]
+            for name, window in zip(label, windows, strict=True)
+        }
+        print_table(f"{title}: requests/s per window", rates, "req/s", label[0], digits=0)
+        sizes = {
+            name: [run.read_bytes(*window) for run in soaks]
+            for name, window in zip(label, windows, strict=True)
+        }
+        print_table(f"{title}: mean size of a {read} answer", sizes, "bytes", label[0], digits=0)
+        kept = {
+            "second half over the first": [
+                run.rate(half, seconds) / run.rate(0, half) for run in soaks
+            ]
+        }
+        for kind in mix:
+            times = {
+                name: [run.latency(kind, *window) for run in soaks]
+                for name, window in zip(label, windows, strict=True)
+            }
+            print_table(f"{title}: mean latency, {kind}", times, "ms", label[0])
+        print_table(f"{title}: throughput kept", kept, "x")
+        share = statistics.median(kept["second half over the first"])
+        targets.append(
+            (
+                f"soak {workload}: req/s of its second {half:g} s over its first",
+                f"{share:.0%}",
+                f">= {SOAK_SHARE:.0%}",
+                share >= SOAK_SHARE,
+            )
+        )
+    return targets
+
+
+def _steps(start: float, stop: float, step: float) -> list[float]:
+    count = round((stop - start) / step)
+    return [start + index * step for index in range(count)]
+
+
 def main() -> None:
     bench, quick = options()
+    if bench.soak_seconds:
+        print_environment(f"Loopback server soak, {bench.rounds} rounds", quick=quick)
+        with (
+            multiprocessing.get_context("spawn").Pool(bench.many) as pool,
+            serving(bench.journal_limit) as server,
+        ):
+            pool.map(time.sleep, [0.0] * bench.many)
+            targets = soak(bench, pool, server)
+        print("\nTargets")
+        for target in targets:
+            print_target(*target)
+        return
     print_environment(f"Loopback server, {bench.rounds} rounds", quick=quick)
     with multiprocessing.get_context("spawn").Pool(bench.many) as pool:
         pool.map(time.sleep, [0.0] * bench.many)  # every worker up before any timing
@@ -334,11 +525,15 @@ def options() -> tuple[Bench, bool]:
     add(
         "--journal-limit", type=int, default=10_000, help="of the memory run (default: %(default)s)"
     )
+    add("--soak", action="store_true", help="run the soaks instead of the other tables")
+    add("--soak-seconds", type=float, default=120.0, help="each soak's (default: %(default)s)")
+    add("--soak-window", type=float, default=10.0, help="seconds a row (default: %(default)s)")
     arguments = parser.parse_args()
     quick = arguments.quick
     if quick:
         arguments.rounds, arguments.state_requests, arguments.mixed_requests = 1, 40, 40
         arguments.facts, arguments.journal_limit = 80, 80
+        arguments.soak_seconds, arguments.soak_window = 2.0, 0.5
     bench = Bench(
         many=2 if quick else 8,
         rounds=arguments.rounds,
@@ -348,6 +543,8 @@ def options() -> tuple[Bench, bool]:
         journal_limit=arguments.journal_limit,
         memory_window=40 if quick else 10_000,
         memory_windows=2 if quick else 5,
+        soak_seconds=arguments.soak_seconds if arguments.soak else 0.0,
+        soak_window=arguments.soak_window,
     )
     return bench, quick
 

@@ -58,14 +58,30 @@ SCRIPTS = {
         "POST remember, 2 clients, the store growing to 80 facts",
         "--journal-limit 0 (no cap)",
     ),
+    "server_throughput.py --soak": (
+        "soak, mixed (state 50%, remember 30%, recall 20%), 2 clients, 2 s from an empty store: "
+        "requests/s per window",
+        "mean size of a GET state answer",
+        "mean size of a GET of one entity answer",
+        "mean latency, recall",
+        "second half over the first",
+    ),
+    "server_floor.py": (
+        "GET state, 2 client processes, 40 requests a run",
+        "http.server",
+        "raw socket per thread",
+        "asyncio protocol",
+        "2 client processes: serve's req/s over each, paired by round",
+    ),
 }
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_script_prints_its_tables(script: str) -> None:
     """The script's ``--quick`` run succeeds, prints its tables and its targets."""
+    name, *options = script.split()
     finished = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick"],
+        [sys.executable, str(BENCHMARKS / name), *options, "--quick"],
         capture_output=True,
         text=True,
         timeout=300,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from pytest_spectron import (
     AsyncSpectron,
@@ -483,3 +484,48 @@ def test_recall_in_an_unknown_session_is_a_400(client: Spectron) -> None:
     """A ``sessionId`` naming no session is an invalid request, as for chat and remember."""
     with pytest.raises(SpectronValidationError, match="sessionId"):
         client.recall("anything", session_id="sess-999999")
+
+
+def test_profile_answer_bytes_keep_their_entries_and_order(
+    client: Spectron, http: httpx.Client
+) -> None:
+    """GET profile's bytes: each entity's current values in first-seen key order, preference
+    keys repeated under ``preferences``, notes newest first; two entities of one name stay two
+    (the answer built in one pass and one validation is the one built entry by entry)."""
+    bob = TripleEntity(type="person", name="bob")
+    client.remember(triples=[Triple(entity=ALICE, key="favourite_drink", value="coffee")])
+    client.remember(triples=[Triple(entity=bob, key="age", value="41")])
+    client.remember(
+        triples=[Triple(entity=TripleEntity(type="pet", name="alice"), key="city", value="Rome")]
+    )
+    client.remember(triples=[Triple(entity=ALICE, key="city", value="Paris")])
+    client.remember("first note")
+    client.remember(triples=[Triple(entity=ALICE, key="favourite_drink", value="tea")])
+    client.remember(triples=[Triple(entity=bob, key="Loves", value="chess")])
+    client.remember("second note")
+
+    answer = http.get("/api/v1/ctx/profile", headers={"authorization": "Bearer key"})
+
+    assert answer.status_code == 200
+    assert answer.content == (
+        b'{"dynamic":[{"key":"note","value":"second note"},{"key":"note","value":"first note"}],'
+        b'"instructions":[],'
+        b'"preferences":[{"key":"alice.favourite_drink","value":"tea"},'
+        b'{"key":"bob.Loves","value":"chess"}],'
+        b'"static":[{"key":"alice.favourite_drink","value":"tea"},'
+        b'{"key":"alice.city","value":"Paris"},{"key":"bob.age","value":"41"},'
+        b'{"key":"bob.Loves","value":"chess"},{"key":"alice.city","value":"Rome"}]}'
+    )
+
+
+def test_profile_entries_are_still_checked_against_their_model(
+    fake: FakeSpectron, client: Spectron
+) -> None:
+    """A profile entry the fake got wrong (a value that is no string) fails ``ProfileEntry``'s
+    validation instead of reaching the wire."""
+    client.remember(triples=[Triple(entity=ALICE, key="age", value="41")])
+    facts = fake._context("ctx").facts
+    facts.update(facts.live()[0], value=41)
+
+    with pytest.raises(ValidationError, match=r"static\.0\.value"):
+        client.profile()

@@ -52,10 +52,15 @@ def parse_entity_id(ref: str) -> Entity | None:
     return (entity_type, name) if slash and entity_type and name else None
 
 
-def entities(state: ContextState) -> dict[Entity, list[StoredFact]]:
-    """Every live entity, oldest first, with its live facts (an endpoint alone has none)."""
+def entities(
+    state: ContextState, live: Sequence[StoredFact] | None = None
+) -> dict[Entity, list[StoredFact]]:
+    """Every live entity, oldest first, with its live facts (an endpoint alone has none).
+
+    :param live: ``state.facts.live()``, if the caller has it already (it scans every fact).
+    """
     found: dict[Entity, list[StoredFact]] = {}
-    for fact in state.facts.live():
+    for fact in state.facts.live() if live is None else live:
         if fact.entity is not None:
             found.setdefault(fact.entity, []).append(fact)
     for relation in state.live_relations():

@@ -40,7 +40,6 @@ from pytest_spectron.testing.fake._views import (
     entity_detail,
     entity_id,
     extraction,
-    histories,
     relation_detail,
 )
 from pytest_spectron.testing.fake.handlers._observability import leave_trace
@@ -493,8 +492,9 @@ def _category_state(
 @handles("state")
 def state(call: Call) -> Answer:
     """Entities, attributes and relations, grouped by memory category."""
-    named = entities(call.state)  # once for the three categories
-    notes = [fact for fact in call.state.facts.live() if fact.entity is None]
+    live = call.state.facts.live()
+    named = entities(call.state, live)  # once for the three categories
+    notes = [fact for fact in live if fact.entity is None]
     return ok(
         m.StateResponse(
             identity=_category_state(call, "identity", named, notes),
@@ -512,21 +512,36 @@ _PREFERENCE_WORDS = ("prefer", "like", "favourite", "favorite", "love")
 @handles("profile")
 def profile(call: Call) -> Answer:
     """Profile entries: current attributes, preferences and recent notes."""
-    static: list[m.ProfileEntry] = []
-    preferences: list[m.ProfileEntry] = []
+    # Plain entries, validated all at once below: one ``model_validate`` checks every entry
+    # against ``ProfileEntry`` as building each one would, without a Python call per entry.
+    static: list[dict[str, str]] = []
+    preferences: list[dict[str, str]] = []
     preferred: dict[str, bool] = {}  # per key: entities share their keys
-    for (_, name), facts in entities(call.state).items():
-        for key, chain in histories(facts).items():
-            current = chain[-1]
-            value = current.value if current.value is not None else current.text
-            entry = m.ProfileEntry(key=f"{name}.{key}", value=value)
+    # One pass over the live facts (oldest first) for each entity's current value per key,
+    # entities and keys in first-seen order: what ``entities`` then ``histories`` give, with
+    # the last of each chain, without building the chains. A relation's bare endpoint has no
+    # attribute, so no entry: the relations need no visit.
+    current: dict[Entity, dict[str, StoredFact]] = {}
+    notes: list[StoredFact] = []
+    for fact in call.state.facts.live():
+        if fact.entity is None:
+            notes.append(fact)
+            continue
+        keys = current.setdefault(fact.entity, {})
+        if fact.key is not None:
+            keys[fact.key] = fact
+    for (_, name), keys in current.items():
+        for key, fact in keys.items():
+            value = fact.value if fact.value is not None else fact.text
+            entry = {"key": f"{name}.{key}", "value": value}
             static.append(entry)
             if key not in preferred:
                 preferred[key] = any(word in key.lower() for word in _PREFERENCE_WORDS)
             if preferred[key]:
                 preferences.append(entry)
-    notes = [fact for fact in call.state.facts.live() if fact.entity is None]
-    dynamic = [m.ProfileEntry(key=NOTE_KEY, value=fact.text) for fact in reversed(notes)]
+    dynamic = [{"key": NOTE_KEY, "value": fact.text} for fact in reversed(notes)]
     return ok(
-        m.ProfileResponse(static=static, dynamic=dynamic, preferences=preferences, instructions=[])
+        m.ProfileResponse.model_validate(
+            {"static": static, "dynamic": dynamic, "preferences": preferences, "instructions": []}
+        )
     )
