@@ -27,7 +27,6 @@ import os
 import pstats
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,7 +43,7 @@ from _common import (
     print_table,
     print_target,
 )
-from server_throughput import AUTHORIZATION, RawClient, Server, serving
+from server_throughput import AUTHORIZATION, RawClient, Server, serving, started
 
 MINIMAL = ("stdlib", "threads", "asyncio")
 """The minimal servers of ``_minimal_server.py``."""
@@ -76,17 +75,10 @@ def capture(url: str) -> bytes:
 @contextmanager
 def minimal(kind: str, answer: Path) -> Iterator[Server]:
     """A ``_minimal_server.py`` process answering with ``answer``'s bytes."""
-    process = subprocess.Popen(
-        [sys.executable, str(BENCHMARKS / "_minimal_server.py"), kind, str(answer)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        yield Server(process, process.stdout.readline().strip())
-    finally:
-        process.terminate()
-        process.wait()
+    with started(
+        [sys.executable, str(BENCHMARKS / "_minimal_server.py"), kind, str(answer)]
+    ) as server:
+        yield server
 
 
 def compare(rounds: int, requests: int, clients: tuple[int, ...], quick: bool) -> None:

@@ -284,11 +284,15 @@ class Batch:
 def serving(journal_limit: int) -> Iterator[Server]:
     """Start ``python -m pytest_spectron serve``; read its URL from its first line; stop it."""
     command = [sys.executable, "-m", "pytest_spectron", "serve", "--port", "0"]
+    with started([*command, "--journal-limit", str(journal_limit)]) as server:
+        yield server
+
+
+@contextmanager
+def started(command: list[str]) -> Iterator[Server]:
+    """Run a server process that prints its URL on its first line; stop it when done."""
     process = subprocess.Popen(
-        [*command, "--journal-limit", str(journal_limit)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     try:
         assert process.stdout is not None
