@@ -28,6 +28,12 @@ from pathlib import Path
 END = b"\r\n\r\n"
 
 
+def whole_heads(pending: bytes) -> tuple[bytes, int]:
+    """What is left of ``pending`` after its whole request heads, and how many there were."""
+    heads = pending.count(END)
+    return (pending[pending.rindex(END) + len(END) :] if heads else pending), heads
+
+
 def stdlib(answer: bytes) -> None:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -50,10 +56,8 @@ def threads(answer: bytes) -> None:
         pending = b""
         with connection:
             while data := connection.recv(65_536):
-                pending += data
-                heads = pending.count(END)
+                pending, heads = whole_heads(pending + data)
                 if heads:
-                    pending = pending[pending.rindex(END) + len(END) :]
                     connection.sendall(answer * heads)
 
     listener = socket.create_server(("127.0.0.1", 0), backlog=128)
@@ -74,10 +78,8 @@ class Answering(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        self.pending += data
-        heads = self.pending.count(END)
+        self.pending, heads = whole_heads(self.pending + data)
         if heads and self.transport is not None:
-            self.pending = self.pending[self.pending.rindex(END) + len(END) :]
             self.transport.write(self.answer * heads)
 
 

@@ -43,7 +43,7 @@ from _common import (
     print_table,
     print_target,
 )
-from server_throughput import AUTHORIZATION, RawClient, Server, serving, started
+from server_throughput import RawClient, Server, serving, started
 
 MINIMAL = ("stdlib", "threads", "asyncio")
 """The minimal servers of ``_minimal_server.py``."""
@@ -57,19 +57,8 @@ def capture(url: str) -> bytes:
     client = RawClient(f"{url}/api/v1/bench")
     status = client.send("GET", "/state")
     assert status == 200, f"GET state answered {status}"
-    head = (
-        f"GET {client.path}/state HTTP/1.1\r\nHost: {client.host}\r\n"
-        f"Authorization: {AUTHORIZATION['authorization']}\r\n\r\n"
-    )
-    client.socket.sendall(head.encode())
-    lines = []
-    while (line := client.reader.readline()) not in (b"\r\n", b""):
-        lines.append(line)
-    length = next(
-        int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length")
-    )
     client.socket.close()
-    return b"".join(lines) + b"\r\n" + client.reader.read(length)
+    return client.head + client.body
 
 
 @contextmanager

@@ -88,6 +88,8 @@ class RawClient:
         self.path = url.path.rstrip("/")
         self.socket = socket.create_connection((url.host, url.port or 80))
         self.reader = self.socket.makefile("rb")
+        self.head = b""
+        """The last answer's head: its status line and headers, up to the blank line."""
         self.body = b""
         """The last answer's body."""
 
@@ -106,25 +108,33 @@ class RawClient:
             + "\r\n"
         )
         self.socket.sendall(head.encode() + content)
-        status = int(self.reader.readline().split()[1])
+        lines = [self.reader.readline()]
         length = 0
         while (line := self.reader.readline()) not in (b"\r\n", b""):
+            lines.append(line)
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value)
+        self.head = b"".join(lines) + b"\r\n"
         self.body = self.reader.read(length)
-        return status
+        return int(lines[0].split()[1])
 
 
 _clients: dict[str, RawClient] = {}
 """Each worker's connection per server, kept across batches."""
 
 
+def _connection(base: str) -> RawClient:
+    """This worker's connection to the server at ``base``, opened on first use."""
+    client = _clients.get(base)
+    if client is None:
+        client = _clients[base] = RawClient(base)
+    return client
+
+
 def client_run(job: Job) -> list[float]:
     """Send the job's requests on one keep-alive connection; each one's latency in ms."""
-    client = _clients.get(job.base)
-    if client is None:
-        client = _clients[job.base] = RawClient(job.base)
+    client = _connection(job.base)
     latencies = []
     pick = random.Random(job.worker)
     kinds, weights = list(MIX), list(MIX.values())
@@ -158,9 +168,7 @@ def client_soak(job: Job) -> list[tuple[float, int, str, float]]:
     request), its read is GET of the entity this client last remembered, and its recall asks
     for the one word only that client's last note holds.
     """
-    client = _clients.get(job.base)
-    if client is None:
-        client = _clients[job.base] = RawClient(job.base)
+    client = _connection(job.base)
     mix = MIX if job.workload == "mixed" else SELECTIVE
     kinds, weights = list(mix), list(mix.values())
     pick = random.Random(job.worker)
